@@ -1,0 +1,44 @@
+# Huimin: `make run` serves the app with demo data; `make test` runs the whole suite.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask
+export FLASK_APP := app
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test test-sqlite test-postgres lint serve setup system-deps translations bench clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+system-deps:
+	@bash tools/system-deps.sh
+
+translations: $(VENV)/.installed
+	@$(PY) tools/i18n.py compile
+
+setup: $(VENV)/.installed system-deps translations
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed demo-if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# SQLite always; PostgreSQL as well when TEST_DATABASE_URL is set.
+test: setup
+	env -u TEST_DATABASE_URL $(VENV)/bin/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(VENV)/bin/pytest; \
+	fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+serve: setup
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn --workers $${WORKERS:-2} --bind $${BIND:-127.0.0.1:8000} --access-logfile - "app:create_app()"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

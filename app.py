@@ -1,0 +1,139 @@
+"""Application factory: configuration, extensions, blueprints, error handlers, CLI commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from core import config as config_module
+from core.db import db, write_intent
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config_module.load(Path(app.instance_path), config))
+    _logging(app)
+    _extensions(app)
+    _blueprints(app)
+    _hooks(app)
+    from core import errors
+
+    errors.register(app)
+    _cli(app)
+    return app
+
+
+def _logging(app: Flask):
+    """One line per event on standard output, with the request id."""
+
+    class RequestIdFilter(logging.Filter):
+        def filter(self, record):
+            from flask import has_request_context
+
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+            return True
+
+    class StdoutHandler(logging.StreamHandler):
+        # Looked up on each write, so a replaced sys.stdout (a test runner's capture) gets the line.
+        @property
+        def stream(self):
+            return sys.stdout
+
+        @stream.setter
+        def stream(self, value):
+            pass
+
+    handler = StdoutHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    app.logger.propagate = False
+
+
+def _extensions(app: Flask):
+    from core import i18n
+    from core.extensions import babel, csrf, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    i18n.init_app(app)
+    from core import auth
+
+    auth.init_login(app, login_manager)
+
+
+def _blueprints(app: Flask):
+    from core import register_blueprints as core_blueprints
+
+    core_blueprints(app)
+    for module in ("catalog", "marketplace", "evaluation"):
+        try:
+            package = __import__(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue
+        package.register_blueprints(app)
+
+
+def _hooks(app: Flask):
+    from core.extensions import csrf
+    from core.permissions import enforce_access
+
+    @app.before_request
+    def _start():
+        # Per-request state starts empty even when a caller (a test) keeps one app context open.
+        for key in list(g):
+            g.pop(key, None)
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        # Writing requests take SQLite's write lock when their transaction begins.
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.before_request
+    def _csrf():
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        # Bearer-token API calls carry no cookie credentials, so CSRF cannot apply to them.
+        if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
+            return
+        csrf.protect()
+
+    app.before_request(enforce_access)
+
+    @app.after_request
+    def _commit(response):
+        # One place commits: a request that succeeded keeps its work, before the client hears
+        # so; error responses were rolled back by their handler.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.teardown_request
+    def _end(exc):
+        write_intent.set(False)
+
+
+def _cli(app: Flask):
+    from core import cli
+
+    cli.register(app)

@@ -1,0 +1,11 @@
+"""Core: database, accounts and roles, permissions, audit log, areas and venues, shared helpers."""
+
+
+def register_blueprints(app):
+    from core import admin, api, auth, main, nav
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    app.jinja_env.globals["nav_items"] = nav.items_for_current_user

@@ -1,0 +1,40 @@
+"""Core JSON API: bearer tokens and the current user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from core import accounts
+from core.auth import client_address
+from core.permissions import AUTHENTICATED, PUBLIC, access
+from core.schemas import MeSchema, TokenRequestSchema, TokenSchema
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def load_json(schema, partial=False):
+    """The request body through a marshmallow schema; a bad body is a 422 naming the fields."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["The body must be a JSON object."]})
+    return schema.load(data, partial=partial)
+
+
+@bp.route("/tokens", methods=["POST"])
+@access(PUBLIC)
+def create_token():
+    data = load_json(TokenRequestSchema())
+    user = accounts.authenticate(data["username"], data["password"], client_address())
+    raw, token = accounts.issue_token(user)
+    return TokenSchema().dump({"token": raw, "token_type": "Bearer", "expires_at": token.expires_at}), 201
+
+
+@bp.route("/me")
+@access(AUTHENTICATED)
+def me():
+    user = current_user
+    return MeSchema().dump({"id": user.id, "login": user.login, "name": user.name,
+                            "roles": sorted(user.roles), "jurisdiction": user.jurisdiction,
+                            "community": user.community})

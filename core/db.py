@@ -1,0 +1,128 @@
+"""Database object, column types and the engine behaviour every module relies on."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from contextlib import contextmanager
+from decimal import Decimal
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, Numeric, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every backend and always returns an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Money(TypeDecorator):
+    """Yuan with two decimals; always Decimal in Python."""
+
+    impl = Numeric(14, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        # SQLite has no decimal type; read the stored number as float and rebuild the Decimal
+        # below (exact for 14 digits), rather than let SQLAlchemy warn on every read.
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(14, 2, asdecimal=False))
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value).quantize(Decimal("0.01"))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+# --- SQLite: WAL, foreign keys, busy timeout, and explicit transaction control -------------
+#
+# pysqlite's own transaction handling begins transactions lazily and only before DML, which
+# breaks SAVEPOINTs and makes "BEGIN IMMEDIATE" impossible. We switch it off and emit BEGIN
+# ourselves: IMMEDIATE when the unit of work is known to write (a POST request, a CLI command),
+# so concurrent writers queue on the busy timeout instead of failing with "database is locked".
+
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def intends_to_write():
+    """Transactions begun inside this block take SQLite's write lock up front."""
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_row(model, pk):
+    """Load a row for a state change: FOR UPDATE on PostgreSQL.
+
+    On SQLite the whole database is already held by the immediate transaction a writing
+    request begins with, so the plain read is just as safe there.
+    """
+    stmt = select(model).where(model.id == pk).with_for_update()
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()

@@ -1,0 +1,91 @@
+"""Rules with numbers: coded defaults that an admin may change, each change audited.
+
+Each module declares its settings with `define()` at import time; `get()` reads the stored
+value or the default; `change()` validates, stores and audits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from core import audit
+from core.db import db, utcnow
+from core.models import Setting
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    default: object
+    label: object  # lazy string
+    kind: type = int
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def parse(self, raw) -> object:
+        """Convert input to the setting's type; raise ValueError with a reason."""
+        try:
+            if self.kind is bool:
+                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+            elif self.kind is Decimal:
+                value = Decimal(str(raw).strip())
+            elif self.kind is str:
+                value = str(raw).strip()
+            else:
+                value = self.kind(str(raw).strip())
+        except (ValueError, InvalidOperation):
+            raise ValueError("not a valid value") from None
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"must be at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"must be at most {self.maximum}")
+        return value
+
+
+REGISTRY: dict[str, SettingDef] = {}
+
+
+def define(key, default, label, kind=int, minimum=None, maximum=None) -> SettingDef:
+    d = SettingDef(key, default, label, kind, minimum, maximum)
+    REGISTRY[key] = d
+    return d
+
+
+def _stored() -> dict:
+    # Read all overrides once per request; settings are few.
+    if has_app_context() and "settings_cache" in g:
+        return g.settings_cache
+    values = {s.key: s.value for s in db.session.scalars(select(Setting))}
+    if has_app_context():
+        g.settings_cache = values
+    return values
+
+
+def get(key: str):
+    d = REGISTRY[key]
+    stored = _stored()
+    if key in stored:
+        return d.parse(stored[key])
+    return d.default
+
+
+def change(key: str, raw, actor) -> object:
+    d = REGISTRY[key]
+    value = d.parse(raw)
+    before = get(key)
+    row = db.session.get(Setting, key)
+    stored = str(value) if isinstance(value, Decimal) else value
+    if row is None:
+        row = Setting(key=key, value=stored)
+        db.session.add(row)
+    row.value = stored
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.id if actor else None
+    if has_app_context():
+        g.pop("settings_cache", None)
+    audit.record("setting.change", actor=actor, object_type="settings", object_id=key, before=before, after=value)
+    return value
