@@ -52,28 +52,42 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.UTC)
 
 
-class Money(TypeDecorator):
-    """Yuan with two decimals; always Decimal in Python."""
+class Fixed(TypeDecorator):
+    """A fixed-point number; always Decimal in Python, on every backend."""
 
-    impl = Numeric(14, 2)
+    impl = Numeric
     cache_ok = True
+
+    def __init__(self, precision: int = 14, scale: int = 2):
+        super().__init__(precision=precision, scale=scale)
+        self.quantum = Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect):
         # SQLite has no decimal type; read the stored number as float and rebuild the Decimal
-        # below (exact for 14 digits), rather than let SQLAlchemy warn on every read.
+        # below (exact up to 15 significant digits), rather than let SQLAlchemy warn on every read.
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(Numeric(14, 2, asdecimal=False))
+            return dialect.type_descriptor(Numeric(self.impl.precision, self.impl.scale, asdecimal=False))
         return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return Decimal(value).quantize(Decimal("0.01"))
+        value = Decimal(value).quantize(self.quantum)
+        return float(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return Decimal(str(value)).quantize(self.quantum)
+
+
+class Money(Fixed):
+    """Yuan with two decimals."""
+
+    cache_ok = True
+
+    def __init__(self, precision: int = 14, scale: int = 2):
+        super().__init__(precision, scale)
 
 
 # --- SQLite: WAL, foreign keys, busy timeout, and explicit transaction control -------------
