@@ -4,6 +4,8 @@
     python tools/i18n.py compile   compile every .po to .mo (run by the set-up)
     python tools/i18n.py check     list messages without a translation; exit 1 if any
     python tools/i18n.py fill MODULE FILE.json   set zh_CN translations from {"msgid": "译文"}
+    python tools/i18n.py absorb MODULE OTHER.po  take translations missing here from another
+                                                 version of the catalog (after a merge)
 
 A module's messages come from its Python files and from templates/<module>/; core also owns
 the shared templates (base layout, macros, error pages).
@@ -134,6 +136,28 @@ def fill(module: str, json_path: str):
     print(f"{module}: {done} translations set")
 
 
+def absorb(module: str, other_path: str):
+    """Add translations from another .po (e.g. the other side of a merge) that this one lacks."""
+    path = po_path(module, "zh_Hans_CN")
+    cat = load(path, "zh_Hans_CN")
+    with open(other_path, "rb") as f:
+        other = read_po(f, locale="zh_Hans_CN")
+    added = 0
+    for msg in other:
+        if not msg.id or not msg.string:
+            continue
+        mine = cat.get(msg.id, context=msg.context)
+        if mine is None:
+            cat.add(msg.id, msg.string, msg.locations, context=msg.context)
+            added += 1
+        elif not mine.string:
+            mine.string = msg.string
+            added += 1
+    with path.open("wb") as f:
+        write_po(f, cat, width=100, ignore_obsolete=True)
+    print(f"{module}: {added} translations absorbed")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "update":
@@ -142,6 +166,8 @@ if __name__ == "__main__":
         compile_all()
     elif cmd == "fill":
         fill(sys.argv[2], sys.argv[3])
+    elif cmd == "absorb":
+        absorb(sys.argv[2], sys.argv[3])
     elif cmd == "check":
         gaps = missing()
         for g in gaps:
