@@ -62,6 +62,8 @@ def test_https_request_gets_hsts_and_secure_cookie(client, make_user):
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     cookie = _cookie(resp)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    lang = client.post("/lang", data={"lang": "en", "next": "/"}, base_url="https://localhost")
+    assert "Secure" in _cookie(lang, "lang")
 
 
 def test_https_setting_gives_hsts_and_secure_cookies_behind_a_tls_terminator(make_app, make_user):
