@@ -26,8 +26,6 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     cfg = {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'huimin.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        # Filled below from the environment or instance/secret_key (bandit B105 mistakes None for a password).
-        "SECRET_KEY": None,  # nosec B105
         "REDIS_URL": env.get("REDIS_URL") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
@@ -61,6 +59,7 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    # SECRET_KEY: from the overrides, the environment, or instance/secret_key.
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _secret_key(instance)
     return cfg
