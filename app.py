@@ -131,7 +131,7 @@ def _hooks(app: Flask):
 
     @app.after_request
     def _access_log(response):
-        # Registered first among these, so it runs last and sees the final status.
+        # after_request runs in reverse order: this runs after _commit and sees the final status.
         user = g.get("_login_user")  # only if loaded already: logging never queries the database
         user_id = user.id if getattr(user, "is_authenticated", False) else "-"
         ms = (time.perf_counter() - g.started) * 1000 if "started" in g else 0.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import current_app, flash, g, has_request_context, request, session
+from flask import current_app, flash, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -150,7 +150,7 @@ def end_stale_session():
 
     Registered before access is decided, so a protected page then sends the user to log in.
     """
-    if "_user_id" not in session:
+    if "_user_id" not in session or request.endpoint == "static":
         return
     user = current_user._get_current_object()
     if not user.is_authenticated:
@@ -166,7 +166,6 @@ def end_stale_session():
                                 "too long" if isinstance(started, int) and now - started > longest else "inactive")
         logout_user()
         session.clear()
-        g.session_ended = True
         if not request.path.startswith("/api/"):
             flash(_("Your session has ended. Please log in again."), "info")
         return
