@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -92,8 +93,11 @@ def _blueprints(app: Flask):
 
 
 def _hooks(app: Flask):
+    from core import security
     from core.extensions import csrf
     from core.permissions import enforce_access
+
+    access_log = logging.getLogger(app.logger.name + ".access")
 
     @app.before_request
     def _start():
@@ -101,19 +105,40 @@ def _hooks(app: Flask):
         for key in list(g):
             g.pop(key, None)
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
         # Writing requests take SQLite's write lock when their transaction begins.
         write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    # Headers, cookies and rate limits (the limiter counts before anything else is done).
+    security.init_app(app)
 
     @app.before_request
     def _csrf():
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or not app.config.get("WTF_CSRF_ENABLED", True):
             return
-        # Bearer-token API calls carry no cookie credentials, so CSRF cannot apply to them.
-        if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
-            return
+        if request.path.startswith("/api/"):
+            # Bearer-token API calls carry no cookie credentials, so CSRF cannot apply to them;
+            # nor to API calls without the session cookie (a script asking for a token).
+            if request.headers.get("Authorization", "").startswith("Bearer "):
+                return
+            if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+                return
         csrf.protect()
 
+    # Idle and over-age sessions are ended before access is decided.
+    app.before_request(security.end_stale_session)
     app.before_request(enforce_access)
+
+    @app.after_request
+    def _access_log(response):
+        # after_request runs in reverse order: this runs after _commit and sees the final status.
+        user = g.get("_login_user")  # only if loaded already: logging never queries the database
+        user_id = user.id if getattr(user, "is_authenticated", False) else "-"
+        ms = (time.perf_counter() - g.started) * 1000 if "started" in g else 0.0
+        # The path without its query string: links may carry tokens.
+        access_log.info("%s %s %s %.1fms user=%s", request.method, request.path, response.status_code, ms,
+                        user_id)
+        return response
 
     @app.after_request
     def _commit(response):

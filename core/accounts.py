@@ -127,9 +127,10 @@ def authenticate(raw_login: str, password: str, address: str) -> User:
     ):
         count, last = _recent_failures(column, value)
         if count >= limit:
-            wait = max(1, int(((last + THROTTLE_WINDOW) - utcnow()).total_seconds() // 60) + 1)
+            seconds = max(1, int(((last + THROTTLE_WINDOW) - utcnow()).total_seconds()))
+            wait = seconds // 60 + 1
             raise Refused(_("Too many failed attempts. Try again in %(m)d minutes.", m=wait),
-                          status=429, code="locked")
+                          status=429, code="locked", retry_after=seconds)
     user = db.session.scalar(select(User).where(User.login == login))
     if not _password_matches(user, password) or not user.active:
         db.session.add(LoginAttempt(login=login, address=address))

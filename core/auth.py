@@ -16,6 +16,7 @@ from core.errors import DomainError
 from core.forms import LoginForm, PasswordChangeForm, RegisterForm
 from core.models import Area, AreaLevel, User
 from core.permissions import AUTHENTICATED, PUBLIC, access
+from core.security import limit
 from core.views_util import apply_error, form_failed
 
 bp = Blueprint("auth", __name__)
@@ -62,6 +63,7 @@ def client_address() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
+@limit("20/minute;200/hour", config="RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -71,7 +73,8 @@ def login():
             user = accounts.authenticate(form.login.data, form.password.data, client_address())
         except DomainError as e:
             form.login.errors.append(str(e.message))
-            return render_template("core/login.html", form=form), e.status
+            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else {}
+            return render_template("core/login.html", form=form), e.status, headers
         # A fresh session on login: nothing from before survives into the signed-in one.
         lang = session.get("lang")
         session.clear()
@@ -106,6 +109,7 @@ def community_choices():
 
 @bp.route("/register", methods=["GET", "POST"])
 @access(PUBLIC)
+@limit("10/minute;50/hour", config="RATELIMIT_REGISTER")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

@@ -1,4 +1,4 @@
-"""Command-line: users, the audit chain, demo data."""
+"""Command-line: users, the audit chain, demo data, backups."""
 
 from __future__ import annotations
 
@@ -99,6 +99,9 @@ def seed_demo_if_empty():
 
 
 def register(app: Flask):
+    from core.backup import backup_cli
+
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)

@@ -26,7 +26,6 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     cfg = {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'huimin.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "SECRET_KEY": None,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
@@ -38,7 +37,17 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "LANGUAGES": ["zh_CN", "en"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Served over TLS (directly or behind a proxy): Secure cookies and HSTS.
+        "HTTPS": env.get("HTTPS", "") == "1",
         "SESSION_COOKIE_SECURE": env.get("HTTPS", "") == "1",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        # Rate limits ("N/minute;M/hour"); counters in Redis when REDIS_URL is set.
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "20/minute;200/hour"),
+        "RATELIMIT_REGISTER": env.get("RATELIMIT_REGISTER", "10/minute;50/hour"),
+        "RATELIMIT_TOKEN": env.get("RATELIMIT_TOKEN", "20/minute;200/hour"),
+        "RATELIMIT_API": env.get("RATELIMIT_API", "600/minute"),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,
         # Checked by our own before_request so bearer-token API calls can skip it.
@@ -50,6 +59,7 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    # SECRET_KEY: from the overrides, the environment, or instance/secret_key.
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _secret_key(instance)
     return cfg

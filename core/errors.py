@@ -29,10 +29,13 @@ class DomainError(Exception):
     code = "conflict"
 
     def __init__(self, message, field: str | None = None, *, audit_action: str | None = None,
-                 obj=None, status: int | None = None, code: str | None = None, **details):
+                 obj=None, status: int | None = None, code: str | None = None,
+                 retry_after: int | None = None, **details):
         super().__init__(str(message))
         self.message = message
         self.field = field
+        # Seconds after which trying again may succeed (sent as Retry-After).
+        self.retry_after = retry_after
         self.audit_action = audit_action
         self.object_type = getattr(obj, "__tablename__", None)
         self.object_id = getattr(obj, "id", None)
@@ -122,9 +125,10 @@ def handle_domain(e: DomainError):
         audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
                      reason=str(e.message), **e.details)
         db.session.commit()
+    headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
     if is_api_request():
-        return json_error(e.status, e.code, e.message, e.fields())
-    return _page(e.status, e.message)
+        return json_error(e.status, e.code, e.message, e.fields(), headers=headers)
+    return _page(e.status, e.message, headers)
 
 
 def handle_validation(e: ValidationError):
@@ -134,7 +138,12 @@ def handle_validation(e: ValidationError):
 
 
 def handle_db_down(e: Exception):
+    from flask import current_app, g
+
     _safe_rollback()
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, type(e).__name__)
+    # Nobody can be looked up now: the rest of this request (locale, access log) sees a visitor.
+    g._login_user = current_app.login_manager.anonymous_user()
     if is_api_request():
         return json_error(503, "unavailable", HTTP_MESSAGES[503], headers={"Retry-After": "5"})
     # The error page must not need the database (no current_user lookups beyond the cache).

@@ -15,6 +15,7 @@ from core.i18n import LANG_COOKIE
 from core.models import Notification
 from core.notifications import mark_read
 from core.permissions import AUTHENTICATED, PUBLIC, access
+from core.security import served_over_https
 from core.views_util import Page
 
 bp = Blueprint("main", __name__)
@@ -38,7 +39,7 @@ def set_language():
         current_user.locale = lang
     resp = make_response(redirect(safe_next(request.form.get("next")) or url_for("main.index")))
     resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                    secure=current_app.config["SESSION_COOKIE_SECURE"])
+                    secure=current_app.config["SESSION_COOKIE_SECURE"] or served_over_https())
     return resp
 
 
@@ -72,7 +73,12 @@ def healthz():
         try:
             import redis
 
-            redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1).ping()
+            client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1,
+                                          socket_connect_timeout=1)
+            try:
+                client.ping()
+            finally:
+                client.close()
             checks["redis"] = "ok"
         except Exception as e:
             checks["redis"] = f"error: {type(e).__name__}"

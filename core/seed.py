@@ -12,7 +12,8 @@ from core.cli import DEMO_SEEDERS
 from core.db import db
 from core.models import Area, AreaLevel, Role, User, Venue, VenueKind
 
-DEMO_PASSWORD = "Huimin-Demo-2026"  # noqa: S105 - printed for the demo on purpose
+# Printed for the demo on purpose; production installs never load demo data.
+DEMO_PASSWORD = "Huimin-Demo-2026"  # noqa: S105  # nosec B105
 
 DISTRICT = ("110115", "大兴区", 1_993_000)
 # (code, name, population) of the towns and streets.
@@ -84,7 +85,8 @@ def _user(login, name, roles, jurisdiction=None, community=None):
 
 
 def seed_areas_and_users(echo):
-    rng = random.Random(20261129)
+    # Seeded so the demo district is the same every time; nothing secret is drawn from it.
+    rng = random.Random(20261129)  # nosec B311
     district = _area(DISTRICT[0], DISTRICT[1], AreaLevel.DISTRICT, None, DISTRICT[2])
     towns, communities = {}, []
     for code, name, pop in TOWNS:

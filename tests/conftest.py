@@ -13,7 +13,7 @@ import os
 import re
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from app import create_app
 from core.db import db
@@ -96,6 +96,30 @@ def _empty_tables():
         else:
             for n in names:
                 conn.execute(text(f'DELETE FROM "{n}"'))
+
+
+@pytest.fixture
+def make_app(app, _db):
+    """Another app over the same test database and transaction, with its own configuration
+    (CSRF on, rate limits on, HTTPS, a proxy): `make_app(WTF_CSRF_ENABLED=True)`."""
+    made = []
+
+    def make(**overrides):
+        config = {k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_COST", "UPLOAD_DIR")}
+        config.update({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+                       "RATELIMIT_ENABLED": False, "REDIS_URL": None, "SERVER_NAME": None})
+        config.update(overrides)
+        other = create_app(config)
+        engines = db._app_engines[other]
+        made.append((engines, engines[None]))
+        if isinstance(db._app_engines[app][None], Connection):
+            engines[None] = db._app_engines[app][None]  # the test's connection: its data, its rollback
+        return other
+
+    yield make
+    for engines, engine in made:
+        engines[None] = engine
+        engine.dispose()
 
 
 @pytest.fixture
