@@ -8,23 +8,22 @@ Templates reach only the app's own static files (``url_for('static', filename=..
 from disk) and ``data:`` URIs (see `data_uri`); every other URL — ``file:``, ``http(s):``,
 anything outside ``static/`` — is refused without being opened, so a template fed with
 user text cannot read the server's files or make it call out. The language is the current
-one; wrap the call in ``flask_babel.force_locale("zh_CN")`` for a document that must be in
-Chinese whoever asks for it.
+one; pass ``locale="zh_CN"`` for a document that must be in Chinese whoever asks for it.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import logging
 import mimetypes
 import re
 import unicodedata
 from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from flask import current_app, has_request_context, render_template, send_file, url_for
+from flask import Response, current_app, g, has_request_context, render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.security import safe_join
 
@@ -121,7 +120,7 @@ def _css_string(text: str) -> str:
 def page_number_css() -> str:
     """The footer's page numbers in the current language, e.g. "第 3 页 / 共 15 页"."""
     marker = "\x00"
-    label = _("Page %(page)s of %(pages)s", page=f"{marker}page{marker}", pages=f"{marker}pages{marker}")
+    label = _("Page %(page)s of %(pages)s", page=marker + "page" + marker, pages=marker + "pages" + marker)
     content = []
     for i, piece in enumerate(label.split(marker)):
         if i % 2:  # a placeholder
@@ -136,25 +135,33 @@ def _static_prefix() -> str:
     return prefix if prefix.endswith("/") else prefix + "/"
 
 
-def create_pdf(template_name, **context) -> bytes:
+def create_pdf(template_name, *, locale: str | None = None, **context) -> bytes:
     """Render a template that extends ``pdf/base.html`` to PDF bytes.
 
-    `template_name` may also be a Jinja Template object. Works inside a request or, for
-    commands, with only an application context.
+    `template_name` may also be a Jinja Template object; `locale` ("zh_CN", "en") overrides
+    the current language. Works inside a request or, for commands, with only an application
+    context.
     """
     app = current_app._get_current_object()
     weasyprint = _weasyprint()
     # url_for() in templates needs a request; a command has none, so lend it a neutral one.
     ctx = nullcontext() if has_request_context() else app.test_request_context("/")
     with ctx:
-        context.setdefault("generated_at", utcnow())
-        context.setdefault("pdf_site_name", _("Huimin public culture marketplace"))
-        context.setdefault("pdf_generated_label", _("Generated %(at)s", at=fmt_datetime(context["generated_at"])))
-        html = render_template(template_name, **context)
-        fetcher = make_fetcher(app.static_folder, _static_prefix())
-        document = weasyprint.HTML(string=html, base_url=PDF_ORIGIN + "/", url_fetcher=fetcher)
-        extra = weasyprint.CSS(string=page_number_css(), url_fetcher=fetcher)
-        return document.write_pdf(stylesheets=[extra])
+        # flask-babel keeps a forced locale in g, and ignores force_locale() while g is empty.
+        g.setdefault("pdf_rendering", True)
+        with force_locale(locale) if locale else nullcontext():
+            return _write(weasyprint, app, template_name, context)
+
+
+def _write(weasyprint, app, template_name, context) -> bytes:
+    context.setdefault("generated_at", utcnow())
+    context.setdefault("pdf_site_name", _("Huimin public culture marketplace"))
+    context.setdefault("pdf_generated_label", _("Generated %(at)s", at=fmt_datetime(context["generated_at"])))
+    html = render_template(template_name, **context)
+    fetcher = make_fetcher(app.static_folder, _static_prefix())
+    document = weasyprint.HTML(string=html, base_url=PDF_ORIGIN + "/", url_fetcher=fetcher)
+    extra = weasyprint.CSS(string=page_number_css(), url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[extra])
 
 
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]+')
@@ -168,14 +175,19 @@ def safe_filename(name: str, default: str = "document") -> str:
     return stem[:120].rstrip(" ._") + ".pdf"
 
 
-def render_pdf_response(template_name, filename: str, *, inline: bool = False, **context):
+def render_pdf_response(template_name, filename: str, *, inline: bool = False, locale: str | None = None,
+                        **context) -> Response:
     """A download (or, with inline=True, a view in the browser) of `create_pdf(...)`.
 
     The file name may be Chinese; it is sent RFC 6266 style with an ASCII fallback.
     """
-    pdf = create_pdf(template_name, **context)
-    resp = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=not inline,
-                     download_name=safe_filename(filename), etag=False, conditional=False)
+    resp = Response(create_pdf(template_name, locale=locale, **context), mimetype="application/pdf")
+    name = safe_filename(filename)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    names = {"filename": ascii_name if ascii_name.removesuffix(".pdf").strip("_ .") else "document.pdf"}
+    if ascii_name != name:
+        names["filename*"] = "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")
+    resp.headers.set("Content-Disposition", "inline" if inline else "attachment", **names)
     # Documents may carry names and figures that are not public: no shared caches.
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
