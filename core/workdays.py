@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cache
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
@@ -33,6 +34,7 @@ END_OF_DAY = dt.time(23, 59, 59, 999999)
 _MAX_STEPS_PER_DAY = 370
 
 
+@cache
 def package_years() -> range:
     """The years whose holidays the installed chinesecalendar package knows."""
     years = {d.year for d in _PACKAGE_HOLIDAYS}

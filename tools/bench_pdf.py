@@ -28,21 +28,22 @@ DOCUMENT = """{% extends 'pdf/base.html' %}
 <h1>二〇二五年十月文化惠民工作简报</h1>
 {% for s in range(sections) %}
 <h2>第{{ s + 1 }}部分　公共文化服务供给情况</h2>
-{% for p in range(6) %}
+{% for p in range(paragraphs) %}
 <p>本月全区各镇街、村（社区）综合性文化服务中心共开展公益性文化活动，覆盖老年人、未成年人、残疾人等重点群体。
 承接主体按照指导性目录的服务标准组织实施，群众通过点单反馈需求，文化部门按照综合评分法开展评审并在公示期后签订合同。
 第{{ s + 1 }}部分第{{ p + 1 }}段：场次、参与人数、满意度与需求满足率逐项统计，详见下表。</p>
 {% endfor %}
-<table>
-  <thead><tr><th>序号</th><th>镇街</th><th>服务项目</th><th>承接主体</th>
-             <th class="num">场次</th><th class="num">金额（元）</th></tr></thead>
+{% if rows %}<table{% if fixed %} class="fixed"{% endif %}>
+  <thead><tr><th class="w-5">序号</th><th class="w-10">镇街</th><th class="w-30">服务项目</th>
+             <th class="w-30">承接主体</th><th class="num w-10">场次</th>
+             <th class="num w-15">金额（元）</th></tr></thead>
   <tbody>
   {% for r in range(rows) %}
   <tr><td>{{ r + 1 }}</td><td>黄村镇</td><td>戏曲进社区第{{ s * rows + r + 1 }}场</td><td>北京市惠民文化服务中心</td>
       <td class="num">{{ r % 7 + 1 }}</td><td class="num">{{ '{:,.2f}'.format(1234.5 * (r + 1)) }}</td></tr>
   {% endfor %}
   </tbody>
-</table>
+</table>{% endif %}
 {% endfor %}
 {% endblock %}"""
 
@@ -51,8 +52,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sections", type=int, default=6)
-    parser.add_argument("--rows", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=60, help="table rows per section (0: text only)")
+    parser.add_argument("--paragraphs", type=int, default=6, help="paragraphs per section")
+    parser.add_argument("--fixed", action="store_true", help='tables with class="fixed" (fixed layout)')
     parser.add_argument("--font", help="font family to use instead of the default (WenQuanYi Micro Hei)")
+    parser.add_argument("--out", help="write the last run's PDF here")
     args = parser.parse_args(argv)
 
     import weasyprint
@@ -65,13 +69,14 @@ def main(argv=None) -> int:
     template = app.jinja_env.from_string(DOCUMENT)
     extra_css = pdf.page_number_css()
     if args.font:
-        extra_css += f' html, @page {{ font-family: "{args.font}"; }}'
+        family = f'font-family: "{args.font}" !important;'
+        extra_css += f" html {{ {family} }} @page {{ @bottom-right {{ {family} }} }}"
     totals, rows = [], []
     with app.test_request_context("/"):
         for _run in range(args.runs):
             t0 = clock()
-            html = render_template(template, sections=args.sections, rows=args.rows,
-                                   pdf_site_name="文化惠民", pdf_generated_label="生成于 2025-10-31")
+            html = render_template(template, sections=args.sections, rows=args.rows, paragraphs=args.paragraphs,
+                                   fixed=args.fixed, pdf_site_name="文化惠民", pdf_generated_label="生成于 2025-10-31")
             t1 = clock()
             fetcher = pdf.make_fetcher(app.static_folder, "/static/")
             doc = weasyprint.HTML(string=html, base_url=pdf.PDF_ORIGIN + "/", url_fetcher=fetcher).render(
@@ -82,8 +87,11 @@ def main(argv=None) -> int:
             rows.append((len(doc.pages), t1 - t0, t2 - t1, t3 - t2, len(data)))
             if not args.font:
                 t4 = clock()
-                pdf.create_pdf(template, sections=args.sections, rows=args.rows)
+                pdf.create_pdf(template, sections=args.sections, rows=args.rows, paragraphs=args.paragraphs,
+                               fixed=args.fixed)
                 totals.append(clock() - t4)
+    if args.out:
+        Path(args.out).write_bytes(data)
     font = args.font or pdf.PDF_FONT
     print(f"font: {font}; pages: {rows[0][0]}; size: {rows[0][4] // 1024} KiB; load average: {os.getloadavg()[0]:.2f}")
     for i, (_pages, tpl, layout, write, _size) in enumerate(rows, 1):
