@@ -123,6 +123,8 @@ HOSTILE = """{% extends 'pdf/base.html' %}
 <object data="file:///etc/passwd"></object>
 <a rel="attachment" href="file:///etc/passwd">附件</a>
 <svg width="10" height="10"><image href="http://example.com/in-svg.png" width="10" height="10"/></svg>
+<img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='9' height='9'%3E"""
+           """%3Cimage href='file:///etc/group' width='9' height='9'/%3E%3C/svg%3E" alt="">
 {% endblock %}"""
 
 
@@ -178,7 +180,7 @@ def test_create_pdf_fetches_neither_local_files_nor_the_network(render, monkeypa
     refused = made[0].refused
     for url in ("file:///etc/passwd", "http://example.com/evil.css", "https://example.com/import.css",
                 "http://example.com/pixel.png", "http://example.com/protocol-relative.png",
-                "http://example.com/in-svg.png", "file:///etc/hostname"):
+                "http://example.com/in-svg.png", "file:///etc/hostname", "file:///etc/group"):
         assert url in refused, (url, refused)
     assert any(u.endswith("/etc/passwd") and u.startswith(pdf.PDF_ORIGIN) for u in refused), refused
 
