@@ -106,7 +106,7 @@ def test_page_size_is_a4(render):
 
 # --- what a template may reach ---------------------------------------------------------------
 
-HOSTILE = """{% extends 'pdf/base.html' %}
+HOSTILE = ("""{% extends 'pdf/base.html' %}
 {% block head %}
 <link rel="attachment" href="file:///etc/passwd">
 <link rel="stylesheet" href="file:///etc/passwd">
@@ -125,7 +125,7 @@ HOSTILE = """{% extends 'pdf/base.html' %}
 <svg width="10" height="10"><image href="http://example.com/in-svg.png" width="10" height="10"/></svg>
 <img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='9' height='9'%3E"""
            """%3Cimage href='file:///etc/group' width='9' height='9'/%3E%3C/svg%3E" alt="">
-{% endblock %}"""
+{% endblock %}""")
 
 
 @pytest.fixture
