@@ -2,6 +2,8 @@
 
 from marketplace.models.bids import Bid, BidAttachment, BidOpening, BidRevision, BidStatus
 from marketplace.models.projects import (
+    OPENED_STATES,
+    PUBLIC_STATES,
     Clarification,
     Criterion,
     CriterionKind,
@@ -14,6 +16,8 @@ from marketplace.models.projects import (
 from marketplace.models.providers import Provider, ProviderKind, ProviderStatus
 
 __all__ = [
+    "OPENED_STATES",
+    "PUBLIC_STATES",
     "Bid",
     "BidAttachment",
     "BidOpening",

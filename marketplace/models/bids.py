@@ -76,8 +76,9 @@ class Bid(db.Model):
     performance_at_opening: Mapped[Decimal | None] = mapped_column(Fixed(5, 2))
     invalid_reason: Mapped[str] = mapped_column(Text, default="")
 
-    project: Mapped[PurchaseProject] = relationship(lazy="joined", innerjoin=True)
-    provider: Mapped[Provider] = relationship(lazy="joined", innerjoin=True)
+    # Not joined, so lock_row(Bid, id) locks the bid row alone.
+    project: Mapped[PurchaseProject] = relationship(lazy="select")
+    provider: Mapped[Provider] = relationship(lazy="select")
     revisions: Mapped[list[BidRevision]] = relationship(
         back_populates="bid", cascade="all, delete-orphan", lazy="raise", order_by="BidRevision.number")
     attachments: Mapped[list[BidAttachment]] = relationship(
@@ -156,5 +157,5 @@ class BidOpening(db.Model):
     bid_count: Mapped[int] = mapped_column(Integer)
     entries: Mapped[list] = mapped_column(JSON, default=list)
 
-    project: Mapped[PurchaseProject] = relationship(lazy="joined", innerjoin=True)
-    opened_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    project: Mapped[PurchaseProject] = relationship(lazy="select")
+    opened_by: Mapped[User] = relationship(lazy="select")

@@ -178,8 +178,10 @@ class PurchaseProject(db.Model):
     # A failed project re-issued as a copy points back at the original.
     reissued_from_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_projects.id"), index=True)
 
-    area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
-    created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    # Not joined: lock_row(PurchaseProject, id) must lock the project row alone, not its area
+    # or its author (FOR UPDATE locks every joined row on PostgreSQL).
+    area: Mapped[Area] = relationship(lazy="select")
+    created_by: Mapped[User] = relationship(lazy="select")
     reissued_from: Mapped[PurchaseProject | None] = relationship(remote_side=[id], lazy="select")
     lines: Mapped[list[ProjectLine]] = relationship(
         back_populates="project", cascade="all, delete-orphan", lazy="selectin",
@@ -272,9 +274,9 @@ class PurchaseProject(db.Model):
     def close(self, now=None):
         """Store the closed state once the deadline has passed (the clock already says so)."""
         now = now or utcnow()
-        if self.state == S.PUBLISHED and (self.bid_deadline is None or now < self.bid_deadline):
-            raise IllegalTransition(self, S.PUBLISHED, S.CLOSED)
-        self.closed_at = self._move(S.CLOSED, now)
+        if self.state != S.PUBLISHED or self.state_at(now) != S.CLOSED:
+            raise IllegalTransition(self, self.state_at(now), S.CLOSED)
+        self.state, self.closed_at = S.CLOSED, now
 
     def mark_opened(self, now=None):
         now = now or utcnow()
