@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from catalog.models import Item, ItemStatus
 from core import nav
 from core.db import db, utcnow
-from core.errors import DomainError, Invalid
+from core.errors import Invalid
 from core.i18n import parse_local_datetime, to_local
 from core.models import Area, AreaLevel, Role, Venue
 from core.permissions import PUBLIC, access, require
@@ -240,7 +240,7 @@ def _data(form: ProjectForm) -> dict:
             "lines": lines, "criteria": criteria}
 
 
-def _form_page(form, project, error: DomainError | None = None):
+def _form_page(form, project, error: Invalid | None = None):
     status = 200
     if error is not None:
         db.session.rollback()
@@ -266,7 +266,7 @@ def new():
     if form.validate_on_submit():
         try:
             project = project_ops.create_project(_data(form), current_user)
-        except DomainError as e:
+        except Invalid as e:
             return _form_page(form, None, e)
         flash(_("Draft %(ref)s saved. Check it, then publish it.", ref=project.reference), "success")
         return redirect(url_for("projects.detail", project_id=project.id))
@@ -284,7 +284,9 @@ def edit(project_id):
     if form.validate_on_submit():
         try:
             project_ops.update_project(project, _data(form), current_user)
-        except DomainError as e:
+        except Invalid as e:
+            # Bad input goes back to the form; a rule that forbids the edit (locked criteria,
+            # a closed project) is refused as such, and audited, by the error handler.
             return _form_page(form, project, e)
         flash(_("Project saved."), "success")
         return redirect(url_for("projects.detail", project_id=project.id))

@@ -4,6 +4,7 @@ from marketplace.models.bids import Bid, BidAttachment, BidOpening, BidRevision,
 from marketplace.models.projects import (
     OPENED_STATES,
     PUBLIC_STATES,
+    TRANSITIONS,
     Clarification,
     Criterion,
     CriterionKind,
@@ -18,6 +19,7 @@ from marketplace.models.providers import Provider, ProviderKind, ProviderStatus
 __all__ = [
     "OPENED_STATES",
     "PUBLIC_STATES",
+    "TRANSITIONS",
     "Bid",
     "BidAttachment",
     "BidOpening",
