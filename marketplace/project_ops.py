@@ -281,8 +281,8 @@ def create_project(data: dict, actor: User, now: dt.datetime | None = None) -> P
                         audit_action="project.create")
     project = PurchaseProject(area=actor.jurisdiction, created_by=actor, state=ProjectState.DRAFT,
                               title="", method=ProjectMethod.OPEN_TENDER, budget=Decimal("0.01"))
+    _apply(project, data, actor, now)  # before joining the session: refused input leaves nothing behind
     db.session.add(project)
-    _apply(project, data, actor, now)
     db.session.flush()
     audit.record("project.create", project, actor=actor, title=project.title, method=project.method,
                  budget=project.budget, lines=len(project.lines), criteria=len(project.criteria))

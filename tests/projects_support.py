@@ -7,7 +7,7 @@ import itertools
 from decimal import Decimal
 
 from catalog.models import Category, Item, ItemStatus
-from core.db import db, utcnow
+from core.db import utcnow
 from core.models import AreaLevel, Venue, VenueKind
 from marketplace import bid_ops, project_ops
 from marketplace.models import (
@@ -74,7 +74,7 @@ class Market:
                      kind=ProviderKind.SOCIAL_ORGANISATION, legal_representative="张三", contact_name="李四",
                      contact_phone="13800000000", status=status, **kw)
         self.session.add(p)
-        self.session.flush()
+        self.session.commit()
         return p
 
     # projects
@@ -94,12 +94,16 @@ class Market:
 
     def draft(self, officer=None, **kw) -> PurchaseProject:
         officer = officer or self.officer()
-        return project_ops.create_project(self.data(officer, **kw), officer)
+        project = project_ops.create_project(self.data(officer, **kw), officer)
+        # Committed (a savepoint in tests): a later refused request rolls back only its own work.
+        self.session.commit()
+        return project
 
     def published(self, officer=None, **kw) -> PurchaseProject:
         officer = officer or self.officer()
-        project = self.draft(officer, **kw)
-        return project_ops.publish(project, officer)
+        project = project_ops.publish(self.draft(officer, **kw), officer)
+        self.session.commit()
+        return project
 
     def open_project(self, deadline: dt.datetime, officer=None, budget="10000.00", method=ProjectMethod.OPEN_TENDER,
                      published_at=None) -> PurchaseProject:
@@ -116,14 +120,12 @@ class Market:
                                 max_score=Decimal(60), rubric="方案"),
                       Criterion(kind=CriterionKind.PERFORMANCE, name="履约", weight=Decimal(20))])
         self.session.add(p)
-        self.session.flush()
+        self.session.commit()
         return p
 
     def bid(self, project, provider, price="9000.00", plan="我们的服务方案", files=(), **kw):
         data = bid_ops.BidInput(price=price, plan=plan, team=kw.pop("team", "团队五人"),
                                 conflicts=kw.pop("conflicts", ""), files=list(files), **kw)
-        return bid_ops.submit_bid(project, provider, data, provider.user)
-
-
-def commit():
-    db.session.commit()
+        result = bid_ops.submit_bid(project, provider, data, provider.user)
+        self.session.commit()
+        return result
