@@ -7,6 +7,7 @@ import base64
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -108,6 +109,15 @@ def _input(data: dict) -> bid_ops.BidInput:
                             files=files, keep=data["keep_attachments"])
 
 
+def _load_bid(project, provider, action) -> dict:
+    try:
+        return load_json(BidInSchema())
+    except ValidationError:
+        # A late or barred bidder hears that first, whatever else is wrong with the body.
+        bid_ops.gate(project, provider, action)
+        raise
+
+
 @bp.route("/projects/<int:project_id>/bid", methods=["GET"])
 @access(Role.PROVIDER)
 def own_bid(project_id):
@@ -131,8 +141,7 @@ def own_bid(project_id):
 def submit_bid(project_id):
     p = _public_project(project_id)
     provider = bid_ops.provider_of(current_user)
-    bid_ops.gate(p, provider, "bid.submit")
-    data = load_json(BidInSchema())
+    data = _load_bid(p, provider, "bid.submit")
     bid, rev = bid_ops.submit_bid(p, provider, _input(data), current_user)
     return _receipt(bid, rev), 201
 
@@ -142,8 +151,7 @@ def submit_bid(project_id):
 def revise_bid(project_id):
     p = _public_project(project_id)
     provider = bid_ops.provider_of(current_user)
-    bid_ops.gate(p, provider, "bid.revise")
-    data = load_json(BidInSchema())
+    data = _load_bid(p, provider, "bid.revise")
     bid, rev = bid_ops.revise_bid(p, provider, _input(data), current_user)
     return _receipt(bid, rev)
 

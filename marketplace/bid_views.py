@@ -67,8 +67,6 @@ def edit(project_id):
         form.team.data, form.conflicts.data = content["team"], content["conflicts"]
         form.keep.data = [a["sha256"] for a in content["attachments"]]
     if request.method == "POST":
-        # The deadline and the provider's standing come before anything about the form.
-        bid_ops.gate(project, provider, "bid.submit")
         if form.validate_on_submit():
             live = bid is not None and bid.is_live
             try:
@@ -85,6 +83,8 @@ def edit(project_id):
             flash(_("Bid received at %(at)s. Receipt (SHA-256 of your bid): %(hash)s",
                     at=fmt_datetime(rev.submitted_at, seconds=True), hash=rev.content_hash), "success")
             return redirect(url_for("bids.edit", project_id=project.id))
+        # A late or barred bidder hears that first, whatever else is wrong with the form.
+        bid_ops.gate(project, provider, "bid.submit")
         return _bid_page(project, provider, bid, form, 422)
     return _bid_page(project, provider, bid, form)
 
