@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +41,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 50
 @pytest.fixture
 def market(session, make_user, district, town):
     return Market(session, make_user, district, town)
+
+
+@pytest.fixture(autouse=True)
+def _english(session):
+    """Messages are asserted in English (the product's default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 def refusals(session, action):
@@ -162,6 +170,7 @@ def test_one_live_bid_per_provider_per_project(market, session, client, token_fo
     project = market.published()
     provider = market.provider()
     headers = token_for(provider.user)
+    client.post("/lang", data={"lang": "en"})
     assert client.post(f"/api/v1/projects/{project.id}/bid", json=body(), headers=headers).status_code == 201
     resp = client.post(f"/api/v1/projects/{project.id}/bid", json=body(price="7000.00"), headers=headers)
     assert resp.status_code == 409 and "revise" in resp.get_json()["error"]["message"]

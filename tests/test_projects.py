@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from catalog.models import ItemStatus
@@ -33,6 +34,13 @@ from tests.projects_support import Market, criteria_rows
 @pytest.fixture
 def market(session, make_user, district, town):
     return Market(session, make_user, district, town)
+
+
+@pytest.fixture(autouse=True)
+def _english(session):
+    """Messages are asserted in English (the product's default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 def audit_actions(session, prefix=""):
@@ -300,6 +308,7 @@ def test_criteria_editable_after_publishing_until_the_first_bid(market, session,
     assert project.price_criterion.weight == 30
     market.bid(project, market.provider())
     assert project.criteria_locked
+    client.post("/lang", data={"lang": "en"})
     login(officer)
     form = {"title": "改名", "method": "open_tender", "budget": str(project.budget),
             "bid_deadline": "2030-01-01T10:00", "lines-0-item_id": project.lines[0].item_id,
@@ -340,6 +349,7 @@ def test_drafts_are_hidden_from_officers_of_other_towns(market, make_area, distr
 def test_officer_creates_and_publishes_through_the_pages(market, session, client, login):
     officer = market.officer()
     item, venue = market.item("800.00"), market.venue()
+    client.post("/lang", data={"lang": "en"})
     login(officer)
     assert client.get("/projects/new").status_code == 200
     deadline = (utcnow() + dt.timedelta(days=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))

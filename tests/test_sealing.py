@@ -10,10 +10,12 @@ import json
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from core.audit import AuditEvent
+from core.errors import Forbidden
 from marketplace import bid_ops, sealing
 from marketplace.models import Bid, BidAttachment, BidRevision
 from tests.conftest import PASSWORD, html_text
@@ -27,6 +29,13 @@ FILE = b"%PDF-1.7 confidential-attachment-marker"
 @pytest.fixture
 def market(session, make_user, district, town):
     return Market(session, make_user, district, town)
+
+
+@pytest.fixture(autouse=True)
+def _english(session):
+    """Messages are asserted in English (the product's default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
@@ -143,7 +152,7 @@ def test_another_bidder_sees_only_their_own(sealed, client, token_for):
 
     att_id = db.session.scalar(select(BidAttachment.id))  # the first bidder's file
     assert client.get(f"/projects/{project.id}/attachments/{att_id}").status_code == 403
-    with pytest.raises(Exception, match="sealed"):
+    with pytest.raises(Forbidden, match=r"sealed|密封"):
         bid_ops.bid_content(sealed["bid"], rival.user)
 
 
