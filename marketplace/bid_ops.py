@@ -136,11 +136,12 @@ def gate(project: PurchaseProject, provider: Provider | None, action: str) -> tu
     return project, now
 
 
-def _check_content(project: PurchaseProject, data: BidInput) -> tuple[Decimal, str, str, str]:
+def _check_content(project: PurchaseProject, data: BidInput, action: str) -> tuple[Decimal, str, str, str]:
     price = parse_money(data.price, "price")
     if price > project.budget:
-        raise Invalid(_l("The price %(price)s is above the project budget %(budget)s.", price=price,
-                         budget=project.budget), "price")
+        # A business rule, so the refusal is audited — without the offered price, which stays sealed.
+        raise Invalid(_l("The price is above the project budget %(budget)s.", budget=project.budget), "price",
+                      audit_action=action, obj=project)
     plan = (data.plan or "").strip()
     if not plan:
         raise Invalid(_l("Describe your service plan."), "plan")
@@ -180,7 +181,7 @@ def _check_files(files: list[NewFile]) -> list[tuple[NewFile, str, str]]:
 
 def _write_revision(bid: Bid, project: PurchaseProject, data: BidInput, actor: User, now: dt.datetime,
                     number: int) -> BidRevision:
-    price, plan, team, conflicts = _check_content(project, data)
+    price, plan, team, conflicts = _check_content(project, data, "bid.submit" if number == 1 else "bid.revise")
     files = _check_files(data.files)
     kept = []
     if data.keep and number > 1:

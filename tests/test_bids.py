@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -145,6 +146,8 @@ def test_price_above_budget_is_refused_and_nothing_kept(market, session, client,
     assert resp.status_code == 422
     assert "price" in resp.get_json()["error"]["fields"]
     assert session.scalar(select(func.count()).select_from(Bid)) == 0
+    refusal = refusals(session, "bid.submit")[-1]
+    assert "5000.00" in refusal.summary["reason"] and "5000.01" not in json.dumps(refusal.summary)
     assert project.criteria_locked_at is None
     assert client.post(f"/api/v1/projects/{project.id}/bid", json=body(price="5000.00"),
                        headers=token_for(provider.user)).status_code == 201
