@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from core import config as config_module
 from core.db import db, write_intent
@@ -133,7 +134,9 @@ def _hooks(app: Flask):
     def _access_log(response):
         # after_request runs in reverse order: this runs after _commit and sees the final status.
         user = g.get("_login_user")  # only if loaded already: logging never queries the database
-        user_id = user.id if getattr(user, "is_authenticated", False) else "-"
+        # The id from the identity map: reading user.id after the commit would reload the row
+        # (and on SQLite take the write lock again for a request that is over).
+        user_id = sa_inspect(user).identity[0] if getattr(user, "is_authenticated", False) else "-"
         ms = (time.perf_counter() - g.started) * 1000 if "started" in g else 0.0
         # The path without its query string: links may carry tokens.
         access_log.info("%s %s %s %.1fms user=%s", request.method, request.path, response.status_code, ms,

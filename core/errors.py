@@ -141,7 +141,8 @@ def handle_db_down(e: Exception):
     from flask import current_app, g
 
     _safe_rollback()
-    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, type(e).__name__)
+    current_app.logger.error("database unavailable on %s %s: %s: %s", request.method, request.path,
+                             type(e).__name__, str(e).splitlines()[0] if str(e) else "")
     # Nobody can be looked up now: the rest of this request (locale, access log) sees a visitor.
     g._login_user = current_app.login_manager.anonymous_user()
     if is_api_request():

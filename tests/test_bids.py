@@ -322,6 +322,7 @@ def test_attachments_are_served_to_the_bidder_and_after_opening_to_officers(mark
     assert client.get(url).status_code == 403
     with time_machine.travel(project.bid_deadline + dt.timedelta(minutes=1), tick=False):
         bid_ops.open_bids(project, officer)
+        login(officer)  # days later: the idle officer session has ended
         assert client.get(url).data == PDF
 
 
@@ -348,8 +349,8 @@ def test_opening_makes_the_record_public_audits_and_tells_bidders(market, sessio
         market.bid(project, prov, price=price)
     market.bid(project, withdrawn := market.provider())
     bid_ops.withdraw_bid(project, withdrawn, withdrawn.user)
-    login(officer)
     with time_machine.travel(project.bid_deadline + dt.timedelta(minutes=5), tick=False):
+        login(officer)  # logged in after the deadline: an officer session idles out in 30 minutes
         resp = client.post(f"/projects/{project.id}/open")
         assert resp.status_code == 302
     session.refresh(project)

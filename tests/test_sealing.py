@@ -178,6 +178,7 @@ def test_exports_leave_bids_out_until_the_opening(sealed, client):
     assert project.reference in cells and not any(PRICE in c for c in cells)
     with time_machine.travel(project.bid_deadline + dt.timedelta(minutes=1), tick=False):
         bid_ops.open_bids(project, sealed["officer"])
+        _login(client, sealed["officer"])  # days later: the idle officer session has ended
         csv_text = client.get("/projects/export?format=csv").get_data(as_text=True)
     assert PRICE in csv_text
 
