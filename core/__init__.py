@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from core import admin, api, auth, main, nav
+    from core import admin, api, auth, main, nav, uploads  # noqa: F401  (uploads: its table and setting)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)

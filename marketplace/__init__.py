@@ -4,3 +4,16 @@ contracts, sessions, documents."""
 
 def register_blueprints(app):
     from marketplace import models  # noqa: F401  (tables known to migrations)
+
+    _register_providers(app)
+
+
+def _register_providers(app):
+    from core.cli import DEMO_SEEDERS, register_demo_seeder
+    from marketplace import provider_api, provider_seed, provider_views
+
+    app.register_blueprint(provider_views.bp)
+    app.register_blueprint(provider_api.bp)
+    # The app factory may run more than once in a process (tests); seed once per run.
+    if all(fn is not provider_seed.seed_demo_providers for _order, fn in DEMO_SEEDERS):
+        register_demo_seeder(20, provider_seed.seed_demo_providers)
