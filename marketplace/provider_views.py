@@ -12,7 +12,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import func, or_, select
 
 from catalog.models import Category
-from core import accounts, nav, uscc
+from core import accounts, audit, nav, uscc
 from core.db import db
 from core.errors import DomainError
 from core.i18n import LOCAL_TZ
@@ -88,7 +88,9 @@ def register():
             provider = ops.register(user, certificate=form.certificate.data,
                                     qualifications=form.qualification_files(), **form.details())
         except DomainError as e:
-            return form_failed("marketplace/providers/register.html", form, e, staff=False)
+            resp = form_failed("marketplace/providers/register.html", form, e, staff=False)
+            _undo(e)
+            return resp
         if not current_user.is_authenticated:
             session.clear()
             login_user(user)
@@ -99,6 +101,16 @@ def register():
 
 
 # --- the provider's own pages -------------------------------------------------------------------------
+
+def _undo(e: DomainError):
+    """Roll back what the refused operation did, but keep the record of the refusal itself (as
+    the error handler would, had the refusal not been shown inline)."""
+    db.session.rollback()
+    if e.audit_action:
+        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
+                     reason=str(e.message), **e.details)
+        db.session.commit()
+
 
 def _own_provider() -> Provider | None:
     return ops.provider_of(current_user)
@@ -161,7 +173,7 @@ def add_document():
         try:
             ops.add_document(provider, form.file.data, form.kind.data, current_user)
         except DomainError as e:
-            db.session.rollback()
+            _undo(e)
             apply_error(form, e.field if e.field in ("file", "kind") else None, e.message)
             return _render_mine(provider, document_form=form, status=e.status)
         flash(_("The document is uploaded."), "success")
@@ -180,7 +192,7 @@ def resubmit():
         try:
             ops.resubmit(provider, current_user, form.note.data)
         except DomainError as e:
-            db.session.rollback()
+            _undo(e)
             apply_error(form, None, e.message)
             return _render_mine(provider, resubmit_form=form, status=e.status)
         flash(_("Your application is back in the review queue."), "success")
@@ -271,7 +283,7 @@ def _decision(provider_id, key: str, action: ProviderAction):
         else:
             ops.DECISIONS[action](provider, current_user, form.reason.data)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         field = {"until": "last_day"}.get(e.field, e.field)
         apply_error(form, field if field in form else None, e.message)
         return _render_detail(db.session.get(Provider, provider_id), forms, e.status)
