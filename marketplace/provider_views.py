@@ -242,12 +242,12 @@ def queue():
                            statuses={s.value: s for s in ProviderStatus})
 
 
-def _render_detail(provider, forms=None, status=200):
+def _render_detail(provider, forms=None, status=200, error=None):
     return render_template(
         "marketplace/providers/detail.html", provider=provider, categories=_categories(provider),
         documents=_documents(provider), history=_history(provider), code=uscc.describe(provider.credit_code),
         forms=forms or decision_forms(), may_decide=_may_decide(), allowed=provider.allowed_actions(),
-        effective=provider.effective_status(), refusal=provider.bidding_refusal(),
+        effective=provider.effective_status(), refusal=provider.bidding_refusal(), error=error,
     ), status
 
 
@@ -285,8 +285,10 @@ def _decision(provider_id, key: str, action: ProviderAction):
     except DomainError as e:
         _undo(e)
         field = {"until": "last_day"}.get(e.field, e.field)
-        apply_error(form, field if field in form else None, e.message)
-        return _render_detail(db.session.get(Provider, provider_id), forms, e.status)
+        if field and field in form:
+            apply_error(form, field, e.message)
+            return _render_detail(db.session.get(Provider, provider_id), forms, e.status)
+        return _render_detail(db.session.get(Provider, provider_id), forms, e.status, error=e.message)
     flash(_("%(action)s recorded for %(name)s; the provider has been notified.", action=action.label,
             name=provider.name), "success")
     return redirect(url_for("providers.detail", provider_id=provider.id))

@@ -53,7 +53,8 @@ def test_a_pdf_is_stored_by_its_hash_outside_the_web_root(app, session, make_use
     row = uploads.store(upload(PDF, "营业执照.pdf", "application/pdf"), uploaded_by=user)
     digest = hashlib.sha256(PDF).hexdigest()
     path = uploads.path_for(row)
-    assert (row.sha256, row.size, row.content_type, row.original_name) == (digest, len(PDF), uploads.PDF, "营业执照.pdf")
+    assert (row.sha256, row.size, row.content_type) == (digest, len(PDF), uploads.PDF)
+    assert row.original_name == "营业执照.pdf"
     assert row.uploaded_by_id == user.id and row.created_at is not None
     assert path.read_bytes() == PDF and path.name == digest
     assert path.is_relative_to(Path(app.config["UPLOAD_DIR"]))
@@ -165,9 +166,9 @@ def test_an_image_with_too_many_pixels_is_refused_before_decoding(app, session, 
 ])
 def test_path_tricks_in_names_never_reach_the_file_system(app, session, tmp_path, name, shown):
     root = Path(app.config["UPLOAD_DIR"])
-    before = {p for p in root.rglob("*")}
+    before = set(root.rglob("*"))
     row = uploads.store(PDF + name.encode("utf-8", "replace") if name else PDF, uploaded_by=None, filename=name)
-    written = {p for p in root.rglob("*")} - before
+    written = set(root.rglob("*")) - before
     assert row.original_name == shown
     path = uploads.path_for(row)
     assert path.resolve().is_relative_to(root.resolve())

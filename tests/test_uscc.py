@@ -39,7 +39,7 @@ def test_the_check_characters_follow_the_standard_by_hand():
     # 91350100M000100Y43: organisation code M000100Y-4, final check 3.
     values = [uscc.VALUES[c] for c in "91350100M000100Y4"]
     weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    assert uscc.WEIGHTS == weights
+    assert weights == uscc.WEIGHTS
     assert uscc.ALPHABET[(31 - sum(v * w for v, w in zip(values, weights, strict=True)) % 31) % 31] == "3"
     org = [22, 0, 0, 0, 1, 0, 0, 34]  # M=22, Y=34 in GB 11714
     assert 11 - sum(v * w for v, w in zip(org, [3, 7, 9, 10, 5, 8, 4, 2], strict=True)) % 11 == 4
