@@ -570,3 +570,54 @@ def test_the_provider_api_needs_an_organisation(client, make_user, token_for):
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
     officer_headers = token_for(make_user("officer"))
     assert client.get("/api/v1/providers/me", headers=officer_headers).status_code == 403
+
+
+# --- two officers at once ----------------------------------------------------------------------------------
+
+@pytest.mark.concurrency
+def test_two_officers_deciding_at_once_make_one_decision(app, session, make_user):
+    import threading
+
+    from core import audit
+    from core.db import db, intends_to_write
+
+    officers = [make_user("officer").id, make_user("officer").id]
+    owner = make_user("provider")
+    provider = ops.register(owner, certificate=pdf_upload(data=PDF + b"race"), name="抢答艺术团",
+                            credit_code=new_code(), kind=ProviderKind.SOCIAL_ORGANISATION,
+                            legal_representative="甲", contact_name="乙", contact_phone="13912345678",
+                            category_ids=[])
+    session.commit()
+    provider_id = provider.id
+    barrier = threading.Barrier(2)
+    results = {}
+    decisions = {"approve": lambda p, o: ops.approve(p, o), "reject": lambda p, o: ops.reject(p, o, "不符合条件")}
+
+    def decide(name, officer_id):
+        barrier.wait()
+        with app.app_context(), intends_to_write():
+            try:
+                decisions[name](db.session.get(Provider, provider_id), db.session.get(User, officer_id))
+                db.session.commit()
+                results[name] = "done"
+            except Refused:
+                db.session.rollback()
+                results[name] = "refused"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=decide, args=(name, officer_id))
+               for name, officer_id in zip(decisions, officers, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results.values()) == ["done", "refused"], results
+    winner = next(name for name, result in results.items() if result == "done")
+    session.rollback()  # end the test's own read transaction, to see what the threads committed
+    final = session.get(Provider, provider_id)
+    assert final.status == {"approve": ProviderStatus.APPROVED, "reject": ProviderStatus.REJECTED}[winner]
+    steps = session.scalars(select(ProviderEvent.action).where(ProviderEvent.provider_id == provider_id)
+                            .order_by(ProviderEvent.id)).all()
+    assert steps == [ProviderAction.REGISTER, ProviderAction(winner)]
+    assert audit.verify() > 0
