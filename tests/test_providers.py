@@ -352,6 +352,8 @@ def test_suspension_with_a_last_day_and_lifting(client, session, login, officer,
         note = session.scalar(select(Notification).where(Notification.user_id == provider.user_id)
                               .order_by(Notification.id.desc()))
         assert note.subject == "贵机构已被暂停参与投标" and "2026-03-31（含当日）" in note.body
+        page = html_text(client.get(f"/providers/{provider.id}"))
+        assert "至 2026-03-31" in page and "2026-04-01" not in page
         resp = client.post(f"/providers/{provider.id}/lift", data={"lift-reason": "已整改"})
         assert resp.status_code == 302
         session.refresh(provider)

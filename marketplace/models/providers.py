@@ -30,6 +30,13 @@ from core.models import User, enum_column
 from core.uploads import StoredFile
 
 
+def last_day_before(end: dt.datetime | None) -> dt.date | None:
+    """The last (Beijing) day that a period ending at `end` covers."""
+    if end is None:
+        return None
+    return to_local(end - dt.timedelta(microseconds=1)).date()
+
+
 class ProviderKind(enum.StrEnum):
     SOCIAL_ORGANISATION = "social_organisation"
     ENTERPRISE = "enterprise"
@@ -101,9 +108,7 @@ class Provider(db.Model):
     @property
     def suspension_last_day(self) -> dt.date | None:
         """The last day (Beijing time) of a suspension; it ends at midnight after it."""
-        if self.suspended_until is None:
-            return None
-        return to_local(self.suspended_until - dt.timedelta(microseconds=1)).date()
+        return last_day_before(self.suspended_until)
 
     def effective_status(self, now: dt.datetime | None = None) -> ProviderStatus:
         """The status as it stands now: a suspension that has run out counts as approved."""
@@ -244,3 +249,7 @@ class ProviderEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def suspension_last_day(self) -> dt.date | None:
+        return last_day_before(self.suspended_until)
