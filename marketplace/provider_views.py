@@ -75,7 +75,9 @@ def register():
     if user is not None and ops.provider_of(user) is not None:
         return redirect(url_for("providers.mine"))
     if user is not None and user.has_role(Role.OFFICER, Role.ADMIN):
-        return render_template("marketplace/providers/register.html", form=None, staff=True), 409
+        # Staff may read why; a submission is refused.
+        page = render_template("marketplace/providers/register.html", form=None, staff=True)
+        return page, (200 if request.method == "GET" else 409)
     form = RegistrationForm()
     if user is not None:
         form.drop_account_fields()

@@ -150,6 +150,7 @@ def test_a_logged_in_resident_registers_with_the_account_they_have(client, sessi
 
 def test_officers_and_admins_cannot_register_a_provider(client, login, make_user, session, category):
     login(make_user("officer"))
+    assert "不能登记承接主体" in html_text(client.get("/providers/register"))
     resp = post_register(client, form(category))
     assert resp.status_code == 409 and "不能登记承接主体" in html_text(resp)
     assert count(session, Provider) == 0

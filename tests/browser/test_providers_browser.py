@@ -15,6 +15,7 @@ PASSWORD = "Brush-And-Ink-2026"
 def open_menu(page):
     if page.locator(".navbar-toggler").is_visible():
         page.click(".navbar-toggler")
+        page.wait_for_selector("#mainnav.collapse.show")  # clicks during the animation can miss
 
 
 def test_a_new_provider_registers_and_an_officer_approves_it(browser, live_server):
