@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from core import admin, api, auth, calendar_admin, main, nav, qr
+    from core import admin, api, auth, calendar_admin, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)

@@ -5,7 +5,19 @@ contracts, sessions, documents."""
 def register_blueprints(app):
     from marketplace import models  # noqa: F401  (tables known to migrations)
 
+    _register_providers(app)
     _register_projects(app)
+
+
+def _register_providers(app):
+    from core.cli import DEMO_SEEDERS, register_demo_seeder
+    from marketplace import provider_api, provider_seed, provider_views
+
+    app.register_blueprint(provider_views.bp)
+    app.register_blueprint(provider_api.bp)
+    # The app factory may run more than once in a process (tests); seed once per run.
+    if all(fn is not provider_seed.seed_demo_providers for _order, fn in DEMO_SEEDERS):
+        register_demo_seeder(20, provider_seed.seed_demo_providers)
 
 
 def _register_projects(app):
@@ -16,6 +28,5 @@ def _register_projects(app):
     app.register_blueprint(project_views.bp)
     app.register_blueprint(bid_views.bp)
     app.register_blueprint(api.bp)
-    # Several apps may be made in one process (tests); the seeder is registered once.
     if not any(fn is project_seed.seed_projects for _order, fn in DEMO_SEEDERS):
         register_demo_seeder(30, project_seed.seed_projects)

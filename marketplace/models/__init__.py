@@ -14,7 +14,15 @@ from marketplace.models.projects import (
     ProjectState,
     PurchaseProject,
 )
-from marketplace.models.providers import Provider, ProviderKind, ProviderStatus
+from marketplace.models.providers import (
+    DocumentKind,
+    Provider,
+    ProviderAction,
+    ProviderDocument,
+    ProviderEvent,
+    ProviderKind,
+    ProviderStatus,
+)
 
 __all__ = [
     "OPENED_STATES",
@@ -28,11 +36,15 @@ __all__ = [
     "Clarification",
     "Criterion",
     "CriterionKind",
+    "DocumentKind",
     "IllegalTransition",
     "ProjectLine",
     "ProjectMethod",
     "ProjectState",
     "Provider",
+    "ProviderAction",
+    "ProviderDocument",
+    "ProviderEvent",
     "ProviderKind",
     "ProviderStatus",
     "PurchaseProject",

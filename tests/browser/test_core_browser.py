@@ -28,6 +28,7 @@ def test_each_role_logs_in_and_sees_its_navigation(page, live_server, login):
     # Log out through the (collapsed, on a phone) menu.
     if page.locator(".navbar-toggler").is_visible():
         page.click(".navbar-toggler")
+        page.wait_for_selector("#mainnav.collapse.show")  # the opening animation has ended
     with page.expect_navigation():
         page.click("[data-testid=logout]")
     assert page.locator("[data-testid=login-link]").count() == 1
@@ -38,6 +39,7 @@ def test_language_switch_is_remembered(page, live_server):
     assert "登录" in page.inner_text("h1")
     if page.locator(".navbar-toggler").is_visible():
         page.click(".navbar-toggler")
+        page.wait_for_selector("#mainnav.collapse.show")
     with page.expect_navigation():
         page.click("[data-testid=lang-switch]")
     assert page.inner_text("h1") == "Log in"

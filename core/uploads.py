@@ -1,0 +1,206 @@
+"""Uploaded files: checked by content, stored by SHA-256 outside the web root, served as attachments.
+
+- The type is decided by the bytes (PDF, JPEG, PNG), never by the name or the declared type.
+- Images are decoded and re-encoded with Pillow, so metadata (EXIF, text chunks, ICC) and
+  anything appended after the image data are dropped.
+- On disk a file is named by the SHA-256 of what is stored; no part of a user's file name ever
+  reaches the file system. The name the user gave is kept for display only.
+- Each upload is a `StoredFile` row (who, when, what); identical content shares one file on disk.
+- Files are sent only by views that have checked permission, with `send()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import warnings
+from pathlib import Path
+
+from flask import current_app, send_file
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import settings
+from core.db import UTCDateTime, db, utcnow
+from core.errors import Invalid
+from core.models import User
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+# Images larger than this many pixels are refused before decoding (decompression bombs).
+MAX_PIXELS = 40_000_000
+CHUNK = 1024 * 1024
+
+MAX_MB = settings.define("uploads.max_file_mb", 10, _l("Largest uploaded file (MB)"), int, 1, 50)
+
+
+class StoredFile(db.Model):
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(40))
+    # As the user named it, cleaned; shown and offered as the download name, never used as a path.
+    original_name: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship(lazy="raise")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in (JPEG, PNG)
+
+
+def max_bytes() -> int:
+    return settings.get(MAX_MB.key) * 1024 * 1024
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type the bytes are, by their signature; None for anything else."""
+    if data.startswith(b"%PDF-"):
+        # A PDF ends with %%EOF (some writers append a few bytes after it).
+        return PDF if b"%%EOF" in data[-1024:] else None
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def display_name(raw: str | None, content_type: str) -> str:
+    """The user's file name reduced to a harmless display name with the right extension."""
+    name = unicodedata.normalize("NFKC", raw or "")
+    name = re.split(r"[\\/]", name)[-1]  # the last path component, whatever the separator
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")  # control and format characters
+    name = name.strip().strip(".").strip()
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = re.sub(r"\s+", " ", stem)[:120].strip() or "document"
+    return stem + EXTENSIONS[content_type]
+
+
+def _read_limited(stream, limit: int) -> bytes:
+    buf = io.BytesIO()
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        buf.write(chunk)
+        if buf.tell() > limit:
+            break
+    return buf.getvalue()
+
+
+def _clean_image(data: bytes, content_type: str, field: str | None, name: str) -> bytes:
+    """Decode and re-encode: only the pixels (and transparency) survive."""
+    fmt = "JPEG" if content_type == JPEG else "PNG"
+    unreadable = Invalid(_l("%(name)s is not a readable %(fmt)s image.", name=name, fmt=fmt), field)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise Invalid(_l("%(name)s has too many pixels.", name=name), field)
+                im.load()
+                # Turn the picture upright before its orientation tag is dropped with the rest.
+                upright = ImageOps.exif_transpose(im)
+                transparency = upright.info.get("transparency")
+                clean = upright.copy()
+    except Invalid:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):
+        raise unreadable from None
+    clean.info = {}
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if clean.mode not in ("L", "RGB", "CMYK"):
+            clean = clean.convert("RGB")
+        clean.save(out, "JPEG", quality=90)
+    else:
+        options = {"optimize": True}
+        if transparency is not None and clean.mode in ("P", "L", "RGB"):
+            options["transparency"] = transparency
+        clean.save(out, "PNG", **options)
+    return out.getvalue()
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def path_for(stored: StoredFile) -> Path:
+    digest = stored.sha256
+    if not re.fullmatch(r"[0-9a-f]{64}", digest or ""):
+        raise ValueError("not a SHA-256 digest")
+    return upload_dir() / digest[:2] / digest[2:4] / digest
+
+
+def _write(digest: str, data: bytes) -> Path:
+    target = upload_dir() / digest[:2] / digest[2:4] / digest
+    if target.exists():
+        return target  # the same content is already stored
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def store(upload, *, uploaded_by: User | None, field: str | None = None, filename: str | None = None) -> StoredFile:
+    """Check, clean and keep one uploaded file; raise Invalid (naming `field`) if it is refused.
+
+    `upload` is a werkzeug FileStorage, a binary stream or bytes.
+    """
+    raw_name = filename if filename is not None else getattr(upload, "filename", None)
+    shown = display_name(raw_name, PDF).removesuffix(".pdf")  # for messages, before the type is known
+    limit = max_bytes()
+    if isinstance(upload, bytes | bytearray):
+        data = bytes(upload[: limit + 1])
+    else:
+        data = _read_limited(getattr(upload, "stream", upload), limit)
+    if not data:
+        raise Invalid(_l("%(name)s is empty.", name=shown), field)
+    if len(data) > limit:
+        raise Invalid(_l("%(name)s is larger than %(mb)d MB.", name=shown, mb=settings.get(MAX_MB.key)), field)
+    content_type = sniff(data)
+    if content_type is None:
+        raise Invalid(_l("%(name)s is not a PDF, JPEG or PNG file (checked by its content).", name=shown), field)
+    if content_type in (JPEG, PNG):
+        data = _clean_image(data, content_type, field, shown)
+    digest = hashlib.sha256(data).hexdigest()
+    _write(digest, data)
+    row = StoredFile(sha256=digest, size=len(data), content_type=content_type,
+                     original_name=display_name(raw_name, content_type),
+                     uploaded_by_id=getattr(uploaded_by, "id", None))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def send(stored: StoredFile):
+    """The file as a download. Call only after checking the reader may see it."""
+    # Read whole (files are small, by the size limit): no open file handle outlives the request.
+    data = path_for(stored).read_bytes()
+    resp = send_file(io.BytesIO(data), mimetype=stored.content_type, as_attachment=True,
+                     download_name=stored.original_name, max_age=0, etag=stored.sha256)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
