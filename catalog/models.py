@@ -226,6 +226,18 @@ class ItemRevision(db.Model):
         return Decimal(self.data["price_ceiling"])
 
 
+STATUS_TRANSITIONS = {
+    ItemStatus.DRAFT: (ItemStatus.ACTIVE, ItemStatus.RETIRED),
+    ItemStatus.ACTIVE: (ItemStatus.WATCH, ItemStatus.SUSPENDED, ItemStatus.RETIRED),
+    ItemStatus.WATCH: (ItemStatus.ACTIVE, ItemStatus.SUSPENDED, ItemStatus.RETIRED),
+    ItemStatus.SUSPENDED: (ItemStatus.ACTIVE, ItemStatus.WATCH, ItemStatus.RETIRED),
+    ItemStatus.RETIRED: (ItemStatus.ACTIVE,),
+}
+# Statuses of the items a published version lists (draft items are not yet in the catalog,
+# retired ones are out of it).
+IN_CATALOG = (ItemStatus.ACTIVE, ItemStatus.WATCH, ItemStatus.SUSPENDED)
+
+
 class DecisionSource(enum.StrEnum):
     OFFICER = "officer"
     RULE = "rule"
@@ -260,6 +272,7 @@ class ItemStatusDecision(db.Model):
 
     item: Mapped[Item] = relationship(lazy="select")
     decided_by: Mapped[User | None] = relationship(lazy="joined")
+    revision: Mapped[ItemRevision | None] = relationship(lazy="select")
 
 
 @event.listens_for(ItemRevision, "before_update")
