@@ -40,7 +40,8 @@ class ItemForm(FlaskForm):
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=10)],
                        description=_l("场 (performance), 课时 (lesson hour), 期 (course) …"))
     price_ceiling = StringField(_l("Price ceiling (yuan per unit)"), validators=[DataRequired()])
-    target_groups = MultiCheckboxField(_l("Target groups"), choices=[(k.value, v) for k, v in TARGET_GROUP_LABELS.items()])
+    target_groups = MultiCheckboxField(_l("Target groups"),
+                                       choices=[(k.value, v) for k, v in TARGET_GROUP_LABELS.items()])
     levels = MultiCheckboxField(_l("Levels where it may be bought"), choices=[(lv.value, lv.label) for lv in AreaLevel])
     note = TextAreaField(_l("Why this change (kept with the revision)"), validators=[Optional(), Length(max=1000)])
     base_revision = HiddenField()

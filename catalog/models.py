@@ -406,7 +406,7 @@ class DemandStatus(enum.StrEnum):
 
 
 DEMAND_STATUS_LABELS = {
-    DemandStatus.OPEN: _l("Open"),
+    DemandStatus.OPEN: _l("Awaiting a decision"),
     DemandStatus.PLANNED: _l("Planned"),
     DemandStatus.FULFILLED: _l("Fulfilled"),
     DemandStatus.DECLINED: _l("Declined"),

@@ -56,7 +56,8 @@ def item_query(f: Filters, public: bool = True):
     """A select of items matching the filters, ordered by category and code (name matches first
     when searching). The public never sees draft items."""
     parent = aliased(Category)
-    stmt = select(Item).join(Category, Item.category_id == Category.id).outerjoin(parent, Category.parent_id == parent.id)
+    stmt = (select(Item).join(Category, Item.category_id == Category.id)
+            .outerjoin(parent, Category.parent_id == parent.id))
     if public:
         stmt = stmt.where(Item.status != ItemStatus.DRAFT)
     if f.status == "in_catalog":

@@ -92,8 +92,8 @@ def _catalog(officer, echo) -> None:
         if row[0] not in items:
             items[row[0]] = ops.create_item(_item_data(row, categories), officer, note="2026年目录编制")
         if items[row[0]].status == ItemStatus.DRAFT:
-            ops.decide_item_status(items[row[0]], ItemStatus.ACTIVE, "经2025年11月目录编制会议审议，列入2026年指导性目录",
-                                   officer)
+            ops.decide_item_status(items[row[0]], ItemStatus.ACTIVE,
+                                   "经2025年11月目录编制会议审议，列入2026年指导性目录", officer)
     _backdate(ItemRevision, _new_ids(ItemRevision, rev0), PREPARED_AT)
     _backdate(ItemStatusDecision, _new_ids(ItemStatusDecision, dec0), PREPARED_AT, "decided_at")
 
@@ -162,7 +162,8 @@ def _demo_password() -> str:
 
 POPULAR = ["DY-001", "SZ-003", "WY-006", "WY-002", "YD-002", "JZ-003", "JS-001", "TS-002", "FY-003", "WY-003",
            "YD-004", "JZ-004", "WY-005", "TS-004", "JS-003"]
-DECLINE_REASONS = ["本年度该项目预算已用完，纳入明年计划统筹考虑。", "场地条件不满足演出要求，建议改在镇综合文化中心举办。"]
+DECLINE_REASONS = ["本年度该项目预算已用完，纳入明年计划统筹考虑。",
+                   "场地条件不满足演出要求，建议改在镇综合文化中心举办。"]
 PLAN_REASONS = ["已纳入下季度采购计划，预计两个月内安排。", "已与镇文化站对接，列入本月活动安排。"]
 FULFIL_REASONS = ["已于上月完成服务，参与居民反响良好。", "服务已完成，共开展2场。"]
 
@@ -216,7 +217,7 @@ def _demand(officer, echo) -> None:
                 demand_ops.decide_request(req, DemandStatus.FULFILLED, rng.choice(FULFIL_REASONS), officer)
     if home is not None and home.community_id in venues:
         venue = venues[home.community_id]
-        mine, _m = demand_ops.request_item(home, items["DY-002"], venue, "夏天晚上在村广场放露天电影")
+        demand_ops.request_item(home, items["DY-002"], venue, "夏天晚上在村广场放露天电影")
         open_other = db.session.scalar(select(DemandRequest).where(
             DemandRequest.community_id == home.community_id, DemandRequest.requester_id != home.id,
             DemandRequest.item_id != items[FRESH_ITEM].id, DemandRequest.status == DemandStatus.OPEN).limit(1))
