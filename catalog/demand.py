@@ -21,8 +21,9 @@ from catalog.models import (
     DemandSupport,
     Item,
 )
+from catalog.operations import lock_row
 from core import audit
-from core.db import db, lock_row, utcnow
+from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Area, AreaLevel, Role, User, Venue
 from core.notifications import notify
@@ -47,7 +48,7 @@ def _note(note) -> str:
 
 def _active_request(item_id: int, community_id: int) -> DemandRequest | None:
     stmt = select(DemandRequest).where(DemandRequest.item_id == item_id, DemandRequest.community_id == community_id,
-                                       DemandRequest.status.in_(ACTIVE_DEMAND)).with_for_update()
+                                       DemandRequest.status.in_(ACTIVE_DEMAND)).with_for_update(of=DemandRequest)
     return db.session.scalar(stmt.execution_options(populate_existing=True))
 
 

@@ -32,7 +32,7 @@ from catalog.models import (
     TargetGroup,
 )
 from core import audit, settings
-from core.db import db, lock_row, utcnow
+from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import AreaLevel, Role
 
@@ -41,6 +41,13 @@ PUBLICITY_DAYS = settings.define("catalog.publicity_days", 7, _l("Publicity peri
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 CEILING_MAX = Decimal("99999999.99")
+
+
+def lock_row(model, pk):
+    """Load a row for a state change, FOR UPDATE OF its own table only: the models' joined eager
+    loads include outer joins, which PostgreSQL will not lock (core.db.lock_row locks them all)."""
+    stmt = select(model).where(model.id == pk).with_for_update(of=model)
+    return db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalar_one_or_none()
 
 
 # --- who keeps the catalog -------------------------------------------------------------------------

@@ -44,7 +44,8 @@ COLUMNS = {
 }
 # Shown in the export for people; not read back.
 INFO_ONLY = ("category_name", "revision")
-SEPARATORS = re.compile(r"[、,，;；/\s]+")
+# Labels hold spaces and slashes ("Town / street", "镇/街道"), so only list marks separate values.
+SEPARATORS = re.compile(r"[、,，;；\n]+")
 
 
 def _label_maps() -> tuple[dict, dict, dict]:
@@ -96,6 +97,7 @@ class ImportResult:
 def _split(text: str, words: dict, line: int, errors: RowErrors, what: str) -> list[str] | None:
     values = []
     for part in SEPARATORS.split(text or ""):
+        part = part.strip()
         if not part:
             continue
         value = words.get(part.lower())
