@@ -1,9 +1,10 @@
-"""Fixtures shared by the catalog tests (imported by each test module)."""
+"""Fixtures of the catalog and demand tests."""
 
 import pytest
 
 from catalog import operations as ops
-from catalog.models import Category, ItemStatus
+from catalog.models import ItemStatus
+from tests.catalog.helpers import item_data
 
 
 @pytest.fixture
@@ -18,14 +19,6 @@ def categories(session, keeper):
     sub = ops.save_category(None, code="WY01", name="戏曲曲艺", parent=top, actor=keeper)
     other = ops.save_category(None, code="JZ", name="讲座培训", actor=keeper)
     return {"top": top, "sub": sub, "other": other}
-
-
-def item_data(category, **overrides):
-    data = {"code": "T-001", "category": category, "name": "测试项目", "unit": "场", "price_ceiling": "1000",
-            "target_groups": ["general"], "levels": ["district", "town", "community"],
-            "standard_content": "服务内容", "standard_duration": "60分钟"}
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture

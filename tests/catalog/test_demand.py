@@ -16,7 +16,6 @@ from catalog.models import DemandRequest, DemandStatus, DemandSupport, ItemStatu
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Notification, Venue, VenueKind
-from tests.catalog_fixtures import categories, keeper, make_item  # noqa: F401
 from tests.conftest import html_text
 
 
@@ -64,7 +63,8 @@ def test_a_venue_outside_the_residents_community_is_refused(client, login, sessi
     # the operation refuses it with the reason as well.
     with pytest.raises(Invalid) as e:
         ops.request_item(resident, item, foreign_venue, "")
-    assert e.value.field == "venue_id" and "邻村文化室" in str(e.value.message) and "只能为本社区" in str(e.value.message)
+    message = str(e.value.message)
+    assert e.value.field == "venue_id" and "邻村文化室" in message and "只能为本社区" in message
     assert _count(session, DemandRequest) == 0
 
 
@@ -250,7 +250,7 @@ def demand_world(session, make_user, make_area, district, town, community, venue
             ops.support_request(r, film_here)
         ops.request_item(there[0], opera, west_venue, "")
     with time_machine.travel(dt.datetime(2026, 6, 10, 2, tzinfo=dt.UTC), tick=False):
-        opera_here, _ = ops.request_item(here[0], opera, venue, "")
+        ops.request_item(here[0], opera, venue, "")
         ops.request_item(here[1], opera, venue, "")  # merged: a support
         film_there, _ = ops.request_item(there[1], film, west_venue, "")
         ops.support_request(there[2], film_there)

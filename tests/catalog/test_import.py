@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from catalog.models import Item, ItemRevision, ItemStatus, RevisionKind
 from catalog.spreadsheet import COLUMNS
-from tests.catalog_fixtures import categories, keeper, make_item  # noqa: F401
 from tests.conftest import html_text
 
 HEADER_ZH = [names[0] for names in COLUMNS.values()]

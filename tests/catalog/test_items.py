@@ -22,7 +22,7 @@ from catalog.models import (
 from catalog.search import Filters, item_query
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
-from tests.catalog_fixtures import categories, item_data, keeper, make_item  # noqa: F401
+from tests.catalog.helpers import item_data
 from tests.conftest import html_text
 
 
@@ -182,13 +182,15 @@ def test_officer_edits_an_item_through_the_form(client, login, session, keeper, 
     page = client.get(f"/officer/catalog/items/{item.code}/edit")
     assert page.status_code == 200 and 'value="800.00"' in page.get_data(as_text=True)
     resp = client.post(f"/officer/catalog/items/{item.code}/edit", data={
-        "code": "FORM-1", "category_id": item.category_id, "name": "表单项目（新）", "unit": "场", "price_ceiling": "900",
+        "code": "FORM-1", "category_id": item.category_id, "name": "表单项目（新）", "unit": "场",
+        "price_ceiling": "900",
         "target_groups": ["general", "elderly"], "levels": ["community"], "standard_content": "新内容",
         "note": "按新标准", "base_revision": item.revision})
     assert resp.status_code == 302
     session.expire_all()
     item = session.get(Item, item.id)
-    assert item.name == "表单项目（新）" and item.price_ceiling == Decimal("900.00") and item.pinyin.startswith("biaodan")
+    assert item.name == "表单项目（新）" and item.price_ceiling == Decimal("900.00")
+    assert item.pinyin.startswith("biaodan")
     rev = session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,
                                                     ItemRevision.number == item.revision))
     assert set(rev.changed_fields) == {"name", "price_ceiling", "target_groups", "levels", "standard_content",
@@ -223,12 +225,14 @@ def test_decision_records_who_when_why_and_makes_a_revision(session, client, kee
 
 def test_rules_propose_decisions_with_their_reference(session, make_item):
     item = make_item(code="ST-3")
-    decision = ops.decide_item_status(item, ItemStatus.WATCH, "12个月内满意度3.2分（41条评价）", None, rule="item_watch@1")
+    decision = ops.decide_item_status(item, ItemStatus.WATCH, "12个月内满意度3.2分（41条评价）", None,
+                                      rule="item_watch@1")
     assert decision.source.value == "rule" and decision.rule == "item_watch@1" and decision.decided_by_id is None
 
 
 @pytest.mark.parametrize("target, reason, error", [
-    ("active", "已是有效", Refused), ("draft", "回到草稿", Refused), ("watch", "  ", Invalid), ("nonsense", "x", Invalid)])
+    ("active", "已是有效", Refused), ("draft", "回到草稿", Refused), ("watch", "  ", Invalid),
+    ("nonsense", "x", Invalid)])
 def test_bad_decisions_are_refused(session, keeper, make_item, target, reason, error):
     item = make_item(code="ST-4")
     before = _count(session, ItemStatusDecision)
