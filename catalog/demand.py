@@ -229,6 +229,17 @@ def item_demand(item: Item) -> ItemDemand:
     return figures
 
 
+def supports_by_item(since: dt.datetime, until: dt.datetime, item_ids=None) -> dict[int, int]:
+    """Supports given in [since, until) per item: the demand figure other modules (evaluation) read."""
+    stmt = (select(DemandRequest.item_id, func.count(DemandSupport.id))
+            .join(DemandSupport, DemandSupport.request_id == DemandRequest.id)
+            .where(DemandSupport.created_at >= since, DemandSupport.created_at < until)
+            .group_by(DemandRequest.item_id))
+    if item_ids is not None:
+        stmt = stmt.where(DemandRequest.item_id.in_(list(item_ids)))
+    return dict(db.session.execute(stmt).all())
+
+
 def communities_in(area: Area | None) -> list[int] | None:
     """Ids of the communities an area covers; None for the whole district."""
     if area is None or area.level == AreaLevel.DISTRICT:

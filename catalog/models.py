@@ -305,7 +305,8 @@ def _item_changes_need_a_revision(session, flush_context, instances):
         if not isinstance(obj, Item):
             continue
         state = inspect(obj)
-        changed = [f for f in TRACKED_FIELDS if state.attrs[f].history.has_changes()]
+        # The category may be changed through its relationship, whose key is only set during the flush.
+        changed = [f for f in (*TRACKED_FIELDS, "category") if state.attrs[f].history.has_changes()]
         if not changed:
             continue
         if not {("id", obj.id, obj.revision), ("obj", id(obj), obj.revision)} & new_revisions:

@@ -229,6 +229,9 @@ def update_item(item: Item, data: dict, actor, note: str = "", base_revision: in
     if "status" in data and data["status"] not in (None, "", item.status, item.status.value):
         raise Refused(_("The status changes only through a recorded decision."), "status")
     values = clean_item_data(data, existing=item)
+    if values["code"] != item.code and db.session.scalar(
+            select(CatalogVersionEntry.item_id).where(CatalogVersionEntry.item_id == item.id).limit(1)):
+        raise Invalid(_("%(code)s is in a published catalog, so its code stays as it is.", code=item.code), "code")
     ensure_baseline(item)
     before = item.snapshot()
     with db.session.no_autoflush:

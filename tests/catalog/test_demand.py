@@ -341,3 +341,10 @@ def test_simultaneous_requests_for_the_same_item_merge(app, session, make_user, 
     requests = session.scalars(select(DemandRequest).where(DemandRequest.item_id == item_id)).all()
     assert len(requests) == 1
     assert ops.support_counts([requests[0].id])[requests[0].id] == len(ids)
+
+
+def test_supports_by_item_for_other_modules(session, demand_world):
+    figures = ops.supports_by_item(_utc(2026, 6, 1), _utc(2026, 7, 1))
+    assert figures == {demand_world["opera"].id: 2, demand_world["film"].id: 2}
+    assert ops.supports_by_item(_utc(2026, 1, 1), _utc(2027, 1, 1), [demand_world["film"].id]) == {
+        demand_world["film"].id: 6}

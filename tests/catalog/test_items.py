@@ -402,3 +402,22 @@ def test_public_catalog_page(client, searchable):
     page = html_text(client.get("/catalog/items/S-3"))
     assert "¥1,000.00" in page and "服务内容" in page and "居民满意度" in page and "历次采购" in page
     assert "居民点单" in page
+
+
+def test_the_code_of_a_published_item_is_stable(session, keeper, make_item):
+    item = make_item(code="CODE-1")
+    assert ops.update_item(item, {**item.snapshot(), "category": item.category, "code": "CODE-1A"}, keeper)
+    assert item.code == "CODE-1A"  # never published: a typo may still be fixed
+    v = ops.create_version(year=2026, title="2026", actor=keeper)
+    ops.publish_version(v, actor=keeper)
+    with pytest.raises(Invalid) as e:
+        ops.update_item(item, {**item.snapshot(), "category": item.category, "code": "CODE-2"}, keeper)
+    assert e.value.field == "code" and session.get(Item, item.id).code == "CODE-1A"
+
+
+def test_moving_an_item_to_another_category_needs_a_revision(session, make_item, categories):
+    item = make_item(code="MOVE-1")
+    item.category = categories["other"]
+    with pytest.raises(Refused):
+        session.flush()
+    session.rollback()
