@@ -141,4 +141,5 @@ def lock_row(model, pk):
     # OF the model's own table: PostgreSQL refuses to lock the nullable side of the outer joins
     # that joined eager loads (e.g. a user's optional jurisdiction) add to the query.
     stmt = select(model).where(model.id == pk).with_for_update(of=model)
-    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    # unique(): joined eager loads of collections repeat the row.
+    return db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalar_one_or_none()

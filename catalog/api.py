@@ -1,0 +1,105 @@
+"""The catalog and demand JSON API (/api/v1): items with the catalog page's filters and search,
+one item by code, and residents' requests and supports (bearer token)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from catalog import demand as demand_ops
+from catalog.models import DemandRequest, DemandSupport, Item, ItemStatus
+from catalog.operations import latest_decisions
+from catalog.schemas import (
+    DemandCreateSchema,
+    DemandSchema,
+    ItemDetailSchema,
+    ItemPageSchema,
+    ItemQuerySchema,
+    SupportCreateSchema,
+)
+from catalog.search import Filters, item_query
+from core.api import load_json
+from core.db import db
+from core.errors import Invalid
+from core.models import Role, Venue
+from core.permissions import PUBLIC, access
+from core.views_util import Page
+
+bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
+
+
+def _with_url(item: Item) -> Item:
+    item.url = url_for("catalog.item", item_code=item.code, _external=True)
+    return item
+
+
+@bp.route("/catalog/items")
+@access(PUBLIC)
+def items():
+    args = ItemQuerySchema().load(request.args.to_dict())
+    f = Filters(q=args["q"].strip(), category_id=args["category"], target_group=args["target_group"],
+                level=args["level"], status=args["status"])
+    page = Page(item_query(f), page=args["page"], per_page=args["per_page"])
+    return ItemPageSchema().dump({"items": [_with_url(i) for i in page.items], "page": page.page,
+                                  "per_page": page.per_page, "total": page.total, "pages": page.pages})
+
+
+@bp.route("/catalog/items/<item_code>")
+@access(PUBLIC)
+def item(item_code):
+    item = db.session.scalar(select(Item).where(Item.code == item_code))
+    if item is None or item.status == ItemStatus.DRAFT:
+        abort(404)
+    item = _with_url(item)
+    item.status_decision = latest_decisions([item.id]).get(item.id)
+    item.demand = demand_ops.item_demand(item)
+    return ItemDetailSchema().dump(item)
+
+
+def _dump_request(req: DemandRequest):
+    req.supports = demand_ops.support_counts([req.id]).get(req.id, 0)
+    req.mine = req.requester_id == current_user.id
+    return DemandSchema().dump(req)
+
+
+@bp.route("/demand", methods=["POST"])
+@access(Role.RESIDENT)
+def create_demand():
+    data = load_json(DemandCreateSchema())
+    item = db.session.scalar(select(Item).where(Item.code == data["item"]))
+    if item is None or item.status == ItemStatus.DRAFT:
+        raise Invalid(_("No catalog item has the code %(code)s.", code=data["item"]), "item")
+    venue = db.session.get(Venue, data["venue_id"])
+    if venue is None:
+        raise Invalid(_("No venue has the id %(id)d.", id=data["venue_id"]), "venue_id")
+    req, merged = demand_ops.request_item(current_user, item, venue, data["note"])
+    body = _dump_request(req)
+    body["merged"] = merged
+    return body, (200 if merged else 201)
+
+
+@bp.route("/demand/<int:demand_id>/support", methods=["POST"])
+@access(Role.RESIDENT)
+def support_demand(demand_id):
+    req = db.session.get(DemandRequest, demand_id)
+    if req is None:
+        abort(404)
+    data = load_json(SupportCreateSchema()) if request.get_data() else {"note": ""}
+    demand_ops.support_request(current_user, req, data["note"])
+    return _dump_request(req), 201
+
+
+@bp.route("/demand/mine")
+@access(Role.RESIDENT)
+def my_demand():
+    ids = select(DemandSupport.request_id).where(DemandSupport.user_id == current_user.id)
+    page = Page(select(DemandRequest).where(DemandRequest.id.in_(ids)).order_by(DemandRequest.id.desc()),
+                page=request.args.get("page", 1, type=int) or 1, per_page=50)
+    counts = demand_ops.support_counts(r.id for r in page.items)
+    out = []
+    for r in page.items:
+        r.supports, r.mine = counts.get(r.id, 0), r.requester_id == current_user.id
+        out.append(DemandSchema().dump(r))
+    return {"requests": out, "page": page.page, "pages": page.pages, "total": page.total}
