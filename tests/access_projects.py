@@ -44,8 +44,8 @@ def _world(ctx) -> dict:
     session = ctx["session"]
     district = Area(code="ACC-PD", name="项目区", level=AreaLevel.DISTRICT, population=1)
     venue = Venue(name="项目文化室", kind=VenueKind.CULTURAL_ROOM, area=district, capacity=10)
-    cat = Category(code="ACC-C", name="类")
-    item = Item(code="ACC-I", category=cat, name="演出", unit="场", price_ceiling=Decimal("1000.00"),
+    cat = Category(code="ACC-PC", name="类")
+    item = Item(code="ACC-PI", category=cat, name="演出", unit="场", price_ceiling=Decimal("1000.00"),
                 levels=["district", "town", "community"], status=ItemStatus.ACTIVE)
     officer = ctx["make_user"]("officer")
     session.add_all([district, venue, cat, item])
