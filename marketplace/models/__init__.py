@@ -1,6 +1,18 @@
 """Marketplace tables, one file per aggregate."""
 
 from marketplace.models.bids import Bid, BidAttachment, BidOpening, BidRevision, BidStatus
+from marketplace.models.contracts import (
+    Award,
+    AwardStatus,
+    Challenge,
+    ChallengeAttachment,
+    ChallengeOutcome,
+    ChallengeStatus,
+    Contract,
+    ContractLine,
+    ContractState,
+    PaymentMilestone,
+)
 from marketplace.models.projects import (
     Clarification,
     Criterion,
@@ -14,15 +26,25 @@ from marketplace.models.projects import (
 from marketplace.models.providers import Provider, ProviderKind, ProviderStatus
 
 __all__ = [
+    "Award",
+    "AwardStatus",
     "Bid",
     "BidAttachment",
     "BidOpening",
     "BidRevision",
     "BidStatus",
+    "Challenge",
+    "ChallengeAttachment",
+    "ChallengeOutcome",
+    "ChallengeStatus",
     "Clarification",
+    "Contract",
+    "ContractLine",
+    "ContractState",
     "Criterion",
     "CriterionKind",
     "IllegalTransition",
+    "PaymentMilestone",
     "ProjectLine",
     "ProjectMethod",
     "ProjectState",
