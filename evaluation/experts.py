@@ -81,7 +81,9 @@ def _user_for(login: str, name: str, password: str | None, actor) -> User:
     if db.session.scalar(select(Expert.id).where(Expert.user_id == user.id)) is not None:
         raise Invalid(_("This login already belongs to an expert."), "login")
     if Role.EXPERT not in user.roles:
-        accounts.update_user(user, actor=actor, roles=[*user.roles, Role.EXPERT], jurisdiction=user.jurisdiction)
+        user.set_roles([*user.roles, Role.EXPERT])
+        db.session.flush()
+        audit.record("user.update", user, actor=actor, roles_added=[Role.EXPERT.value])
     return user
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -193,7 +195,9 @@ def challenge_file(challenge_id, attachment_id):
     path = challenge_files.path_of(att.sha256)
     if not path.exists():
         abort(404)
-    resp = send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+    # Read whole (at most 10 MB) so no file handle outlives the request.
+    resp = send_file(BytesIO(path.read_bytes()), mimetype=att.content_type, as_attachment=True,
+                     download_name=att.filename)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

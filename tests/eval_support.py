@@ -114,3 +114,38 @@ def criteria(proj):
     """(price, performance, subjective list, qualification list) of a project."""
     return (proj.price_criterion, proj.criteria_of(CriterionKind.PERFORMANCE)[0],
             proj.criteria_of(CriterionKind.SUBJECTIVE), proj.criteria_of(CriterionKind.QUALIFICATION))
+
+
+def reviewed_project(session, make_user, area, *, scores=None, n_experts=5, sign=True, officer=None):
+    """An opened project with three bids, reviewed by a panel that submitted (and signed off).
+
+    `scores` maps a bid index to the score every expert gives it on every subjective criterion
+    (default: the first bid best). Returns a dict of the pieces.
+    """
+    from evaluation import draw, review, scoring
+
+    officer = officer or make_user("officer")
+    cat = category(session)
+    proj = project(session, officer, area, cat)
+    provs = [provider(session, make_user, name) for name in ("甲艺术团", "乙文化中心", "丙剧社")]
+    bids = [bid(session, proj, p, price) for p, price in zip(provs, ("90000.00", "100000.00", "110000.00"),
+                                                              strict=True)]
+    for _ in range(n_experts):
+        expert(session, make_user, [cat])
+    panel = draw.draw_panel(proj, officer, seed=f"reviewed-{proj.id}")
+    scores = scores or {0: 25, 1: 20, 2: 15}
+    _price, _perf, subjective, qualification = criteria(proj)
+    for m in panel.members:
+        draw.confirm_no_conflict(m, m.expert.user)
+    for b in bids:
+        for q in qualification:
+            scoring.record_qualification(panel.leader, b, q, passed=True, reason="齐全", actor=panel.leader.expert.user)
+    result = None
+    for m in sorted(panel.members, key=lambda m: m.draw_position):
+        for i, b in enumerate(bids):
+            scoring.save_scores(m, b, {c.id: (scores[i], "") for c in subjective}, m.expert.user)
+        result = scoring.submit(m, m.expert.user)
+    if sign:
+        review.sign_off(panel, panel.leader, panel.leader.expert.user)
+    return {"officer": officer, "category": cat, "project": proj, "providers": provs, "bids": bids, "panel": panel,
+            "result": result}
