@@ -28,6 +28,8 @@ def test_each_role_logs_in_and_sees_its_navigation(page, live_server, login):
     # Log out through the (collapsed, on a phone) menu.
     if page.locator(".navbar-toggler").is_visible():
         page.click(".navbar-toggler")
+        # Wait for the menu to finish opening: a click during the animation can miss.
+        page.wait_for_selector("#mainnav.show")
     with page.expect_navigation():
         page.click("[data-testid=logout]")
     assert page.locator("[data-testid=login-link]").count() == 1
