@@ -82,8 +82,12 @@ def project(session, officer, area, cat, *, budget=D("150000.00"), spec=SPEC, st
     for i, (kind, name, weight, lo, hi) in enumerate(spec):
         p.criteria.append(Criterion(kind=kind, name=name, weight=weight, min_score=lo, max_score=hi, position=i,
                                     rubric=f"{name}评分标准"))
-    if state == ProjectState.UNDER_REVIEW:
+    if state != ProjectState.OPENED:
         p.review_started_at = opened_at
+    if state in (ProjectState.AWARDED, ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectState.COMPLETED):
+        p.awarded_at = opened_at + dt.timedelta(days=3)
+    if state in (ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectState.COMPLETED):
+        p.contracted_at = opened_at + dt.timedelta(days=15)
     session.add(p)
     session.flush()
     return p

@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 import time_machine
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -125,6 +125,7 @@ def test_generating_from_the_page_during_the_window_is_refused(session, make_use
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "refused.contract.generate")) is not None
 
 
+@settings(deadline=None)
 @given(st.integers(1, 10**9), st.lists(st.integers(1, 10**6), min_size=1, max_size=8))
 def test_split_sums_exactly(cents, weights):
     amount = D(cents) / 100

@@ -7,7 +7,7 @@ import datetime as dt
 
 import chinese_calendar
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import workdays
@@ -66,6 +66,7 @@ def test_dates_only():
 covered_days = st.dates(min_value=D(2024, 1, 1), max_value=D(2026, 10, 1))
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(start=covered_days, n=st.integers(min_value=0, max_value=40))
 def test_counting_and_adding_agree(start, n):
     end = add_working_days(start, n)
