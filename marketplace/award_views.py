@@ -14,7 +14,7 @@ from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from core import audit, nav
-from core.db import db
+from core.db import db, utcnow
 from core.errors import DomainError
 from core.i18n import fmt_datetime
 from core.models import Role
@@ -141,7 +141,7 @@ def challenges():
             and current_user.jurisdiction.town_id is not None:
         stmt = stmt.join(PurchaseProject, PurchaseProject.id == Challenge.project_id) \
             .where(PurchaseProject.area_id == current_user.jurisdiction_id)
-    return render_template("marketplace/awards/challenges.html", page=Page(stmt),
+    return render_template("marketplace/awards/challenges.html", page=Page(stmt), now=utcnow(),
                            projects={p.id: p for p in db.session.scalars(select(PurchaseProject).where(
                                PurchaseProject.id.in_(select(Challenge.project_id))))})
 

@@ -205,3 +205,17 @@ def test_lodge_and_answer_through_the_pages(session, awarded, client, login, tmp
         assert resp.status_code == 302
     session.refresh(challenge)
     assert challenge.status == ChallengeStatus.DISMISSED and challenge.answer == "驳回"
+
+
+def test_the_officer_sees_overdue_challenges(session, awarded, client, login):
+    bidder = awarded["bids"][1]
+    with time_machine.travel(bj(2025, 10, 10), tick=False):
+        challenge = award_ops.lodge_challenge(awarded["project"], bidder, "评分不公", [], bidder.provider.user)
+        session.commit()
+    with time_machine.travel(bj(2025, 10, 20, 12), tick=False):
+        login(awarded["officer"])
+        assert "已逾期" not in html_text(client.get("/challenges"))
+    with time_machine.travel(bj(2025, 10, 21, 9), tick=False):
+        login(awarded["officer"])
+        text = html_text(client.get("/challenges"))
+    assert "已逾期" in text and challenge.provider.name in text
