@@ -138,5 +138,7 @@ def lock_row(model, pk):
     On SQLite the whole database is already held by the immediate transaction a writing
     request begins with, so the plain read is just as safe there.
     """
-    stmt = select(model).where(model.id == pk).with_for_update()
+    # OF <table>: PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins that
+    # eager-loaded relationships add.
+    stmt = select(model).where(model.id == pk).with_for_update(of=model)
     return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()

@@ -18,7 +18,7 @@ from sqlalchemy import extract, func, select
 
 from catalog.models import Category
 from core import audit, settings
-from core.db import db, utcnow
+from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import to_local
 from core.notifications import notify
@@ -101,6 +101,7 @@ def build_pool(project: PurchaseProject, seed: str, year: int, repeat_limit: int
 def draw_panel(project: PurchaseProject, actor, *, seed: str | None = None, now: dt.datetime | None = None) -> Panel:
     """Draw the review panel of an opened project and start the review."""
     now = now or utcnow()
+    project = lock_row(PurchaseProject, project.id)  # two officers drawing at once make one panel
     if project.current_state != ProjectState.OPENED:
         raise Refused(_("A panel is drawn for a project whose bids have been opened (this one is “%(state)s”).",
                         state=project.current_state.label))
@@ -153,6 +154,15 @@ def rerun(panel: Panel) -> dict:
     return {"order": order, "initial": initial, "matches": order == list(panel.candidates) and keys_ok and members_ok}
 
 
+def lock_panel(panel_id: int) -> Panel:
+    """The panel, row-locked, with its members read afresh: state changes of a panel
+    (submissions, recusals, sign-off) happen one at a time."""
+    panel = lock_row(Panel, panel_id)
+    for m in panel.members:
+        db.session.refresh(m)
+    return panel
+
+
 def member_of(project: PurchaseProject, user, action: str | None = None) -> tuple[Panel, PanelMember]:
     """The panel and the user's seat on it, or Forbidden."""
     panel = db.session.scalar(select(Panel).where(Panel.project_id == project.id))
@@ -183,7 +193,7 @@ def recuse(member: PanelMember, reason: str, actor, now: dt.datetime | None = No
         raise Refused(_("You have already recused yourself."))
     if member.submitted:
         raise Refused(_("You have submitted your scores; you can no longer recuse yourself."))
-    panel = member.panel
+    panel = lock_panel(member.panel_id)
     if panel.project.current_state != ProjectState.UNDER_REVIEW:
         raise Refused(_("The review is over."))
     was_leader = member.is_leader

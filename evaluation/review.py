@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core import audit, settings
-from core.db import db, utcnow
+from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from evaluation import ranking, rules
-from evaluation.draw import reviewing_bids
+from evaluation.draw import lock_panel, reviewing_bids
 from evaluation.models import (
     Panel,
     PanelStatus,
@@ -104,6 +104,7 @@ def compute_result(panel: Panel, now: dt.datetime | None = None) -> ReviewResult
 def sign_off(panel: Panel, member, actor, now: dt.datetime | None = None) -> ReviewResult:
     """The panel leader signs the report: the review is final and the officer may award."""
     now = now or utcnow()
+    panel = lock_panel(panel.id)
     if member is None or member.panel_id != panel.id or not member.is_leader:
         raise Forbidden(_("Only the panel leader signs off the review report."), audit_action="review.sign_off",
                         obj=panel.project)
@@ -131,6 +132,7 @@ def score_summary(result: ReviewResult) -> dict:
 def award_project(project: PurchaseProject, bid: Bid, reason: str, actor, now: dt.datetime | None = None) -> Award:
     """Award after a signed-off review: the top-ranked bid, or another ranked one with a reason."""
     now = now or utcnow()
+    project = lock_row(PurchaseProject, project.id)  # one award, however many officers click
     panel = db.session.scalar(select(Panel).where(Panel.project_id == project.id))
     if project.current_state != ProjectState.UNDER_REVIEW or panel is None:
         raise Refused(_("Only a project under review can be awarded."), audit_action="award.publish", obj=project)

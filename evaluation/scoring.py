@@ -12,7 +12,7 @@ from core import audit
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.notifications import notify
-from evaluation.draw import reviewing_bids
+from evaluation.draw import lock_panel, reviewing_bids
 from evaluation.models import MemberStatus, Panel, PanelMember, QualificationCheck, Score
 from marketplace import award_ops
 from marketplace.models import Bid, BidStatus, Criterion, CriterionKind, ProjectState
@@ -157,10 +157,10 @@ def submit(member: PanelMember, actor, now: dt.datetime | None = None):
     from evaluation import review
 
     now = now or utcnow()
+    panel = lock_panel(member.panel_id)  # the last two members submitting at once compute one result
     _require_scoring(member, "review.submit")
     if member.submitted:
         raise Refused(_("You have already submitted your scores."))
-    panel = member.panel
     if not qualification_complete(panel):
         raise Refused(_("The panel leader has not yet recorded every qualification check."),
                       audit_action="review.submit", obj=panel.project)

@@ -10,14 +10,13 @@ project back to review.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import audit, settings
-from core.db import db, utcnow
+from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.notifications import notify
 from core.workdays import working_deadline
@@ -30,7 +29,6 @@ from marketplace.models import (
     ChallengeAttachment,
     ChallengeOutcome,
     ChallengeStatus,
-    ProjectState,
     PurchaseProject,
 )
 
@@ -153,6 +151,7 @@ def lodge_challenge(project: PurchaseProject, bid: Bid | None, text: str, attach
     already checked and stored by marketplace.challenge_files."""
     now = now or utcnow()
     text = (text or "").strip()
+    lock_row(PurchaseProject, project.id)  # a challenge and an upheld answer do not cross
     award = live_award(project)
     if bid is None or bid.project_id != project.id or bid.status == BidStatus.WITHDRAWN:
         raise Forbidden(_("Only the project's bidders may lodge a challenge."))
@@ -188,6 +187,8 @@ def answer_challenge(challenge: Challenge, *, upheld: bool, answer: str, outcome
     cancelled, as `outcome` says."""
     now = now or utcnow()
     answer = (answer or "").strip()
+    lock_row(PurchaseProject, challenge.project_id)  # same order as lodge_challenge: project first
+    challenge = lock_row(Challenge, challenge.id)
     if challenge.status != ChallengeStatus.PENDING:
         raise Refused(_("This challenge has already been answered."))
     if not answer:
@@ -229,11 +230,3 @@ def void_award(award: Award, reason: str, actor, now=None) -> None:
     award.void_reason = reason
     db.session.flush()
     audit.record("award.void", award, actor=actor, reason=reason)
-
-
-def is_awardable(project: PurchaseProject) -> bool:
-    return project.current_state == ProjectState.UNDER_REVIEW
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core import audit
-from core.db import db, utcnow
+from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Role
 from core.notifications import notify
@@ -56,6 +56,7 @@ def generate_contract(award: Award, actor, *, start_date: dt.date, end_date: dt.
     """Write the contract from the award: parties, the project's lines as item × venue × sessions,
     the awarded amount shared over the lines by their ceilings, and the payment milestones."""
     now = now or utcnow()
+    award = lock_row(Award, award.id)  # one contract per award
     refusal = contract_refusal(award, now)
     if refusal:
         raise Refused(refusal, audit_action="contract.generate", obj=award.project)
@@ -127,6 +128,7 @@ def sign(contract: Contract, actor, now: dt.datetime | None = None) -> Contract:
     """Record the actor's signature for their side; with both, the contract is in force and the
     project is contracted."""
     now = now or utcnow()
+    contract = lock_row(Contract, contract.id)  # both sides signing at once: both signatures kept
     side = signing_side(contract, actor)
     if side is None:
         raise Forbidden(_("Only the buyer's officer or the provider may sign this contract."))
