@@ -7,6 +7,7 @@ def register_blueprints(app):
 
     _register_providers(app)
     _register_projects(app)
+    _register_awards(app)
 
 
 def _register_providers(app):
@@ -30,3 +31,11 @@ def _register_projects(app):
     app.register_blueprint(api.bp)
     if not any(fn is project_seed.seed_projects for _order, fn in DEMO_SEEDERS):
         register_demo_seeder(30, project_seed.seed_projects)
+
+
+def _register_awards(app):
+    """Awards, challenges and contracts (the review itself lives in evaluation)."""
+    from marketplace import award_views, contract_views
+
+    app.register_blueprint(award_views.bp)
+    app.register_blueprint(contract_views.bp)
