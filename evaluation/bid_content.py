@@ -1,26 +1,17 @@
 """A bid's unsealed service plan, for the experts reading it.
 
-The plan is stored encrypted by marketplace.sealing (built on another branch). After the
-opening that module unseals it; this is the one place the review asks for it, so the
-connection is made here: `marketplace.sealing.open_plan(bid)` returning the plan text (or a
-dict with "plan" and "team"). Until that function exists the experts are told where to read it.
+Bids are stored encrypted by marketplace.sealing; `bid_ops.opened_content` unseals the current
+revision, and only once the project has been opened. This is the one place the review asks.
 """
 
 from __future__ import annotations
 
+from marketplace import bid_ops
+
 
 def plan_of(bid) -> dict | None:
-    """{"plan": text, "team": text} of an opened bid, or None when it cannot be unsealed here."""
+    """{"plan": text, "team": text} of an opened bid, or None before the opening."""
     if bid.project is None or not bid.project.is_opened:
         return None
-    try:
-        from marketplace import sealing
-    except ImportError:
-        return None
-    opener = getattr(sealing, "open_plan", None)
-    if opener is None:
-        return None
-    content = opener(bid)
-    if isinstance(content, str):
-        return {"plan": content, "team": ""}
-    return {"plan": content.get("plan", ""), "team": content.get("team", "")} if content else None
+    content = bid_ops.opened_content(bid)
+    return {"plan": content.get("plan", ""), "team": content.get("team", "")}
