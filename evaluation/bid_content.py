@@ -10,8 +10,9 @@ from marketplace import bid_ops
 
 
 def plan_of(bid) -> dict | None:
-    """{"plan": text, "team": text} of an opened bid, or None before the opening."""
-    if bid.project is None or not bid.project.is_opened:
+    """{"plan": text, "team": text} of an opened bid, or None before the opening (or for a bid
+    entered without a sealed revision, as some fixtures do)."""
+    if bid.project is None or not bid.project.is_opened or bid_ops.current_revision(bid) is None:
         return None
     content = bid_ops.opened_content(bid)
     return {"plan": content.get("plan", ""), "team": content.get("team", "")}
