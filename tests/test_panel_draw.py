@@ -7,8 +7,10 @@ import hashlib
 from decimal import Decimal as D
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from catalog.models import Item
 from core import settings
 from core.audit import AuditEvent
 from core.errors import Forbidden, Refused
@@ -86,7 +88,11 @@ def test_conflicts_are_skipped_with_their_reason(session, setup, make_user):
     outsider = es.expert(session, make_user, [other])
     parent_expert = es.expert(session, make_user, [setup["cat"]])
     sub = es.category(session, "戏曲", parent=setup["cat"])
-    proj.lines[0].item.category = sub  # the project is in a sub-category; experts of its parent match
+    # The project is in a sub-category; experts of its parent match. (Set in SQL: the catalog
+    # refuses to change an item in place, and this test is about the draw, not revisions.)
+    item = proj.lines[0].item
+    session.execute(sa.update(Item).where(Item.id == item.id).values(category_id=sub.id))
+    session.expire(item)
     session.flush()
     panel = draw.draw_panel(proj, setup["officer"], seed="conflicts")
     pool = {p["expert_id"]: p for p in panel.pool}
