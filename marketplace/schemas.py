@@ -1,0 +1,177 @@
+"""marshmallow schemas for the projects and bids API."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+
+class AreaRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class CriterionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    name = fields.String()
+    rubric = fields.String()
+    weight = fields.Decimal(as_string=True)
+    min_score = fields.Decimal(as_string=True, allow_none=True)
+    max_score = fields.Decimal(as_string=True, allow_none=True)
+
+
+class ItemRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+
+
+class VenueRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    area = fields.Nested(AreaRefSchema)
+
+
+class LineSchema(Schema):
+    item = fields.Nested(ItemRefSchema)
+    venue = fields.Nested(VenueRefSchema)
+    quantity = fields.Integer()
+    unit_ceiling = fields.Decimal(as_string=True)
+
+
+class ClarificationSchema(Schema):
+    question = fields.String()
+    answer = fields.String()
+    asked_at = fields.DateTime()
+    answered_at = fields.DateTime()
+
+
+class ProjectSummarySchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    title = fields.String()
+    area = fields.Nested(AreaRefSchema)
+    method = fields.String()
+    state = fields.Function(lambda p: p.current_state.value)
+    budget = fields.Decimal(as_string=True)
+    bid_deadline = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    opened_at = fields.DateTime(allow_none=True)
+
+
+class ProjectSchema(ProjectSummarySchema):
+    description = fields.String()
+    justification = fields.String()
+    cancel_reason = fields.String()
+    failed_reason = fields.String()
+    reissued_from_id = fields.Integer(allow_none=True)
+    lines = fields.List(fields.Nested(LineSchema))
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    # Filled by the view with the answered questions only.
+    clarifications = fields.Constant([])
+
+
+class ProjectPageSchema(Schema):
+    items = fields.List(fields.Nested(ProjectSummarySchema))
+    page = fields.Integer()
+    pages = fields.Integer()
+    total = fields.Integer()
+
+
+class ProjectQuerySchema(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    state = fields.String(load_default=None, validate=validate.OneOf([
+        "published", "closed", "opened", "under_review", "awarded", "contracted", "in_delivery", "completed",
+        "cancelled", "failed"]))
+    method = fields.String(load_default=None, validate=validate.OneOf([
+        "open_tender", "competitive_consultation", "inquiry", "single_source"]))
+    area = fields.Integer(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class AttachmentInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    content_base64 = fields.String(required=True)
+
+    @validates("content_base64")
+    def _is_base64(self, value, **_kw):
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("Not valid base64.") from None
+
+
+class BidInSchema(Schema):
+    price = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    plan = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    team = fields.String(load_default="", validate=validate.Length(max=5000))
+    conflicts = fields.String(load_default="", validate=validate.Length(max=5000))
+    attachments = fields.List(fields.Nested(AttachmentInSchema), load_default=list,
+                              validate=validate.Length(max=10))
+    # PUT only: SHA-256 of attachments of the current revision to keep.
+    keep_attachments = fields.List(fields.String(validate=validate.Length(equal=64)), load_default=list)
+
+
+class AttachmentOutSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    sha256 = fields.String()
+    name = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+
+
+class RevisionSchema(Schema):
+    number = fields.Integer()
+    submitted_at = fields.DateTime()
+    content_hash = fields.String()
+
+
+class ReceiptSchema(Schema):
+    bid_id = fields.Integer()
+    status = fields.String()
+    revision = fields.Integer()
+    submitted_at = fields.DateTime()
+    content_hash = fields.String()
+    server_time = fields.DateTime()
+
+
+class OwnBidSchema(ReceiptSchema):
+    price = fields.String()
+    plan = fields.String()
+    team = fields.String()
+    conflicts = fields.String()
+    attachments = fields.List(fields.Nested(AttachmentOutSchema))
+    revisions = fields.List(fields.Nested(RevisionSchema))
+
+
+class OpenedBidSchema(Schema):
+    bid_id = fields.Integer(attribute="id")
+    provider_id = fields.Integer()
+    provider_name = fields.Function(lambda b: b.provider.name)
+    status = fields.String()
+    price = fields.Decimal(as_string=True, allow_none=True)
+    submitted_at = fields.DateTime()
+    revision = fields.Integer(attribute="revision_no")
+
+
+class OpeningEntrySchema(Schema):
+    bid_id = fields.Integer()
+    provider_id = fields.Integer()
+    provider_name = fields.String()
+    price = fields.String()
+    submitted_at = fields.String()
+    revision = fields.Integer()
+    content_hash = fields.String()
+
+
+class OpeningSchema(Schema):
+    project_id = fields.Integer()
+    opened_at = fields.DateTime()
+    bid_count = fields.Integer()
+    entries = fields.List(fields.Nested(OpeningEntrySchema))

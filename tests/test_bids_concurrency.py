@@ -1,0 +1,202 @@
+"""Races, with real commits from several threads through the real request path, on SQLite
+(immediate transactions) and PostgreSQL (row locks).
+
+Time is not slept: where the deadline matters, the operations read a counting clock that moves
+one second per reading. Because the clock is read only while the project row is held, the k-th
+holder of the lock sees start + k seconds, so the outcome of a race is exact, not statistical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from core.audit import AuditEvent
+from core.db import db, utcnow
+from marketplace import bid_ops
+from marketplace.models import Bid, BidOpening, BidRevision, BidStatus, ProjectState, PurchaseProject
+from tests.conftest import PASSWORD
+from tests.projects_support import Market
+
+pytestmark = pytest.mark.concurrency
+
+
+@pytest.fixture
+def market(session, make_user, district, town):
+    return Market(session, make_user, district, town)
+
+
+class CountingClock:
+    """start, start + 1 s, start + 2 s, … — one step per reading, safe across threads."""
+
+    def __init__(self, start: dt.datetime):
+        self.start, self._n, self._lock = start, itertools.count(), threading.Lock()
+        self.readings: list[dt.datetime] = []
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            t = self.start + dt.timedelta(seconds=next(self._n))
+            self.readings.append(t)
+            return t
+
+
+def run_together(jobs):
+    """Start every job at the same moment; return their results in order."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def wrap(i, job):
+        barrier.wait()
+        try:
+            results[i] = job()
+        except BaseException as e:  # surfaced to the test below
+            results[i] = e
+
+    threads = [threading.Thread(target=wrap, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return results
+
+
+def bid_body(price):
+    return {"price": price, "plan": f"方案 {price}", "team": "", "conflicts": ""}
+
+
+def logged_in_client(app, user):
+    c = app.test_client()
+    assert c.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
+    return c
+
+
+def fresh():
+    db.session.rollback()
+    db.session.expire_all()
+
+
+def test_bids_racing_the_deadline_are_accepted_before_it_or_refused_none_lost(app, market, token_for, monkeypatch):
+    officer = market.officer()
+    start = utcnow().replace(microsecond=0)
+    deadline = start + dt.timedelta(seconds=5, milliseconds=500)
+    project = market.open_project(deadline, officer, published_at=start - dt.timedelta(days=20))
+    providers = [market.provider() for _ in range(8)]
+    headers = [token_for(p.user) for p in providers]
+    url = f"/api/v1/projects/{project.id}/bid"
+    clock = CountingClock(start)
+    monkeypatch.setattr(bid_ops, "utcnow", clock)
+
+    def submit(i):
+        def job():
+            r = app.test_client().post(url, json=bid_body(f"{9000 + i}.00"), headers=headers[i])
+            return r.status_code, r.get_json()
+        return job
+
+    results = run_together([submit(i) for i in range(8)])
+    fresh()
+    accepted = [i for i, (status, _b) in enumerate(results) if status == 201]
+    refused = [i for i, (status, _b) in enumerate(results) if status == 409]
+    assert len(accepted) + len(refused) == 8, results
+    # clock readings start+0 … start+5 fall before the deadline (start+5.5): exactly six bids
+    assert len(accepted) == 6 and len(refused) == 2
+    for i in refused:
+        error = results[i][1]["error"]
+        assert error["code"] == "deadline_passed" and "UTC" in error["message"]
+    stored = db.session.scalars(select(Bid).where(Bid.project_id == project.id)).all()
+    assert sorted(b.provider_id for b in stored) == sorted(providers[i].id for i in accepted)  # none lost
+    assert all(b.submitted_at < deadline for b in stored)
+    assert sorted(b.submitted_at for b in stored) == [start + dt.timedelta(seconds=k) for k in range(6)]
+    receipts = {results[i][1]["content_hash"] for i in accepted}
+    assert receipts == {r.content_hash for r in db.session.scalars(select(BidRevision))}
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "refused.bid.submit")).all()
+    assert len(refusals) == 2
+
+
+def test_an_opening_racing_the_bids_contains_exactly_the_accepted_ones(app, market, token_for, monkeypatch):
+    officer = market.officer()
+    start = utcnow().replace(microsecond=0)
+    deadline = start + dt.timedelta(seconds=4, milliseconds=500)
+    project = market.open_project(deadline, officer, published_at=start - dt.timedelta(days=20))
+    providers = [market.provider() for _ in range(6)]
+    headers = [token_for(p.user) for p in providers]
+    opener = logged_in_client(app, officer)
+    monkeypatch.setattr(bid_ops, "utcnow", CountingClock(start))
+    url = f"/api/v1/projects/{project.id}/bid"
+
+    def submit(i):
+        return lambda: app.test_client().post(url, json=bid_body(f"{8000 + i}.00"), headers=headers[i]).status_code
+
+    def open_when_due():
+        statuses = []
+        for _ in range(40):  # each attempt reads the clock once, so this ends
+            statuses.append(opener.post(f"/projects/{project.id}/open").status_code)
+            if statuses[-1] == 302:
+                break
+        return statuses
+
+    *bid_statuses, open_statuses = run_together([*(submit(i) for i in range(6)), open_when_due])
+    fresh()
+    assert set(bid_statuses) <= {201, 409}
+    assert open_statuses[-1] == 302 and set(open_statuses[:-1]) <= {409}
+    accepted = {providers[i].id for i, s in enumerate(bid_statuses) if s == 201}
+    record = db.session.scalar(select(BidOpening).where(BidOpening.project_id == project.id))
+    assert {e["provider_id"] for e in record.entries} == accepted
+    live = db.session.scalars(select(Bid).where(Bid.project_id == project.id, Bid.status == BidStatus.SUBMITTED))
+    assert {b.provider_id for b in live} == accepted
+    assert all(b.submitted_at < deadline <= record.opened_at for b in
+               db.session.scalars(select(Bid).where(Bid.project_id == project.id)))
+
+
+def test_two_officers_opening_at_once_make_one_opening(app, market, make_user, monkeypatch):
+    officer_a = market.officer()
+    officer_b = market.officer()
+    start = utcnow()
+    project = market.open_project(start + dt.timedelta(hours=1), officer_a)
+    for _ in range(3):
+        market.bid(project, market.provider())
+    clients = [logged_in_client(app, officer_a), logged_in_client(app, officer_b)]
+    monkeypatch.setattr(bid_ops, "utcnow", lambda: start + dt.timedelta(hours=2))
+    url = f"/projects/{project.id}/open"
+    statuses = run_together([lambda c=c: c.post(url).status_code for c in clients])
+    fresh()
+    assert sorted(statuses) == [302, 409]
+    assert len(db.session.scalars(select(BidOpening).where(BidOpening.project_id == project.id)).all()) == 1
+    assert db.session.get(PurchaseProject, project.id).state == ProjectState.OPENED
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.contains("project.open")))
+    actions = [e.action for e in events]
+    assert sorted(actions) == ["project.open", "refused.project.open"]
+
+
+def test_two_revisions_of_one_bid_at_once_keep_both_and_one_current(app, market, token_for):
+    project = market.published()
+    provider = market.provider()
+    bid, _first = market.bid(project, provider, price="9000.00")
+    h = token_for(provider.user)
+    url = f"/api/v1/projects/{project.id}/bid"
+
+    def revise(price):
+        def job():
+            r = app.test_client().put(url, json=bid_body(price), headers=h)
+            return r.status_code, r.get_json()
+        return job
+
+    (s1, r1), (s2, r2) = run_together([revise("8100.00"), revise("8200.00")])
+    fresh()
+    assert (s1, s2) == (200, 200), (r1, r2)
+    assert sorted([r1["revision"], r2["revision"]]) == [2, 3]
+    revisions = db.session.scalars(select(BidRevision).where(BidRevision.bid_id == bid.id)
+                                   .order_by(BidRevision.number)).all()
+    assert [r.number for r in revisions] == [1, 2, 3]
+    prices = [bid_ops.unseal_revision(r)["price"] for r in revisions]
+    assert prices[0] == "9000.00" and sorted(prices[1:]) == ["8100.00", "8200.00"]
+    current = db.session.get(Bid, bid.id)
+    assert current.revision_no == 3
+    last = r1 if r1["revision"] == 3 else r2
+    assert bid_ops.current_revision(current).content_hash == last["content_hash"]
