@@ -27,6 +27,7 @@ from marketplace.models.projects import (
     PurchaseProject,
 )
 from marketplace.models.providers import Provider, ProviderKind, ProviderStatus
+from marketplace.models.sessions import ServiceSession, SessionPhoto, SessionState
 
 __all__ = [
     "OPENED_STATES",
@@ -58,4 +59,7 @@ __all__ = [
     "ProviderKind",
     "ProviderStatus",
     "PurchaseProject",
+    "ServiceSession",
+    "SessionPhoto",
+    "SessionState",
 ]
