@@ -10,4 +10,9 @@ def register_blueprints(app):
 
 def _register_feedback(app):
     """Ratings, complaints, performance scores and adjustment rules: pages, API, commands, demo data."""
-    from evaluation import feedback_models  # noqa: F401  (tables known to migrations)
+    from evaluation import (
+        feedback_models,  # noqa: F401  (tables known to migrations)
+        ratings,
+    )
+
+    ratings.register_hooks()

@@ -122,7 +122,7 @@ class Delivery:
                       publicity_ends_at=now - dt.timedelta(days=29), challenge_deadline=now - dt.timedelta(days=21))
         self.session.add(award)
         self.session.flush()
-        start = start or (now - dt.timedelta(days=365)).date()
+        start = start or (now - dt.timedelta(days=800)).date()
         end = end or (now + dt.timedelta(days=365)).date()
         signed = now - dt.timedelta(days=20)
         contract = Contract(
