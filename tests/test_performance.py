@@ -99,7 +99,7 @@ def test_acceptance_punctuality_and_complaints_with_decay(delivery, session, mak
     day = dt.timedelta(days=1)
     s1 = delivery.schedule(contract, T - 180 * day)  # weight 1/2
     s2 = delivery.schedule(contract, T - 360 * day)  # weight 1/4
-    s3 = delivery.schedule(contract, T - 180 * day)  # weight 1/2
+    delivery.schedule(contract, T - 180 * day)  # s3, weight 1/2
     delivery.report(s1, at=s1.scheduled_at + dt.timedelta(hours=2))  # on time
     session_ops.confirm_session(s1, 80, "", officer, now=s1.reported_at + day)
     delivery.report(s2, at=s2.scheduled_at + 5 * day)  # late
@@ -146,7 +146,7 @@ def test_a_new_rating_updates_its_provider_as_the_full_recompute_would(delivery,
     at = utcnow() - dt.timedelta(hours=2)
     _rating(session, so, make_user("resident"), 2, at)
     before = session.scalar(select(func.count()).select_from(PerformanceSnapshot))
-    rating, created = ratings.rate(s, make_user("resident"), {"content": 5, "organisation": 4, "venue": 3},
+    _rating_row, created = ratings.rate(s, make_user("resident"), {"content": 5, "organisation": 4, "venue": 3},
                                    now=at + dt.timedelta(minutes=1))
     assert created
     session.refresh(p)
