@@ -55,7 +55,7 @@ WATCH_BELOW = settings.define("adjustment.watch_below", Decimal("3.5"),
 WATCH_MIN_RATINGS = settings.define("adjustment.watch_min_ratings", 30,
                                     _l("Items: fewest ratings in 12 months for the watch rule"), int, 1, 10000)
 BUDGET_SATISFACTION = settings.define("adjustment.budget_satisfaction", Decimal("4.2"),
-                                      _l("Items: satisfaction from which a much-wanted item is flagged for more budget"),
+                                      _l("Items: satisfaction from which a wanted item is flagged for more budget"),
                                       Decimal, 1, 5)
 BUDGET_MIN_RATINGS = settings.define("adjustment.budget_min_ratings", 10,
                                      _l("Items: fewest ratings in 12 months for the more-budget rule"), int, 1, 10000)
@@ -170,7 +170,7 @@ def demand_by_item(since: dt.datetime, until: dt.datetime) -> dict[int, int]:
         .join(support_model, support_model.request_id == request_model.id)
         .where(support_model.created_at > since, support_model.created_at <= until)
         .group_by(request_model.item_id))
-    return {iid: n for iid, n in rows}
+    return dict(rows.all())
 
 
 # --- explanations ------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_override_needs_a_reason_and_a_district_officer(delivery, make_user, ses
 
 def test_a_proposal_takes_effect_by_itself_after_the_set_days_unless_appealed(delivery, make_user, session):
     now = utcnow()
-    d, p, officer = _grade_d_proposal(delivery, make_user, session, now)
+    d, p, _officer = _grade_d_proposal(delivery, make_user, session, now)
     assert adjustment.apply_due(now + 13 * DAY) == 0
     assert adjustment.apply_due(now + 14 * DAY) == 1
     assert d.status == DecisionStatus.AUTO_APPLIED and d.decided_by_id is None
@@ -289,7 +289,7 @@ def session_count_words(body: str) -> bool:
 
 def test_decisions_list_and_detail_pages(delivery, make_user, session, client, login):
     now = utcnow()
-    d, p, officer = _grade_d_proposal(delivery, make_user, session, now)
+    d, _p, officer = _grade_d_proposal(delivery, make_user, session, now)
     session.commit()
     login(officer)
     assert str(d.id) in client.get("/performance/decisions").get_data(as_text=True)
