@@ -30,9 +30,8 @@ def rate(session_id):
     data = load_json(RatingInSchema())
     stars = {d: data[d] for d in ratings.DIMENSIONS}
     rating, created = ratings.rate(s, current_user, stars, data["comment"], request.remote_addr)
-    body = RatingOutSchema().dump({**{c: getattr(rating, c) for c in ("id", "session_id", "content", "organisation",
-                                                                       "venue", "comment", "status", "created_at",
-                                                                       "updated_at")},
+    fields = ("id", "session_id", "content", "organisation", "venue", "comment", "created_at", "updated_at")
+    body = RatingOutSchema().dump({**{c: getattr(rating, c) for c in fields}, "status": rating.status.value,
                                    "editable_until": ratings.window(s)[1]})
     return body, 201 if created else 200
 

@@ -19,7 +19,7 @@ class RatingOutSchema(Schema):
     organisation = fields.Integer()
     venue = fields.Integer()
     comment = fields.String()
-    status = fields.Function(lambda r: r.status.value)
+    status = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     editable_until = fields.DateTime()

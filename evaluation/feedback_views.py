@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Item, ItemStatus
-from core import nav, settings
+from core import audit, nav, settings
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.models import Area, Role, Venue
@@ -69,6 +69,16 @@ def rating_url(s: ServiceSession, external: bool = True) -> str:
     return url_for("ratings.rate", session_id=s.id, _external=external)
 
 
+
+def _undo(e: DomainError):
+    """A refusal re-rendered in its form: nothing of the attempt is kept, but the refusal itself is
+    audited (as the error handler would) and committed before the 4xx response rolls back."""
+    db.session.rollback()
+    if e.audit_action:
+        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
+                     reason=str(e.message), **e.details)
+        db.session.commit()
+
 # --- the resident's rating page ----------------------------------------------------------------
 
 def _public_ratings(s: ServiceSession):
@@ -119,7 +129,7 @@ def rate_submit(session_id):
     try:
         _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _rate_page(_session_or_404(session_id), form=form, status=e.status)
     flash(_("Thank you: your rating was recorded.") if created else _("Your rating was changed."), "success")
@@ -137,7 +147,7 @@ def complain(session_id):
     try:
         ratings.complain(s, current_user, form.text.data)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _rate_page(_session_or_404(session_id), complaint_form=form, status=e.status)
     flash(_("Your complaint was lodged; an officer will decide on it."), "success")
@@ -413,7 +423,7 @@ def _decision_action(decision_id, form_cls, form_key, run):
     try:
         run(d, form)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         if e.status == 403:
             raise
         apply_error(form, e.field, e.message)

@@ -11,9 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from core import nav
+from core import audit, nav
 from core.db import db, utcnow
-from core.errors import DomainError, Invalid
+from core.errors import DomainError, Forbidden, Invalid
 from core.i18n import parse_local_datetime
 from core.models import Area, Role, Venue
 from core.permissions import access, require
@@ -63,6 +63,16 @@ def _parse_time(raw: str, field: str):
     except ValueError:
         raise Invalid(_l("Enter a date and time such as 2026-12-05 19:30."), field) from None
 
+
+
+def _undo(e: DomainError):
+    """A refusal re-rendered in its form: nothing of the attempt is kept, but the refusal itself is
+    audited (as the error handler would) and committed before the 4xx response rolls back."""
+    db.session.rollback()
+    if e.audit_action:
+        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
+                     reason=str(e.message), **e.details)
+        db.session.commit()
 
 # --- lists -------------------------------------------------------------------------------------
 
@@ -140,7 +150,7 @@ def schedule(contract_id):
         when = _parse_time(form.scheduled_at.data, "scheduled_at")
         s = session_ops.schedule_session(c, line, when, form.planned_audience.data.strip(), current_user)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _contract_page(_contract_or_404(contract_id), form, e.status)
     flash(_("Session scheduled."), "success")
@@ -176,7 +186,9 @@ def detail(session_id):
 @access(Role.PROVIDER)
 def report(session_id):
     s = _session_or_404(session_id)
-    require(session_ops.is_own(current_user, s))
+    if not session_ops.is_own(current_user, s):
+        raise Forbidden(_l("Only the provider that delivers this session may report it."),
+                        audit_action="session.report", obj=s)
     form = ReportForm()
     if not form.validate_on_submit():
         return _session_page(s, report_form=form, status=422)
@@ -189,25 +201,31 @@ def report(session_id):
                                        photos=photos)
         session_ops.report_session(s, data, current_user)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _session_page(_session_or_404(session_id), report_form=form, status=e.status)
     flash(_("Session reported. The venue's officer has been asked to accept it."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
 
+def _require_venue_officer(s: ServiceSession, action: str):
+    """Refuse (403, audited) an officer whose jurisdiction does not cover the session's venue."""
+    if not session_ops.may_decide(current_user, s):
+        raise Forbidden(_l("This session's venue lies outside your jurisdiction."), audit_action=action, obj=s)
+
+
 @bp.route("/sessions/<int:session_id>/confirm", methods=["POST"])
 @access(Role.OFFICER)
 def confirm(session_id):
     s = _session_or_404(session_id)
-    require(session_ops.may_decide(current_user, s))
+    _require_venue_officer(s, "session.confirm")
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _session_page(s, confirm_form=form, status=422)
     try:
         session_ops.confirm_session(s, form.acceptance_score.data.strip(), form.note.data or "", current_user)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _session_page(_session_or_404(session_id), confirm_form=form, status=e.status)
     flash(_("Session accepted."), "success")
@@ -218,14 +236,14 @@ def confirm(session_id):
 @access(Role.OFFICER)
 def dispute(session_id):
     s = _session_or_404(session_id)
-    require(session_ops.may_decide(current_user, s))
+    _require_venue_officer(s, "session.dispute")
     form = DisputeForm()
     if not form.validate_on_submit():
         return _session_page(s, dispute_form=form, status=422)
     try:
         session_ops.dispute_session(s, form.reason.data, current_user)
     except DomainError as e:
-        db.session.rollback()
+        _undo(e)
         apply_error(form, e.field, e.message)
         return _session_page(_session_or_404(session_id), dispute_form=form, status=e.status)
     flash(_("Session disputed; the provider has been told why."), "success")
