@@ -175,3 +175,17 @@ def test_complaints_are_upheld_or_dismissed_with_a_reason(held, delivery, make_u
     ratings.decide_complaint(again, False, "不属实", officer)
     assert session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.status == ComplaintStatus.UPHELD)) == 1
+
+
+def test_one_rating_per_resident_and_session_is_enforced_by_the_database(held, make_user, session):
+    from sqlalchemy.exc import IntegrityError
+
+    resident = make_user("resident")
+    ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(hours=3))
+    session.commit()
+    session.add(Rating(session_id=held.id, provider_id=held.provider_id, item_id=held.item_id,
+                       resident_id=resident.id, content=1, organisation=1, venue=1))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    assert _count(session, held) == 1
