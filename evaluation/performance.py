@@ -391,7 +391,7 @@ def what_would_move(snap: PerformanceSnapshot) -> list:
     new_sat = (prior_weight * snap.prior_mean + s + 5) / (prior_weight + w + 1)
     gain = (new_sat - snap.satisfaction) / 4 * 100 * Decimal(weights.get("satisfaction", 0)) / total
     out.append(_l("Each new five-star rating adds about %(pts)s points; ratings lose half their weight every "
-                  "%(days)s days.", pts=f"{gain:.2f}", days=params.get("half_life_days", 180)))
+                  "%(days)s days.", pts=str(gain.quantize(CENT)), days=params.get("half_life_days", 180)))
     if snap.acceptance_points < 100:
         out.append(_l("Acceptance counts %(w)s of 100: sessions accepted with higher scores lift it; a disputed "
                       "session counts 0.", w=weights.get("acceptance", 0)))
@@ -401,5 +401,5 @@ def what_would_move(snap: PerformanceSnapshot) -> list:
                       due=snap.due_count))
     if snap.complaints_upheld:
         out.append(_l("%(n)d upheld complaint(s) cost %(pts)s points of the complaints component.",
-                      n=snap.complaints_upheld, pts=f"{100 - snap.complaint_points:.2f}"))
+                      n=snap.complaints_upheld, pts=str((100 - snap.complaint_points).quantize(CENT))))
     return out
