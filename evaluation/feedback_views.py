@@ -349,7 +349,8 @@ def mine():
                                    .order_by(AdjustmentDecision.proposed_at.desc()).limit(20)).all()
     return render_template("evaluation/feedback/mine.html", p=p, snap=snap, history=history, page=page,
                            decisions=decisions, levers=performance.what_would_move(snap) if snap else [],
-                           explain=adjustment.explain, reply_form=ReplyForm())
+                           explain=adjustment.explain, reply_form=ReplyForm(),
+                           trigger=performance.TRIGGER_LABELS.get(snap.trigger, snap.trigger) if snap else "")
 
 
 @perf.route("/items/<int:item_id>")

@@ -59,6 +59,13 @@ DEFAULT_PRIOR = settings.define(
     _l("Satisfaction prior while the district has no ratings (1–5)"), Decimal, 1, 5)
 ITEM_WINDOW_DAYS = 365
 
+TRIGGER_LABELS = {
+    "recompute": _l("full recomputation"),
+    "rating": _l("a rating"),
+    "report": _l("a session report"),
+    "acceptance": _l("an acceptance decision"),
+    "complaint": _l("an upheld complaint"),
+}
 GRADES = (("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)), ("D", Decimal(0)))
 LN2 = math.log(2)
 SQLITE_UNIX_EPOCH_JD = 2440587.5
