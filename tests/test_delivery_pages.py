@@ -226,3 +226,17 @@ def test_item_page_charts_satisfaction(world, make_user, client, session):
     session.commit()
     body = client.get(f"/performance/items/{held.item_id}").get_data(as_text=True)
     assert "<svg" in body and "<rect" in body and "5.00" in body
+
+
+def test_rating_submission_is_rate_limited_per_resident(world, make_user, make_app, session):
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_RATING="2/minute", RATELIMIT_API="1000/minute",
+                       RATELIMIT_TOKEN="100/minute", RATELIMIT_LOGIN="100/minute")
+    resident = make_user("resident")
+    session.commit()
+    c = limited.test_client()
+    token = c.post("/api/v1/tokens", json={"username": resident.login, "password": "Correct-Horse-42"})
+    headers = {"Authorization": "Bearer " + token.get_json()["token"]}
+    url = f"/api/v1/sessions/{world['held'].id}/rating"
+    codes = [c.post(url, json={"content": 4, "organisation": 4, "venue": 4}, headers=headers).status_code
+             for _ in range(3)]
+    assert codes[:2] == [201, 200] and codes[2] == 429
