@@ -269,8 +269,10 @@ def _notify_officers(session: ServiceSession):
     """Tell the officers who may accept it that a session waits for them."""
     from core.models import User as U
 
-    area = session.venue.area
-    ids = [area.id] + ([area.town_id] if area.town_id and area.town_id != area.id else [])
+    ids, node = [], session.venue.area
+    while node is not None:  # the venue's area and every area above it
+        ids.append(node.id)
+        node = node.parent
     officers = db.session.scalars(select(U).where(U.jurisdiction_id.in_(ids))).all()
     for officer in officers:
         if officer.has_role(Role.OFFICER):

@@ -194,3 +194,30 @@ def test_missed_sessions_count_as_due_but_not_delivered(delivery, session, T):
     assert s.state == SessionState.MISSED
     r = performance.recompute_all(T)[p.id]
     assert (r.figures.due_count, r.figures.delivered_count, r.punctuality) == (1, 0, D("0.000000"))
+
+
+def test_sqlite_without_math_functions_gets_exp_and_ln_registered():
+    import math
+    import sqlite3
+
+    from core.db import _sqlite_math
+
+    class NoMath:
+        def __init__(self):
+            self.functions = {}
+
+        def create_function(self, name, nargs, fn, deterministic=False):
+            assert deterministic
+            self.functions[name] = fn
+
+    class Cursor:
+        def execute(self, sql):
+            raise sqlite3.OperationalError("no such function: exp")
+
+    conn = NoMath()
+    _sqlite_math(conn, Cursor())
+    assert conn.functions["exp"](1.0) == math.e and conn.functions["ln"](math.e) == 1.0
+    assert conn.functions["exp"](None) is None
+    # This machine's SQLite has them built in: nothing is registered over them.
+    real = sqlite3.connect(":memory:")
+    assert real.execute("SELECT round(exp(1), 6), round(ln(2), 6)").fetchone() == (2.718282, 0.693147)
