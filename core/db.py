@@ -119,7 +119,22 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        _sqlite_math(dbapi_connection, cursor)
         cursor.close()
+
+
+def _sqlite_math(dbapi_connection, cursor):
+    """exp() and ln() for set-based decay in SQL: built into SQLite only when compiled with its math
+    functions (3.35+, SQLITE_ENABLE_MATH_FUNCTIONS); registered from Python's math otherwise."""
+    import math
+    import sqlite3
+
+    try:
+        cursor.execute("SELECT exp(0), ln(1)")
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("exp", 1, lambda x: None if x is None else math.exp(x), deterministic=True)
+        dbapi_connection.create_function("ln", 1, lambda x: None if x is None or x <= 0 else math.log(x),
+                                         deterministic=True)
 
 
 @event.listens_for(Engine, "begin")

@@ -1,4 +1,4 @@
-"""Evaluation: expert database and panels, scoring, ranking, review reports; later ratings,
+"""Evaluation: expert database and panels, scoring, ranking, review reports; ratings,
 performance scores and adjustment rules."""
 
 
@@ -12,3 +12,39 @@ def register_blueprints(app):
     review.register_hooks()
     if all(fn is not seed.seed_demo for _order, fn in DEMO_SEEDERS):
         register_demo_seeder(40, seed.seed_demo)
+
+    _register_feedback(app)
+
+
+def _register_feedback(app):
+    """Ratings, complaints, performance scores and adjustment rules: pages, API, commands, demo data."""
+    from core.cli import DEMO_SEEDERS, register_demo_seeder
+    from evaluation import feedback_api, feedback_cli, feedback_models, feedback_seed, feedback_views, ratings  # noqa: F401
+    from marketplace import session_views
+
+    app.register_blueprint(feedback_views.bp)
+    app.register_blueprint(feedback_views.perf)
+    app.register_blueprint(feedback_api.bp)
+    app.cli.add_command(feedback_cli.evaluation_cli)
+    ratings.register_hooks()
+    if feedback_views.session_panel not in session_views.SESSION_PANELS:
+        session_views.SESSION_PANELS.append(feedback_views.session_panel)
+    _catalog_item_section()
+    # Several apps may be made in one process (tests); the seeder is registered once.
+    if not any(fn is feedback_seed.seed_delivery for _order, fn in DEMO_SEEDERS):
+        register_demo_seeder(50, feedback_seed.seed_delivery)
+
+
+def _catalog_item_section():
+    """The catalog item page's satisfaction section, when the catalog offers the hook."""
+    import importlib
+
+    try:
+        hooks = importlib.import_module("catalog.hooks")
+    except ModuleNotFoundError as e:
+        if e.name != "catalog.hooks":
+            raise
+        return
+    from evaluation import feedback_views
+
+    hooks.register_item_section("satisfaction", feedback_views.item_section)

@@ -8,6 +8,7 @@ def register_blueprints(app):
     _register_providers(app)
     _register_projects(app)
     _register_awards(app)
+    _register_sessions(app)
 
 
 def _register_providers(app):
@@ -39,3 +40,10 @@ def _register_awards(app):
 
     app.register_blueprint(award_views.bp)
     app.register_blueprint(contract_views.bp)
+
+
+def _register_sessions(app):
+    """Service sessions (场次): schedules, reports, acceptance."""
+    from marketplace import session_views
+
+    app.register_blueprint(session_views.bp)

@@ -35,6 +35,7 @@ from marketplace.models.providers import (
     ProviderKind,
     ProviderStatus,
 )
+from marketplace.models.sessions import ServiceSession, SessionPhoto, SessionState
 
 __all__ = [
     "OPENED_STATES",
@@ -70,4 +71,7 @@ __all__ = [
     "ProviderKind",
     "ProviderStatus",
     "PurchaseProject",
+    "ServiceSession",
+    "SessionPhoto",
+    "SessionState",
 ]
