@@ -47,8 +47,10 @@ def opened_project(app, live_server):
         yield {"project_id": proj.id, "expert_ids": [e.id for e in chosen], "demo_id": demo.id}
 
 
-def _others_score_and_submit(app, project_id, demo_id):
-    """The four other experts confirm, score and submit (the leader records qualifications)."""
+def _others_score_and_submit(app, project_id, demo_id, submit=True):
+    """The four other experts confirm, score and submit (the leader records qualifications).
+    When the demo expert leads, the others can only submit after its qualification checks:
+    call once with submit=False, then `_others_submit` after the leader's checks."""
     with app.app_context():
         proj = db.session.get(PurchaseProject, project_id)
         panel = db.session.scalar(select(Panel).where(Panel.project_id == project_id))
@@ -64,9 +66,19 @@ def _others_score_and_submit(app, project_id, demo_id):
                         scoring.record_qualification(m, b, q, passed=True, reason="资质齐全", actor=m.expert.user)
             for b, value in zip(bids, (26, 22, 18), strict=True):
                 scoring.save_scores(m, b, {c.id: (value, "") for c in subjective}, m.expert.user)
-            scoring.submit(m, m.expert.user)
+            if submit and panel.leader.expert_id != demo_id:
+                scoring.submit(m, m.expert.user)
         db.session.commit()
         return panel.leader.expert_id == demo_id
+
+
+def _others_submit(app, project_id, demo_id):
+    with app.app_context():
+        panel = db.session.scalar(select(Panel).where(Panel.project_id == project_id))
+        for m in panel.members:
+            if m.expert_id != demo_id:
+                scoring.submit(m, m.expert.user)
+        db.session.commit()
 
 
 def _login_as(page, base, login):
@@ -100,6 +112,7 @@ def test_an_expert_scores_and_an_officer_awards(page, live_server, app, opened_p
             form.locator("input[name=reason]").fill("资质齐全")
             with page.expect_navigation():
                 form.locator("button").click()
+        _others_submit(app, pid, opened_project["demo_id"])
     page.reload()
     for value in ("27.5", "21", "17"):
         with page.expect_navigation():
