@@ -93,7 +93,7 @@ def create_expert(*, login: str, name: str, password: str | None, title: str, em
     name, employer = (name or "").strip(), (employer or "").strip()
     code = normalise_credit_code(employer_credit_code)
     if not name:
-        raise Invalid(_("The name is empty."), "name")
+        raise Invalid(_("The full name is empty."), "name")
     if not employer:
         raise Invalid(_("The employer is empty."), "employer")
     _check_employer(employer, code, None)
@@ -115,7 +115,7 @@ def update_expert(expert: Expert, *, name: str, title: str, employer: str, emplo
     name, employer = (name or "").strip(), (employer or "").strip()
     code = normalise_credit_code(employer_credit_code)
     if not name:
-        raise Invalid(_("The name is empty."), "name")
+        raise Invalid(_("The full name is empty."), "name")
     if not employer:
         raise Invalid(_("The employer is empty."), "employer")
     _check_employer(employer, code, expert)
@@ -204,7 +204,7 @@ def import_experts(filename: str, data: bytes, actor) -> int:
                 except Invalid as e:
                     bad.append(str(e.message))
         if not r["name"]:
-            bad.append(_("The name is empty."))
+            bad.append(_("The full name is empty."))
         if not r["employer"]:
             bad.append(_("The employer is empty."))
         code = normalise_credit_code(r["credit_code"])
