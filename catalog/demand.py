@@ -367,11 +367,11 @@ def monthly_demand(item_id: int, now: dt.datetime, months: int = 12) -> list[tup
         .where(DemandRequest.item_id == item_id, DemandSupport.created_at >= since, DemandSupport.created_at <= now)
         .group_by(support_month)).all())
     request_month = local_month(DemandRequest.created_at)
-    requests = dict(db.session.execute(
+    new_requests = dict(db.session.execute(
         select(request_month, func.count(DemandRequest.id))
         .where(DemandRequest.item_id == item_id, DemandRequest.created_at >= since, DemandRequest.created_at <= now)
         .group_by(request_month)).all())
-    return [(k, supports.get(k, 0), requests.get(k, 0)) for k in keys]
+    return [(k, supports.get(k, 0), new_requests.get(k, 0)) for k in keys]
 
 
 def demand_trend(item_id: int, now: dt.datetime):
