@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import url_for
-from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, case, cast, func, literal, select, union_all
-from sqlalchemy.orm import noload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from core import settings
 from core.db import utcnow
@@ -210,7 +209,7 @@ def _load(db, events) -> _Loaded:
     for o in db.session.scalars(select(BidOpening).where(BidOpening.project_id.in_(project_ids))):
         processes[o.project_id].opening = o
     for a in db.session.scalars(select(Award).where(Award.project_id.in_(project_ids))
-                                .options(noload(Award.challenges)).order_by(Award.id)):
+                                .options(lazyload(Award.challenges)).order_by(Award.id)):
         processes[a.project_id].awards[a.id] = a
     for c in db.session.scalars(select(Contract).where(Contract.project_id.in_(project_ids)).order_by(Contract.id)):
         processes[c.project_id].contracts[c.id] = c
@@ -405,8 +404,7 @@ def _milestone(s: ServiceSession, c: Contract, done: bool) -> dict:
 
 
 def _transaction(m: PaymentMilestone, c: Contract, loaded: _Loaded) -> dict:
-    return {"id": f"payment-{m.id}", "source": f"{c.number} 第{m.position}期：{gettext(m.label)}",
-            "date": when(m.paid_at), "value": money(m.amount), "payer": _buyer_ref(c.project),
+    return {"id": f"payment-{m.id}", "date": when(m.paid_at), "value": money(m.amount), "payer": _buyer_ref(c.project),
             "payee": _provider_ref(loaded.providers[c.provider_id])}
 
 
@@ -474,9 +472,7 @@ def _release(ev, loaded: _Loaded) -> dict:
 def build_releases(db, events) -> list[dict]:
     events = list(events)
     loaded = _load(db, events)
-    # Open data is in Chinese whatever the reader's language (labels stored as message ids).
-    with force_locale("zh_CN"):
-        return [_release(ev, loaded) for ev in events]
+    return [_release(ev, loaded) for ev in events]
 
 
 # --- packages -----------------------------------------------------------------------------------
