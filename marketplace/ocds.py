@@ -113,7 +113,8 @@ def project_id_of(ocid: str) -> int | None:
     """The project id an ocid of this publisher names, or None."""
     head = ocid_prefix() + "-"
     rest = ocid[len(head):] if ocid.startswith(head) else ""
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 12 else None
+    # The id exactly as ocid_for writes it (no leading zeros), so one process has one ocid.
+    return int(rest) if re.fullmatch(r"[1-9][0-9]{0,11}", rest) else None
 
 
 # --- the events, in SQL -------------------------------------------------------------------------

@@ -376,7 +376,8 @@ def test_bad_record_queries_name_the_field(demo, client, session):
     top = session.scalar(select(func.max(PurchaseProject.id)))
     for query, status in (("", 422), ("ocid=", 422), ("ocid=HM-2026-00001", 422),
                           ("ocid=ocds-zzzzzz-1", 404), (f"ocid={ocds.ocid_for(top + 1000)}", 404),
-                          (f"ocid={ocds.ocid_for(draft.id)}", 404), (f"ocid={ocds.ocid_prefix()}-abc", 404)):
+                          (f"ocid={ocds.ocid_for(draft.id)}", 404), (f"ocid={ocds.ocid_prefix()}-abc", 404),
+                          (f"ocid={ocds.ocid_prefix()}-0{top}", 404)):
         body = _get(client, f"{RECORDS}?{query}", status)
         assert set(body) == {"error"} and "ocid" in body["error"]["fields"], query
 
