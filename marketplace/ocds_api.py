@@ -84,4 +84,3 @@ def records():
         "publisher": ocds.publisher(),
         "records": [{"ocid": ocds.ocid_for(project_id), "releases": items, "compiledRelease": ocds.merge(items)}],
     }
-

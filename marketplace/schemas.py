@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
@@ -190,6 +191,8 @@ class IsoDateOrDateTime(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = str(value).strip()
+        # An unencoded "+" of an offset arrives as a space ("…T08:00:00 08:00").
+        text = re.sub(r"(T[0-9:.]+) ([0-9]{2}:[0-9]{2})$", r"\1+\2", text)
         try:
             if len(text) == 10:
                 parsed = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())

@@ -27,12 +27,15 @@ from sqlalchemy.engine import Engine
 from core import settings
 from core.db import db, intends_to_write
 from core.models import Role, User
-from marketplace import bid_ops, ocds
+from marketplace import award_ops, bid_ops, ocds
 from marketplace.models import (
+    Award,
+    AwardStatus,
     Bid,
     BidOpening,
     BidStatus,
     Contract,
+    ContractState,
     ProjectState,
     Provider,
     ProviderStatus,
@@ -304,6 +307,8 @@ def test_since_keeps_releases_dated_at_or_after(demo, client):
     got = _releases(all_pages(client, per_page=9, since=middle.replace("+", "%2B")))
     assert got == [r for r in releases if r["date"] >= middle]
     assert 0 < len(got) < len(releases)
+    # An offset's "+" sent unencoded (read as a space) means the same.
+    assert _releases(all_pages(client, per_page=100, since=middle)) == got
     # The same instant in UTC, and a date (a Beijing day) or a time without offset (Beijing).
     utc = dt.datetime.fromisoformat(middle).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert _releases(all_pages(client, per_page=100, since=utc)) == [r for r in releases if r["date"] >= middle]
@@ -396,3 +401,52 @@ def test_the_ocid_prefix_is_an_admin_setting(demo, client, session):
     ocid = releases[0]["ocid"]
     assert _get(client, f"{RECORDS}?ocid={ocid}")["records"][0]["ocid"] == ocid
     _get(client, f"{RECORDS}?ocid=ocds-hm0001-{ocid.rsplit('-', 1)[1]}", 404)
+
+
+# --- later events: published releases stay as they were ------------------------------------------
+
+def _record_releases(client, project_id) -> list[dict]:
+    body = _get(client, f"{RECORDS}?ocid={ocds.ocid_for(project_id)}")
+    assert problems(body, "record-package-schema.json") == []
+    return body["records"][0]["releases"]
+
+
+def test_voids_terminations_and_cancellations_append_valid_releases(demo, client, session):
+    admin = session.scalar(select(User).where(User.login == "admin@huimin.demo"))
+    awarded = session.scalar(select(PurchaseProject).where(PurchaseProject.state == ProjectState.AWARDED))
+    opened = session.scalar(select(PurchaseProject).where(PurchaseProject.state == ProjectState.OPENED))
+    contract = session.scalar(select(Contract).where(Contract.state == ContractState.ACTIVE))
+    before = {p: _record_releases(client, p) for p in (awarded.id, opened.id, contract.project_id)}
+
+    award = session.scalar(select(Award).where(Award.project_id == awarded.id, Award.status == AwardStatus.PUBLISHED))
+    award_ops.void_award(award, "质疑成立，重新评审", admin)
+    awarded.return_to_review()
+    opened.cancel("预算调整，终止采购")
+    contract.terminate("承接主体无法继续履约")
+    session.flush()
+
+    after = {p: _record_releases(client, p) for p in before}
+    for p, old in before.items():
+        # Every release published before is unchanged; the new ones come after.
+        assert after[p][:len(old)] == old
+        assert len(after[p]) == len(old) + 1
+    void = after[awarded.id][-1]
+    assert void["tag"] == ["awardCancellation"] and void["awards"][0]["status"] == "cancelled"
+    compiled = _get(client, f"{RECORDS}?ocid={ocds.ocid_for(awarded.id)}")["records"][0]["compiledRelease"]
+    assert compiled["tender"]["status"] == ocds.TENDER_STATUS[ProjectState.UNDER_REVIEW] == "active"
+    supplier_id = f"CN-USCC-{award.provider.credit_code}"
+    assert "supplier" not in next(p for p in compiled["parties"] if p["id"] == supplier_id)["roles"]
+
+    cancelled = after[opened.id][-1]
+    assert cancelled["tag"] == ["tenderCancellation"] and cancelled["tender"]["status"] == "cancelled"
+    assert cancelled["tender"]["documents"][0]["description"] == "预算调整，终止采购"
+    compiled = _get(client, f"{RECORDS}?ocid={ocds.ocid_for(opened.id)}")["records"][0]["compiledRelease"]
+    assert compiled["tender"]["status"] == "cancelled" and compiled["tender"]["tenderers"]
+
+    ended = after[contract.project_id][-1]
+    assert ended["tag"] == ["contractTermination"]
+    assert ended["contracts"] == [{"id": f"contract-{contract.id}", "awardID": f"award-{contract.award_id}",
+                                   "status": "terminated"}]
+    # The package of every process still validates with these releases in it.
+    for package in all_pages(client, per_page=100):
+        assert problems(package, "release-package-schema.json") == []
