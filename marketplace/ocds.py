@@ -169,12 +169,12 @@ def release_events(project_id: int | None = None, since: dt.datetime | None = No
         parts = [p.where(P.id == project_id) for p in parts]
     u = union_all(*parts).subquery("events")
     implementation = u.c.kind.in_(IMPLEMENTATION_KINDS)
+    # Nothing is published before it happened (a record may carry a time ahead of the clock).
     # Numbered before `since` filters, so the first implementation release keeps its tag.
     numbered = select(u, func.row_number().over(
         partition_by=(u.c.contract_id, implementation),
-        order_by=(u.c.at, u.c.seq, u.c.ref_id)).label("nth")).subquery("numbered")
-    # Nothing is published before it happened (a record may carry a time ahead of the clock).
-    stmt = select(numbered).where(numbered.c.at <= utcnow())
+        order_by=(u.c.at, u.c.seq, u.c.ref_id)).label("nth")).where(u.c.at <= utcnow()).subquery("numbered")
+    stmt = select(numbered)
     if since is not None:
         stmt = stmt.where(numbered.c.at >= since)
     return stmt.order_by(numbered.c.at, numbered.c.project_id, numbered.c.seq, numbered.c.ref_id)

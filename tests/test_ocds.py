@@ -239,6 +239,10 @@ def test_the_compiled_release_matches_awards_contracts_and_delivery(demo, client
         assert {"tenderer", "supplier"} <= set(supplier["roles"])
         buyer = next(p for p in compiled["parties"] if "buyer" in p["roles"])
         assert compiled["buyer"]["id"] == buyer["id"]
+        # The contract's first implementation release says so; the later ones are updates.
+        tags = [r["tag"] for r in body["records"][0]["releases"]
+                if any("implementation" in x for x in r.get("contracts", []))]
+        assert tags and tags[0] == ["implementation"] and all(t == ["implementationUpdate"] for t in tags[1:])
 
 
 def test_opened_projects_name_their_tenderers_from_the_opening(demo, client, session):
