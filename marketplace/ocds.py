@@ -209,10 +209,14 @@ def _load(db, events) -> _Loaded:
     processes = {p.id: _Process(p) for p in projects}
     for o in db.session.scalars(select(BidOpening).where(BidOpening.project_id.in_(project_ids))):
         processes[o.project_id].opening = o
+    # Many-to-one links to rows already loaded (the project) come from the session's identity
+    # map; nothing else of an award or contract is needed beyond its lines and milestones.
     for a in db.session.scalars(select(Award).where(Award.project_id.in_(project_ids))
-                                .options(lazyload(Award.challenges)).order_by(Award.id)):
+                                .options(lazyload("*")).order_by(Award.id)):
         processes[a.project_id].awards[a.id] = a
-    for c in db.session.scalars(select(Contract).where(Contract.project_id.in_(project_ids)).order_by(Contract.id)):
+    for c in db.session.scalars(select(Contract).where(Contract.project_id.in_(project_ids)).order_by(Contract.id)
+                                .options(lazyload("*"), selectinload(Contract.lines),
+                                         selectinload(Contract.milestones))):
         processes[c.project_id].contracts[c.id] = c
     provider_ids = set()
     for proc in processes.values():
@@ -220,8 +224,8 @@ def _load(db, events) -> _Loaded:
             provider_ids |= {e["provider_id"] for e in proc.opening.entries}
         provider_ids |= {a.provider_id for a in proc.awards.values()}
         provider_ids |= {c.provider_id for c in proc.contracts.values()}
-    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids)))} \
-        if provider_ids else {}
+    providers = {p.id: p for p in db.session.scalars(
+        select(Provider).where(Provider.id.in_(provider_ids)).options(lazyload("*")))} if provider_ids else {}
     session_ids = {e.ref_id for e in events if e.kind in ("session", "session_done")}
     sessions = {s.id: s for s in db.session.scalars(
         select(ServiceSession).where(ServiceSession.id.in_(session_ids)))} if session_ids else {}

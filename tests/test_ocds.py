@@ -358,7 +358,8 @@ def test_query_count_does_not_grow_with_the_page(demo, client):
             event.remove(Engine, "before_cursor_execute", count)
         counts[per_page] = (len(statements), len(body["releases"]))
     assert counts[100][1] > 10 * counts[3][1]
-    assert counts[100][0] <= counts[3][0] + 2, counts
+    # One statement more at most (the sessions, when the page has any), and few in all.
+    assert counts[100][0] <= counts[3][0] + 1 and counts[100][0] <= 20, counts
 
 
 # --- bad input -------------------------------------------------------------------------------------
