@@ -6,6 +6,7 @@ value or the default; `change()` validates, stores and audits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -25,6 +26,7 @@ class SettingDef:
     kind: type = int
     minimum: float | None = None
     maximum: float | None = None
+    pattern: str | None = None  # a text setting must match it whole
 
     def parse(self, raw) -> object:
         """Convert input to the setting's type; raise ValueError with a reason."""
@@ -43,14 +45,16 @@ class SettingDef:
             raise ValueError(f"must be at least {self.minimum}")
         if self.maximum is not None and value > self.maximum:
             raise ValueError(f"must be at most {self.maximum}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
+            raise ValueError(f"must match {self.pattern}")
         return value
 
 
 REGISTRY: dict[str, SettingDef] = {}
 
 
-def define(key, default, label, kind=int, minimum=None, maximum=None) -> SettingDef:
-    d = SettingDef(key, default, label, kind, minimum, maximum)
+def define(key, default, label, kind=int, minimum=None, maximum=None, pattern=None) -> SettingDef:
+    d = SettingDef(key, default, label, kind, minimum, maximum, pattern)
     REGISTRY[key] = d
     return d
 

@@ -9,6 +9,7 @@ def register_blueprints(app):
     _register_projects(app)
     _register_awards(app)
     _register_sessions(app)
+    _register_open_data(app)
 
 
 def _register_providers(app):
@@ -47,3 +48,10 @@ def _register_sessions(app):
     from marketplace import session_views
 
     app.register_blueprint(session_views.bp)
+
+
+def _register_open_data(app):
+    """Open data in the Open Contracting Data Standard (OCDS)."""
+    from marketplace import ocds_api
+
+    app.register_blueprint(ocds_api.bp)

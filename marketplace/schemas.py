@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from core.i18n import LOCAL_TZ
 
 
 class AreaRefSchema(Schema):
@@ -175,3 +179,37 @@ class OpeningSchema(Schema):
     opened_at = fields.DateTime()
     bid_count = fields.Integer()
     entries = fields.List(fields.Nested(OpeningEntrySchema))
+
+
+# --- open data (OCDS) query parameters ----------------------------------------------------------
+
+class IsoDateOrDateTime(fields.Field):
+    """An ISO 8601 date or date-time; without an offset it is Beijing time. Loads an aware
+    datetime (a date is the start of that day)."""
+
+    default_error_messages = {"invalid": "Not a valid ISO 8601 date or date-time."}  # noqa: RUF012
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip()
+        # An unencoded "+" of an offset arrives as a space ("…T08:00:00 08:00").
+        text = re.sub(r"(T[0-9:.]+) ([0-9]{2}:[0-9]{2})$", r"\1+\2", text)
+        try:
+            if len(text) == 10:
+                parsed = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+            else:
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=LOCAL_TZ)
+        return parsed.astimezone(dt.UTC)
+
+
+class OcdsReleasesQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    since = IsoDateOrDateTime(load_default=None)
+
+
+class OcdsRecordQuerySchema(Schema):
+    ocid = fields.String(required=True, validate=validate.Length(min=1, max=100))
