@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from core import uploads
 from core.errors import Invalid
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -48,8 +49,10 @@ def check_and_store(files: list[tuple[str, bytes]]) -> list[dict]:
     for name, data, mime in checked:
         digest = hashlib.sha256(data).hexdigest()
         path = target / digest
-        if not path.exists():
+        created = not path.exists()
+        if created:
             path.write_bytes(data)
+        uploads.written_for_transaction(path, created)
         out.append({"filename": name, "sha256": digest, "size": len(data), "content_type": mime})
     return out
 

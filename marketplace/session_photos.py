@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from core import settings
+from core import settings, uploads
 from core.errors import Invalid
 
 PHOTO_MAX_MB = settings.define("sessions.photo_max_mb", 8, _l("Largest session photo (MB)"), int, 1, 20)
@@ -97,11 +97,13 @@ def path_for(sha256: str) -> Path:
 def store(photo: CheckedPhoto) -> str:
     """Write the re-encoded bytes under their hash (idempotent); return the hash."""
     path = path_for(photo.sha256)
-    if not path.exists():
+    created = not path.exists()
+    if created:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
         tmp.write_bytes(photo.data)
         tmp.replace(path)
+    uploads.written_for_transaction(path, created)
     return photo.sha256
 
 
