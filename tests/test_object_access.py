@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.audit import AuditEvent
 from core.db import db, utcnow
@@ -129,7 +129,7 @@ def _peers(ctx) -> dict:
 
     # Town officer of another town, with a venue of its own.
     officer = d.officer(jurisdiction=town)
-    own_venue = d.venue(area=town)
+    d.venue(area=town)
 
     # Provider with its own bid on the strangers' project, its own contract and a reported session.
     provider = d.provider()
@@ -157,8 +157,8 @@ def _peers(ctx) -> dict:
     expert = es.expert(session, make_user, list(panel.members[0].expert.specialties))
     declare_conflict(expert, credit_code=es.code(778), organisation="别的机构", reason="任职", actor=expert.user)
     session.flush()
-    return {"officer": officer, "provider": provider.user,
-            "resident": resident, "expert": expert.user, "_venue": own_venue}
+    return {"officer": officer, "provider": provider.user, "resident": resident, "expert": expert.user,
+            "own_session": own_session, "own_contract": contract}
 
 
 def _login(client, user):
@@ -204,6 +204,18 @@ def _draft_peers(endpoint) -> tuple[str, ...]:
     return tuple(r for r in PEER_ROLES if r in allowed)
 
 
+def _opened(ctx, bidding) -> dict:
+    """The bidding world after the opening: the bids are no longer sealed, but still not the rivals'."""
+    from marketplace.models import ProjectState, PurchaseProject
+
+    session = ctx["session"]
+    now = utcnow()
+    session.execute(update(PurchaseProject).where(PurchaseProject.id == bidding["project_id"]).values(
+        bid_deadline=now - dt.timedelta(hours=1), opened_at=now, state=ProjectState.OPENED))
+    session.expire_all()
+    return bidding
+
+
 def _walk_one(client, session, url, method, user) -> str | None:
     """One request by a peer: None if refused with nothing changed, else what went wrong."""
     _login(client, user)
@@ -230,10 +242,12 @@ def test_peers_are_refused_on_others_objects(app, client, make_user, session):
     bidding = {name: fn(ctx) for name, fn in BUILDERS.items()}
     peers = _peers(ctx)
     session.flush()
-    worlds = {"bidding": bidding, "awarded": _awarded_world(ctx, bidding), "draft": _draft_world(ctx, bidding)}
+    worlds = [("bidding", lambda: bidding), ("draft", lambda: _draft_world(ctx, bidding)),
+              ("awarded", lambda: _awarded_world(ctx, bidding)), ("opened", lambda: _opened(ctx, bidding))]
     failures, cases, statuses = [], 0, {}
-    for rule, method in _with_ids(app):
-        for world, values in worlds.items():
+    for world, make_values in worlds:
+        values = make_values()
+        for rule, method in _with_ids(app):
             if world == "draft" and "project_id" not in rule.arguments:
                 continue
             url = rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
@@ -250,3 +264,29 @@ def test_peers_are_refused_on_others_objects(app, client, make_user, session):
     assert not mixed, f"inconsistent refusals (403 and 404 on one endpoint): {mixed}"
     assert cases > 0
     print(f"object-level cases: {cases} over {len({ep for _w, ep in statuses})} endpoints")
+
+
+def test_an_own_parent_does_not_open_another_users_child(app, client, make_user, session):
+    """Ids crossed: the peer's own session, contract or project with the stranger's photo,
+    milestone or attachment is 404, the child being looked up under its parent."""
+    from tests import access_delivery, access_evaluation, access_projects
+
+    users = {r: make_user(r) for r in ("admin", "officer", "expert", "provider", "resident")}
+    ctx = {"users": users, "session": session, "make_user": make_user}
+    peers = _peers(ctx)
+    stranger = access_delivery._world(ctx)
+    ev = access_evaluation.scenario(ctx)
+    bidding = access_projects._world(ctx)
+    own_session, own_contract = peers["own_session"], peers["own_contract"]
+    buyer = own_contract.project.created_by
+    own_bid_project = bidding["project"].id
+    cases = [
+        (peers["provider"], "GET", f"/delivery/sessions/{own_session.id}/photos/{stranger['photo'].id}"),
+        (buyer, "POST", f"/contracts/{own_contract.id}/milestones/{ev['milestone']}/paid"),
+        (peers["provider"], "GET", f"/projects/{own_contract.project_id}/attachments/{bidding['attachment'].id}"),
+        (peers["provider"], "GET", f"/projects/{own_bid_project}/attachments/{bidding['attachment'].id}"),
+    ]
+    session.flush()
+    for user, method, url in cases:
+        outcome = _walk_one(client, session, url, method, user)
+        assert outcome in ("403", "404"), (url, outcome)
