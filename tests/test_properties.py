@@ -7,6 +7,7 @@ the same every time.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from decimal import Decimal as D
 
@@ -92,7 +93,7 @@ def test_ranking_is_by_total_then_lower_price_then_earlier_submission(case):
                           prior=D(75), trim=trim, deviation_percent=D(30))
     ranked = out.bids
     assert [b.rank for b in ranked] == list(range(1, len(ranked) + 1))
-    for a, b in zip(ranked, ranked[1:], strict=False):
+    for a, b in itertools.pairwise(ranked):
         assert a.total >= b.total
         if a.total == b.total:
             assert a.price <= b.price
