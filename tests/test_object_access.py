@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import pytest
 from sqlalchemy import select, update
 
 from core.audit import AuditEvent
@@ -290,3 +291,56 @@ def test_an_own_parent_does_not_open_another_users_child(app, client, make_user,
     for user, method, url in cases:
         outcome = _walk_one(client, session, url, method, user)
         assert outcome in ("403", "404"), (url, outcome)
+
+
+def test_ids_carried_in_forms_stay_within_the_users_objects(client, login, session, make_user, district, town,
+                                                            community, make_area):
+    """Another object's id in a form field (not the URL) is refused and changes nothing: a line of
+    another contract, a bid of another project, a venue of another town."""
+    from core.errors import DomainError
+    from evaluation import review
+    from marketplace import project_ops
+    from tests import eval_support as es
+    from tests.delivery_support import Delivery
+    from tests.projects_support import Market
+
+    d = Delivery(session, make_user, district, town, community)
+    provider = d.provider()
+    own = d.contract(provider, sessions=2)
+    other = d.contract(d.provider(), sessions=2)
+    r = es.reviewed_project(session, make_user, town, sign=False)
+    foreign = es.reviewed_project(session, make_user, town, sign=False)
+    session.commit()
+    when = utcnow() + dt.timedelta(days=3)
+    local = when.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+    def refused(user, url, data):
+        with client.session_transaction() as s:
+            s.clear()
+        login(user)
+        before = fingerprint(session)
+        resp = client.post(url, data=data)
+        after = fingerprint(session)
+        assert 400 <= resp.status_code < 500, (url, resp.status_code)
+        assert [t for t in before if before[t] != after[t]] == [], url
+
+    refused(provider.user, f"/delivery/contracts/{own.id}/sessions",
+            {"line_id": other.lines[0].id, "scheduled_at": local, "planned_audience": "45"})
+    leader = r["panel"].leader
+    qualification = next(c for c in r["project"].criteria if c.kind.value == "qualification")
+    refused(leader.expert.user, f"/review/projects/{r['project'].id}/qualification",
+            {"bid_id": foreign["bids"][0].id, "criterion_id": qualification.id, "passed": "0", "reason": "不符"})
+    # The award names a ranked bid of its own project only.
+    review.sign_off(foreign["panel"], foreign["panel"].leader, foreign["panel"].leader.expert.user)
+    with pytest.raises(DomainError) as refusal:
+        review.award_project(foreign["project"], r["bids"][0], "", foreign["officer"])
+    assert refusal.value.field == "bid_id"
+    session.rollback()
+    # A town officer's project may list only venues of its town.
+    market = Market(session, make_user, district, town)
+    other_town = make_area("town", parent=district)
+    officer = make_user("officer", jurisdiction=other_town)
+    with pytest.raises(DomainError) as refusal:
+        project_ops.create_project(market.data(officer), officer)
+    assert refusal.value.field == "lines" and "管辖" in str(refusal.value.message)
+    session.rollback()
