@@ -326,7 +326,9 @@ def _login(client, user):
     assert r.status_code == 302
 
 
-def _fails_cleanly(app, session, client, method, url, data, action):
+def _fails_cleanly(app, session, client, method, url, data, action, fault=None, status=500):
+    """The request fails at the audit record `action` (or at the helper `fault`): its page
+    answers `status` and every table and upload folder is as before."""
     session.commit()
     before, files = fingerprint(session), _files(app)
     real = audit.record
@@ -336,9 +338,12 @@ def _fails_cleanly(app, session, client, method, url, data, action):
             raise Injected(name)
         return real(name, *a, **kw)
 
-    with mock.patch.object(audit, "record", failing):
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(audit, "record", failing))
+        if fault:
+            stack.enter_context(mock.patch.object(fault[0], fault[1], side_effect=fault[2]))
         resp = client.open(url, method=method, data=data, content_type="multipart/form-data")
-    assert resp.status_code == 500, resp.status_code
+    assert resp.status_code == status, resp.status_code
     assert "Traceback" not in resp.get_data(as_text=True)
     after = fingerprint(session)
     assert [t for t in before if before[t] != after[t]] == []
@@ -394,3 +399,34 @@ def test_a_rolled_back_upload_leaves_no_file_and_a_shared_one_stays(app, session
     assert dropped.exists()
     session.rollback()
     assert kept_path.exists() and not dropped.exists()
+
+
+def test_report_and_rating_pages_fail_whole(failing_app, session, delivery, make_user):
+    """A session report with photos fails at its audit record (500); a rating fails in its
+    performance update with the database gone (503): neither leaves a row or a photo."""
+    from sqlalchemy.exc import OperationalError
+
+    from core.i18n import to_local
+    from evaluation import performance
+    from marketplace.models import ServiceSession, SessionState
+
+    when = utcnow().replace(microsecond=0) - dt.timedelta(hours=4)
+    _officer, s = _session_in_force(delivery, when)
+    client = failing_app.test_client()
+    _login(client, s.provider.user)
+    local = lambda t: to_local(t).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    _fails_cleanly(failing_app, session, client, "POST", f"/delivery/sessions/{s.id}/report", {
+        "actual_start": local(when), "actual_end": local(when + dt.timedelta(hours=2)), "attendance": "30",
+        "notes": "顺利", "photos": [(io.BytesIO(_png()), "a.png"), (io.BytesIO(_png()), "b.png")]},
+        "session.report")
+    assert session.get(ServiceSession, s.id).state == SessionState.SCHEDULED
+
+    delivery.report(s, attendance=30, at=when + dt.timedelta(hours=3))
+    resident = make_user("resident")
+    rater = failing_app.test_client()
+    _login(rater, resident)
+    gone = OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+    resp = _fails_cleanly(failing_app, session, rater, "POST", f"/rate/{s.id}",
+                          {"content": "5", "organisation": "5", "venue": "5", "comment": "好"}, None,
+                          fault=(performance, "_write", gone), status=503)
+    assert resp.headers.get("Retry-After")
