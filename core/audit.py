@@ -11,11 +11,12 @@ import decimal
 import enum
 import hashlib
 import json
+import logging
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import UTCDateTime, db, utcnow
 
@@ -119,7 +120,30 @@ def record(action: str, obj=None, *, actor=None, object_type=None, object_id=Non
     ev.hash = ev.compute_hash()
     session.add(ev)
     session.flush()
+    session.info.setdefault(_PENDING_LINES, []).append(
+        (ev.seq, ev.action, ev.object_type, ev.object_id, ev.actor_label))
     return ev
+
+
+# Each event is also logged, one line on standard output (with the request id), once its
+# transaction commits: an event that was rolled back never happened.
+_PENDING_LINES = "huimin.audit_lines"
+
+
+@event.listens_for(Session, "after_commit")
+def _log_committed(session):
+    lines = session.info.pop(_PENDING_LINES, None)
+    if not lines or not has_app_context():
+        return
+    log = logging.getLogger(current_app.logger.name + ".audit")
+    for seq, action, object_type, object_id, actor in lines:
+        log.info("audit #%s %s %s:%s by %s", seq, action, object_type or "-", object_id or "-", actor)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session, previous_transaction):
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING_LINES, None)
 
 
 class ChainBroken(Exception):

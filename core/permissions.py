@@ -71,9 +71,17 @@ def enforce_access():
 
 
 def require(condition: bool):
-    """Object-level check inside a view: refuse with 403 unless the condition holds."""
+    """Object-level check inside a view: refuse with 403 unless the condition holds.
+
+    The refusal is audited (another user's bid, session or project asked for is a trace worth
+    keeping), after the request's own changes are rolled back."""
     if not condition:
-        abort(403)
+        from flask_babel import lazy_gettext as _l
+
+        from core.errors import Forbidden
+
+        raise Forbidden(_l("You do not have permission to do this."), audit_action="access",
+                        endpoint=request.endpoint, path=request.path, method=request.method)
 
 
 def require_jurisdiction(area):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -25,8 +26,8 @@ from pathlib import Path
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import settings
 from core.db import UTCDateTime, db, utcnow
@@ -149,9 +150,41 @@ def path_for(stored: StoredFile) -> Path:
     return path_of(stored.sha256)
 
 
+_NEW_FILES = "huimin.new_files"
+
+
+def written_for_transaction(path: Path, created: bool) -> None:
+    """Tie a file the current transaction wrote (or reuses) to its fate: a file it created is
+    removed again if the transaction rolls back, so a failed operation leaves no file behind.
+
+    Content-addressed files may be shared: a reuse touches the file, and the rollback of the
+    transaction that created it removes it only if nobody touched it since."""
+    if not created:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return
+    db.session.info.setdefault(_NEW_FILES, []).append((path, path.stat().st_mtime_ns))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session):
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_new_files(session, previous_transaction):
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return  # a savepoint: the files may still be kept by the enclosing transaction
+    for path, mtime in session.info.pop(_NEW_FILES, []):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime_ns == mtime:
+                path.unlink()
+
+
 def _write(digest: str, data: bytes) -> Path:
     target = path_of(digest)
     if target.exists():
+        written_for_transaction(target, created=False)
         return target  # the same content is already stored
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
@@ -165,6 +198,7 @@ def _write(digest: str, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    written_for_transaction(target, created=True)
     return target
 
 

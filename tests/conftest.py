@@ -13,11 +13,16 @@ import os
 import re
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, create_engine, make_url, text
 
 from app import create_app
 from core.db import db
 
+# Property tests: the same examples on every run (no flaky CI), a bounded number, no example
+# database, and no per-example deadline (a shared CI machine is slow now and then).
+hypothesis_settings.register_profile("huimin", derandomize=True, database=None, deadline=None, max_examples=100)
+hypothesis_settings.load_profile("huimin")
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
