@@ -136,7 +136,7 @@ def _peers(ctx) -> dict:
     provider = d.provider()
     project = access_projects._world(ctx)["project"]
     bid_ops.submit_bid(project, provider, bid_ops.BidInput(
-        price="3900.00", plan="我方方案", files=[bid_ops.NewFile("mine.pdf", b"%PDF-1.4 peer")]), provider.user)
+        price="3900.00", plan="我方方案", files=[bid_ops.NewFile("mine.pdf", b"%PDF-1.4 peer\n%%EOF\n")]), provider.user)
     contract = d.contract(provider, officer=d.officer(jurisdiction=district), sessions=2)
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
     own_session = session_ops.schedule_session(contract, contract.lines[0], when, 40, provider.user,
