@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from core.db import db
 from core.errors import DomainError
 
 PER_PAGE = 20
+# The largest id in a URL or a query: 18 digits, well inside the databases' 64-bit integers. A
+# larger number names no object, and would overflow the database driver (a 500) if looked up.
+MAX_ID = 10**18 - 1
+# Pages beyond this are refused (404) before an OFFSET that could overflow is computed.
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every URL rule: at most 18 digits, so a longer number matches no rule (404
+    for every method; a range check after matching would answer 405 to the other methods)."""
+
+    regex = r"\d{1,18}"
 
 
 def apply_error(form, field: str | None, message) -> None:
@@ -34,7 +47,7 @@ class Page:
     def __init__(self, stmt, page: int | None = None, per_page: int = PER_PAGE, scalars: bool = True):
         if page is None:
             page = request.args.get("page", 1, type=int) or 1
-        if page < 1:
+        if page < 1 or page > MAX_PAGE:
             abort(404)
         self.page, self.per_page = page, per_page
         self.total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
