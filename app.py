@@ -129,6 +129,7 @@ def _hooks(app: Flask):
                 return
         csrf.protect()
 
+    app.before_request(security.refuse_nul)
     # Idle and over-age sessions are ended before access is decided.
     app.before_request(security.end_stale_session)
     app.before_request(enforce_access)

@@ -10,18 +10,31 @@ from core.db import db
 from core.errors import DomainError
 
 PER_PAGE = 20
-# The largest id in a URL or a query: 18 digits, well inside the databases' 64-bit integers. A
-# larger number names no object, and would overflow the database driver (a 500) if looked up.
-MAX_ID = 10**18 - 1
+# The largest id in a URL or a query: ids are PostgreSQL `integer` columns. A larger number names
+# no object, and looking it up would fail in the database driver (a 500), not answer "not found".
+MAX_ID = 2**31 - 1
 # Pages beyond this are refused (404) before an OFFSET that could overflow is computed.
 MAX_PAGE = 100_000
 
 
-class IdConverter(IntegerConverter):
-    """`<int:...>` in every URL rule: at most 18 digits, so a longer number matches no rule (404
-    for every method; a range check after matching would answer 405 to the other methods)."""
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (leading zeros allowed below its length)."""
+    s = str(limit)
+    alternatives = [rf"\d{{1,{len(s) - 1}}}"] if len(s) > 1 else []
+    for i, ch in enumerate(s):
+        low = 1 if i == 0 and len(s) > 1 else 0
+        if int(ch) - 1 >= low:
+            rest = len(s) - i - 1
+            alternatives.append(s[:i] + f"[{low}-{int(ch) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    alternatives.append(s)
+    return "(?:" + "|".join(alternatives) + ")"
 
-    regex = r"\d{1,18}"
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every URL rule matches 0..MAX_ID only, so a larger number matches no rule: 404
+    for every method (a range check after matching would answer 405 to the rule's other methods)."""
+
+    regex = digits_up_to(MAX_ID)
 
 
 def apply_error(form, field: str | None, message) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from core.views_util import MAX_ID, MAX_PAGE
@@ -113,7 +114,7 @@ class BidInSchema(Schema):
     price = fields.String(required=True, validate=[
         validate.Length(min=1, max=20),
         # Yuan with at most two decimals; thousands separators are allowed (12,000.00).
-        validate.Regexp(r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error="Enter an amount in yuan, e.g. 12000.00.")],
+        validate.Regexp(r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error=_l("Enter an amount in yuan, e.g. 12000.00."))],
         metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"})
     plan = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     team = fields.String(load_default="", validate=validate.Length(max=5000))
