@@ -96,6 +96,8 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
     errors = set(doc["errors"])
     if PUBLIC not in access:
         op["security"] = [{SECURITY_SCHEME: []}]
+        # Who may call it, as @access declares (any signed-in user when empty).
+        op["x-roles"] = sorted(str(getattr(w, "value", w)) for w in access - {AUTHENTICATED})
         errors.add(401)
         if access - {AUTHENTICATED}:
             errors.add(403)

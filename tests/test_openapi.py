@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from core import openapi
 from core.models import Role
+from tests.conftest import html_text
 from tests.projects_support import Market
 
 # Examples per operation and generation mode: 20 operations x 2 modes x this, bounded for CI.
@@ -271,3 +272,28 @@ def test_text_with_nul_is_refused_before_the_database(client, session, make_user
     resp = client.post("/login", data={"login": user.login + "\x00", "password": "x"})
     assert resp.status_code == 400
     assert session.query(LoginAttempt).count() == before
+
+
+# --- the docs page -------------------------------------------------------------------------------
+
+def test_docs_page_shows_every_operation_from_the_document(app, client):
+    doc = openapi.document(app)
+    resp = client.get("/api/docs")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "<script>" not in body and " on" + "click=" not in body  # CSP: no inline script
+    assert body.count('data-testid="operation"') == sum(len(ops) for ops in doc["paths"].values())
+    for path in doc["paths"]:
+        assert f"<code>{path}</code>" in body
+    for name in doc["components"]["schemas"]:
+        assert f'id="schema-{name}"' in body
+    text = html_text(resp)
+    # The bid body's fields are written out, and who may call it.
+    assert "keep_attachments" in text and "content_base64" in text
+    assert 'href="/api/v1/openapi.json"' in body
+    assert body.count('data-testid="needs-token"') == sum(
+        1 for ops in doc["paths"].values() for op in ops.values() if op.get("security"))
+
+
+def test_the_footer_links_the_docs_page(client):
+    assert 'href="/api/docs"' in client.get("/").get_data(as_text=True)
