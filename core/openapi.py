@@ -68,8 +68,23 @@ def _path(rule) -> tuple[str, list[dict]]:
     return _ARGUMENT.sub(replace, rule.rule), params
 
 
+# Why a status may come, where the reason is not plain from the operation.
+ERROR_NOTES = {
+    400: "A call authenticated by the session cookie (from a page) without its CSRF token; "
+         "bearer-token calls never get it",
+    401: "No valid bearer token (or, for POST /api/v1/tokens, wrong credentials)",
+    403: "The caller's role or relation to the object does not allow it (with the reason)",
+    409: "A business rule refuses it now (the message says which)",
+    422: "Input refused; error.fields names each field",
+    429: "Too many requests; Retry-After says when to try again",
+}
+
+
 def _error(status: int) -> dict:
-    return {"description": HTTPStatus(status).phrase, "content": {"application/json": {"schema": ErrorSchema}}}
+    description = HTTPStatus(status).phrase
+    if status in ERROR_NOTES:
+        description += ": " + ERROR_NOTES[status]
+    return {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
 
 
 def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
@@ -105,6 +120,8 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
         errors.add(404)
     if doc["query"] is not None or doc["body"] is not None:
         errors.add(422)
+    if method != "get":
+        errors.add(400)  # CSRF, for cookie-authenticated calls (app._csrf)
     if any(method.upper() in (spec["methods"] or (method.upper(),)) for spec in getattr(view, "rate_limits", ())):
         errors.add(429)
     for status in sorted(errors):
