@@ -56,8 +56,7 @@ def describe(schema: dict | None) -> dict:
 
 def _properties(schema: dict) -> list[dict]:
     required = set(schema.get("required", []))
-    return [{"name": name, "required": name in required, **describe(prop),
-             "write_only": prop.get("writeOnly", False)}
+    return [{"name": name, "required": name in required, **describe(prop)}
             for name, prop in schema.get("properties", {}).items()]
 
 

@@ -3,8 +3,9 @@
 without a declaration is missing from the document (and the test comparing the two fails).
 
 What follows from a view's other declarations is not repeated: `@access` gives the bearer
-security and the 401/403 answers, `@limit` the 429, path arguments the 404, a query or body
-schema the 422. Every error has the one shape of `core.errors.json_error` (ErrorSchema).
+security and the 401/403 answers, path arguments the 404, a query or body schema the 422, a
+write method the 400 (CSRF), the shared API rate limit the 429 (and `@limit` its own figures).
+Every error has the one shape of `core.errors.json_error` (ErrorSchema).
 """
 
 from __future__ import annotations
@@ -122,8 +123,12 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
         errors.add(422)
     if method != "get":
         errors.add(400)  # CSRF, for cookie-authenticated calls (app._csrf)
-    if any(method.upper() in (spec["methods"] or (method.upper(),)) for spec in getattr(view, "rate_limits", ())):
-        errors.add(429)
+    # Every /api/ call counts against the shared API limit; some views add their own (@limit).
+    errors.add(429)
+    limits = [spec["value"] for spec in getattr(view, "rate_limits", ())
+              if method.upper() in (spec["methods"] or (method.upper(),))]
+    if limits:
+        op["description"] = (op.get("description", "") + f" Rate limit: {'; '.join(limits)}.").strip()
     for status in sorted(errors):
         responses[str(status)] = _error(status)
     op["responses"] = responses
