@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.load(Path(app.instance_path), config))
     _logging(app)
     _extensions(app)
+    from core.views_util import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any rule is added
     _blueprints(app)
     _hooks(app)
     from core import errors
@@ -126,6 +129,7 @@ def _hooks(app: Flask):
                 return
         csrf.protect()
 
+    app.before_request(security.refuse_nul)
     # Idle and over-age sessions are ended before access is decided.
     app.before_request(security.end_stale_session)
     app.before_request(enforce_access)

@@ -12,7 +12,10 @@ from catalog import demand as demand_ops
 from catalog.models import DemandRequest, DemandSupport, Item, ItemStatus
 from catalog.operations import latest_decisions
 from catalog.schemas import (
+    DemandCreatedSchema,
     DemandCreateSchema,
+    DemandPageQuerySchema,
+    DemandPageSchema,
     DemandSchema,
     ItemDetailSchema,
     ItemPageSchema,
@@ -24,6 +27,7 @@ from core.api import load_json
 from core.db import db
 from core.errors import Invalid
 from core.models import Role, Venue
+from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page
 
@@ -36,6 +40,8 @@ def _with_url(item: Item) -> Item:
 
 
 @bp.route("/catalog/items")
+@api_doc("Catalog items, with the catalog page's filters and search", query=ItemQuerySchema,
+         responses={200: ItemPageSchema})
 @access(PUBLIC)
 def items():
     args = ItemQuerySchema().load(request.args.to_dict())
@@ -47,6 +53,8 @@ def items():
 
 
 @bp.route("/catalog/items/<item_code>")
+@api_doc("One catalog item by code: standard, status decision, satisfaction and demand",
+         responses={200: ItemDetailSchema})
 @access(PUBLIC)
 def item(item_code):
     item = db.session.scalar(select(Item).where(Item.code == item_code))
@@ -58,13 +66,16 @@ def item(item_code):
     return ItemDetailSchema().dump(item)
 
 
-def _dump_request(req: DemandRequest):
+def _with_counts(req: DemandRequest) -> DemandRequest:
     req.supports = demand_ops.support_counts([req.id]).get(req.id, 0)
     req.mine = req.requester_id == current_user.id
-    return DemandSchema().dump(req)
+    return req
 
 
 @bp.route("/demand", methods=["POST"])
+@api_doc("Request a catalog item for a venue of the caller's community (merged into an active request "
+         "for the same item and venue, as a support)", body=DemandCreateSchema,
+         responses={200: DemandCreatedSchema, 201: DemandCreatedSchema}, errors=(409,), tags=("demand",))
 @access(Role.RESIDENT)
 def create_demand():
     data = load_json(DemandCreateSchema())
@@ -75,12 +86,14 @@ def create_demand():
     if venue is None:
         raise Invalid(_("No venue has the id %(id)d.", id=data["venue_id"]), "venue_id")
     req, merged = demand_ops.request_item(current_user, item, venue, data["note"])
-    body = _dump_request(req)
-    body["merged"] = merged
-    return body, (200 if merged else 201)
+    req = _with_counts(req)
+    req.merged = merged
+    return DemandCreatedSchema().dump(req), (200 if merged else 201)
 
 
 @bp.route("/demand/<int:demand_id>/support", methods=["POST"])
+@api_doc("Support another resident's active request (an empty body is allowed)", body=SupportCreateSchema,
+         body_required=False, responses={201: DemandSchema}, errors=(409,))
 @access(Role.RESIDENT)
 def support_demand(demand_id):
     req = db.session.get(DemandRequest, demand_id)
@@ -88,18 +101,20 @@ def support_demand(demand_id):
         abort(404)
     data = load_json(SupportCreateSchema()) if request.get_data() else {"note": ""}
     demand_ops.support_request(current_user, req, data["note"])
-    return _dump_request(req), 201
+    return DemandSchema().dump(_with_counts(req)), 201
 
 
 @bp.route("/demand/mine")
+@api_doc("The requests the caller made or supports, newest first, 50 a page", query=DemandPageQuerySchema,
+         responses={200: DemandPageSchema})
 @access(Role.RESIDENT)
 def my_demand():
+    args = DemandPageQuerySchema().load(request.args.to_dict())
     ids = select(DemandSupport.request_id).where(DemandSupport.user_id == current_user.id)
     page = Page(select(DemandRequest).where(DemandRequest.id.in_(ids)).order_by(DemandRequest.id.desc()),
-                page=request.args.get("page", 1, type=int) or 1, per_page=50)
+                page=args["page"], per_page=50)
     counts = demand_ops.support_counts(r.id for r in page.items)
-    out = []
     for r in page.items:
         r.supports, r.mine = counts.get(r.id, 0), r.requester_id == current_user.id
-        out.append(DemandSchema().dump(r))
-    return {"requests": out, "page": page.page, "pages": page.pages, "total": page.total}
+    return DemandPageSchema().dump({"requests": page.items, "page": page.page, "pages": page.pages,
+                                    "total": page.total})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from catalog.models import TargetGroup
+from catalog.models import DecisionSource, DemandStatus, ItemStatus, TargetGroup
 from catalog.search import STATUS_FILTERS
 from core.models import AreaLevel
+from core.views_util import MAX_ID, MAX_PAGE
 
 
 class ItemQuerySchema(Schema):
@@ -16,11 +17,11 @@ class ItemQuerySchema(Schema):
         unknown = EXCLUDE
 
     q = fields.String(load_default="", validate=validate.Length(max=60))
-    category = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    category = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
     target_group = fields.String(load_default="", validate=validate.OneOf(["", *[t.value for t in TargetGroup]]))
     level = fields.String(load_default="", validate=validate.OneOf(["", *[lv.value for lv in AreaLevel]]))
     status = fields.String(load_default="in_catalog", validate=validate.OneOf(STATUS_FILTERS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -29,7 +30,8 @@ class CategoryRefSchema(Schema):
     code = fields.String()
     name = fields.String()
     name_en = fields.String()
-    parent_code = fields.Function(lambda c: c.parent.code if c.parent else None)
+    parent_code = fields.Function(lambda c: c.parent.code if c.parent else None,
+                                  metadata={"type": "string", "nullable": True})
 
 
 class ItemSummarySchema(Schema):
@@ -41,7 +43,7 @@ class ItemSummarySchema(Schema):
     price_ceiling = fields.Decimal(as_string=True, places=2)
     target_groups = fields.List(fields.String())
     levels = fields.List(fields.String())
-    status = fields.Function(lambda i: i.status.value)
+    status = fields.Enum(ItemStatus, by_value=True)
     revision = fields.Integer()
     url = fields.String()
 
@@ -54,10 +56,10 @@ class StandardSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    from_status = fields.Function(lambda d: d.from_status.value)
-    to_status = fields.Function(lambda d: d.to_status.value)
+    from_status = fields.Enum(ItemStatus, by_value=True)
+    to_status = fields.Enum(ItemStatus, by_value=True)
     reason = fields.String()
-    source = fields.Function(lambda d: d.source.value)
+    source = fields.Enum(DecisionSource, by_value=True)
     rule = fields.String()
     decided_at = fields.DateTime()
 
@@ -71,7 +73,8 @@ class DemandFiguresSchema(Schema):
 
 class ItemDetailSchema(ItemSummarySchema):
     description = fields.String()
-    standard = fields.Function(lambda i: StandardSchema().dump(i))
+    standard = fields.Function(lambda i: StandardSchema().dump(i),
+                               metadata={"type": "object", "description": "content, duration, staffing, quality"})
     status_decision = fields.Nested(DecisionSchema, allow_none=True)
     satisfaction = fields.Decimal(as_string=True, places=2, allow_none=True)
     rating_count = fields.Integer()
@@ -88,7 +91,7 @@ class ItemPageSchema(Schema):
 
 class DemandCreateSchema(Schema):
     item = fields.String(required=True, validate=validate.Length(min=1, max=30))
-    venue_id = fields.Integer(required=True)
+    venue_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
@@ -98,15 +101,36 @@ class SupportCreateSchema(Schema):
 
 class DemandSchema(Schema):
     id = fields.Integer()
-    item = fields.Function(lambda r: r.item.code)
-    item_name = fields.Function(lambda r: r.item.name)
-    community = fields.Function(lambda r: r.community.code)
+    item = fields.String(attribute="item.code")
+    item_name = fields.String(attribute="item.name")
+    community = fields.String(attribute="community.code")
     venue_id = fields.Integer()
-    venue = fields.Function(lambda r: r.venue.name)
+    venue = fields.String(attribute="venue.name")
     note = fields.String()
-    status = fields.Function(lambda r: r.status.value)
+    status = fields.Enum(DemandStatus, by_value=True)
     status_reason = fields.String()
     decided_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     supports = fields.Integer()
     mine = fields.Boolean()
+
+
+class DemandCreatedSchema(DemandSchema):
+    merged = fields.Boolean(metadata={"description": "true: an active request for the item and venue existed; "
+                                                     "the call became a support of it (200)"})
+
+
+class DemandPageQuerySchema(Schema):
+    """Query arguments of GET /api/v1/demand/mine."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class DemandPageSchema(Schema):
+    requests = fields.List(fields.Nested(DemandSchema))
+    page = fields.Integer()
+    pages = fields.Integer()
+    total = fields.Integer()

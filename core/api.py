@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from core import accounts
 from core.auth import client_address
+from core.openapi import api_doc, document
 from core.permissions import AUTHENTICATED, PUBLIC, access
 from core.schemas import MeSchema, TokenRequestSchema, TokenSchema
 from core.security import limit
@@ -26,6 +27,8 @@ def load_json(schema, partial=False):
 
 
 @bp.route("/tokens", methods=["POST"])
+@api_doc("Get a bearer token for a login name and password", body=TokenRequestSchema,
+         responses={201: TokenSchema}, errors=(401,), tags=("accounts",))
 @access(PUBLIC)
 @limit("20/minute;200/hour", config="RATELIMIT_TOKEN")
 def create_token():
@@ -36,9 +39,19 @@ def create_token():
 
 
 @bp.route("/me")
+@api_doc("The calling user: login, name, roles, jurisdiction and community", responses={200: MeSchema},
+         tags=("accounts",))
 @access(AUTHENTICATED)
 def me():
     user = current_user
     return MeSchema().dump({"id": user.id, "login": user.login, "name": user.name,
                             "roles": sorted(user.roles), "jurisdiction": user.jurisdiction,
                             "community": user.community})
+
+
+@bp.route("/openapi.json")
+@api_doc("This API described as OpenAPI 3 (the document you are reading)",
+         responses={200: {"type": "object", "required": ["openapi", "paths"]}}, tags=("meta",))
+@access(PUBLIC)
+def openapi():
+    return jsonify(document(current_app))

@@ -8,6 +8,7 @@
   `REDIS_URL` is set (shared by every worker), in memory for a single development process.
 - Sessions end after inactivity (shorter for officers and administrators) and after an
   absolute lifetime, whatever the activity.
+- Text with a NUL character is refused at the door (PostgreSQL cannot store it; nobody types it).
 - Behind a reverse proxy, `PROXY_COUNT` says how many hops of X-Forwarded-For to trust;
   without it the header is ignored, so it cannot be used to dodge per-address limits.
 """
@@ -17,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import current_app, flash, has_request_context, request, session
+from flask import abort, current_app, flash, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import ApplicationLimit, Limiter
 from flask_login import current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import settings
@@ -223,3 +225,40 @@ def init_app(app):
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.extensions["huimin_limiter"] = _limiter(app)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul():
+    """before_request: a NUL character in a path argument, a query or form argument, or a JSON body.
+
+    PostgreSQL refuses NUL in text, so such a value would fail deep inside a query (a 500); and
+    no person types one. A path argument with NUL names nothing (404); in the API any other input
+    is a 422 naming the fields; a form gets 400.
+    """
+    if any(_has_nul(v) for v in (request.view_args or {}).values()):
+        abort(404)
+    bad = {k for k, v in request.args.items(multi=True) if _has_nul(k) or _has_nul(v)}
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if isinstance(body, dict):
+                bad |= {k for k, v in body.items() if _has_nul(k) or _has_nul(v)}
+            elif _has_nul(body):
+                bad.add("_schema")
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            bad |= {k for k, v in request.form.items(multi=True) if _has_nul(k) or _has_nul(v)}
+    if not bad:
+        return
+    if request.path.startswith("/api/"):
+        message = _("Text may not contain the NUL character.")
+        raise ValidationError({k.replace("\x00", "\\x00"): [message] for k in bad})
+    abort(400)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort
 from sqlalchemy import select
 
 from core.db import db
+from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from evaluation import draw, review
 from evaluation.models import Panel
@@ -77,6 +78,8 @@ def breakdown(project: PurchaseProject) -> dict | None:
 
 
 @bp.route("/projects/<int:project_id>/evaluation")
+@api_doc("The full review breakdown of a project (panel, scores, ranking, award), once the result is published",
+         responses={200: EvaluationOut}, tags=("evaluation",))
 @access(PUBLIC)
 def evaluation(project_id):
     project = db.session.get(PurchaseProject, project_id)

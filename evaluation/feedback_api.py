@@ -9,6 +9,7 @@ from flask_login import current_user
 from core.api import load_json
 from core.db import db
 from core.models import Role
+from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.security import by_caller, limit
 from evaluation import ratings
@@ -20,6 +21,9 @@ bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/sessions/<int:session_id>/rating", methods=["POST"])
+@api_doc("Rate a delivered session (201), or change the caller's rating while the window is open (200)",
+         body=RatingInSchema, responses={200: RatingOutSchema, 201: RatingOutSchema}, errors=(409,),
+         tags=("ratings",))
 @access(Role.RESIDENT)
 @limit("10/minute;60/hour", key=by_caller, config="RATELIMIT_RATING")
 def rate(session_id):
@@ -37,6 +41,8 @@ def rate(session_id):
 
 
 @bp.route("/providers/<int:provider_id>")
+@api_doc("A provider's public performance profile: grade, score, satisfaction and number of ratings",
+         responses={200: ProviderProfileSchema}, tags=("providers",))
 @access(PUBLIC)
 def provider(provider_id):
     """A provider's public performance profile: grade, score, satisfaction and number of ratings."""

@@ -15,6 +15,7 @@ from core.api import load_json
 from core.db import db, utcnow
 from core.errors import Forbidden
 from core.models import Role
+from core.openapi import api_doc
 from core.permissions import PUBLIC, access, require
 from core.views_util import Page
 from marketplace import bid_ops, project_ops
@@ -22,14 +23,14 @@ from marketplace.models import Bid, BidStatus, Clarification, ProjectState, Purc
 from marketplace.project_views import public_projects_stmt
 from marketplace.schemas import (
     BidInSchema,
-    ClarificationSchema,
-    OpenedBidSchema,
+    OpenedBidListSchema,
     OpeningSchema,
     OwnBidSchema,
     ProjectPageSchema,
     ProjectQuerySchema,
     ProjectSchema,
     ReceiptSchema,
+    WithdrawalSchema,
 )
 
 bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")
@@ -43,6 +44,8 @@ def _public_project(project_id: int) -> PurchaseProject:
 
 
 @bp.route("/projects")
+@api_doc("Published purchase projects (not drafts), with filters", query=ProjectQuerySchema,
+         responses={200: ProjectPageSchema})
 @access(PUBLIC)
 def projects():
     args = ProjectQuerySchema().load(request.args.to_dict())
@@ -61,17 +64,20 @@ def projects():
 
 
 @bp.route("/projects/<int:project_id>")
+@api_doc("One published project: lines, criteria and the answered clarification questions",
+         responses={200: ProjectSchema})
 @access(PUBLIC)
 def project(project_id):
     p = _public_project(project_id)
     answered = db.session.scalars(select(Clarification).where(
         Clarification.project_id == p.id, Clarification.answer.isnot(None)).order_by(Clarification.asked_at)).all()
-    body = ProjectSchema().dump(p)
-    body["clarifications"] = ClarificationSchema(many=True).dump(answered)
-    return body
+    p.answered_clarifications = answered
+    return ProjectSchema().dump(p)
 
 
 @bp.route("/projects/<int:project_id>/opening")
+@api_doc("The opening record of a project: each bid's provider, price and content hash, from the opening on",
+         responses={200: OpeningSchema})
 @access(PUBLIC)
 def opening(project_id):
     p = _public_project(project_id)
@@ -82,6 +88,8 @@ def opening(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bids")
+@api_doc("The bids of a project, for its officers and admins; sealed (403) before the opening",
+         responses={200: OpenedBidListSchema})
 @access(Role.OFFICER, Role.ADMIN)
 def bids(project_id):
     """Officers and admins: the bids after the opening; before it, sealed (403) but for the count."""
@@ -92,7 +100,7 @@ def bids(project_id):
                         live_bids=project_ops.live_bid_count(p))
     rows = db.session.scalars(select(Bid).where(Bid.project_id == p.id, Bid.status != BidStatus.WITHDRAWN)
                               .options(selectinload(Bid.provider)).order_by(Bid.submitted_at, Bid.id)).all()
-    return {"items": OpenedBidSchema(many=True).dump(rows)}
+    return OpenedBidListSchema().dump({"items": rows})
 
 
 # --- the provider's own bid ---------------------------------------------------------------------
@@ -119,6 +127,8 @@ def _load_bid(project, provider, action) -> dict:
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["GET"])
+@api_doc("The caller's own bid on a project: its current content, attachments and revisions",
+         responses={200: OwnBidSchema}, tags=("bids",))
 @access(Role.PROVIDER)
 def own_bid(project_id):
     p = _public_project(project_id)
@@ -137,6 +147,8 @@ def own_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["POST"])
+@api_doc("Submit a sealed bid before the deadline; the receipt carries the content hash",
+         body=BidInSchema, responses={201: ReceiptSchema}, errors=(409,), tags=("bids",))
 @access(Role.PROVIDER)
 def submit_bid(project_id):
     p = _public_project(project_id)
@@ -147,6 +159,9 @@ def submit_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["PUT"])
+@api_doc("Revise the caller's bid before the deadline (a new revision; keep_attachments names "
+         "attachments to carry over)", body=BidInSchema, responses={200: ReceiptSchema}, errors=(409,),
+         tags=("bids",))
 @access(Role.PROVIDER)
 def revise_bid(project_id):
     p = _public_project(project_id)
@@ -157,9 +172,11 @@ def revise_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["DELETE"])
+@api_doc("Withdraw the caller's bid before the deadline", responses={200: WithdrawalSchema}, errors=(409,),
+         tags=("bids",))
 @access(Role.PROVIDER)
 def withdraw_bid(project_id):
     p = _public_project(project_id)
     bid = bid_ops.withdraw_bid(p, bid_ops.provider_of(current_user), current_user)
-    return {"bid_id": bid.id, "status": bid.status.value, "withdrawn_at": bid.withdrawn_at.isoformat(),
-            "server_time": utcnow().isoformat()}
+    return WithdrawalSchema().dump({"bid_id": bid.id, "status": bid.status.value,
+                                    "withdrawn_at": bid.withdrawn_at, "server_time": utcnow()})

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import Role
+from core.openapi import api_doc
 from core.permissions import access
 from marketplace import provider_ops as ops
 from marketplace.models import ProviderDocument
@@ -18,6 +19,8 @@ bp = Blueprint("providers_api", __name__, url_prefix="/api/v1/providers")
 
 
 @bp.route("/me")
+@api_doc("The calling provider's organisation, its status, whether it may bid and why not",
+         responses={200: ProviderSchema}, errors=(404,), tags=("providers",))
 @access(Role.PROVIDER)
 def me():
     """The calling provider's organisation, its status, whether it may bid and why not."""

@@ -7,9 +7,11 @@ import binascii
 import datetime as dt
 import re
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from core.i18n import LOCAL_TZ
+from core.views_util import MAX_ID, MAX_PAGE
 
 
 class AreaRefSchema(Schema):
@@ -61,7 +63,7 @@ class ProjectSummarySchema(Schema):
     title = fields.String()
     area = fields.Nested(AreaRefSchema)
     method = fields.String()
-    state = fields.Function(lambda p: p.current_state.value)
+    state = fields.Function(lambda p: p.current_state.value, metadata={"type": "string"})
     budget = fields.Decimal(as_string=True)
     bid_deadline = fields.DateTime(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
@@ -76,8 +78,8 @@ class ProjectSchema(ProjectSummarySchema):
     reissued_from_id = fields.Integer(allow_none=True)
     lines = fields.List(fields.Nested(LineSchema))
     criteria = fields.List(fields.Nested(CriterionSchema))
-    # Filled by the view with the answered questions only.
-    clarifications = fields.Constant([])
+    # The view sets the answered questions only (unanswered ones are not public).
+    clarifications = fields.List(fields.Nested(ClarificationSchema), attribute="answered_clarifications")
 
 
 class ProjectPageSchema(Schema):
@@ -94,8 +96,8 @@ class ProjectQuerySchema(Schema):
         "cancelled", "failed"]))
     method = fields.String(load_default=None, validate=validate.OneOf([
         "open_tender", "competitive_consultation", "inquiry", "single_source"]))
-    area = fields.Integer(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    area = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -112,7 +114,11 @@ class AttachmentInSchema(Schema):
 
 
 class BidInSchema(Schema):
-    price = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    price = fields.String(required=True, validate=[
+        validate.Length(min=1, max=20),
+        # Yuan with at most two decimals; thousands separators are allowed (12,000.00).
+        validate.Regexp(r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error=_l("Enter an amount in yuan, e.g. 12000.00."))],
+        metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"})
     plan = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     team = fields.String(load_default="", validate=validate.Length(max=5000))
     conflicts = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -157,11 +163,22 @@ class OwnBidSchema(ReceiptSchema):
 class OpenedBidSchema(Schema):
     bid_id = fields.Integer(attribute="id")
     provider_id = fields.Integer()
-    provider_name = fields.Function(lambda b: b.provider.name)
+    provider_name = fields.String(attribute="provider.name")
     status = fields.String()
     price = fields.Decimal(as_string=True, allow_none=True)
     submitted_at = fields.DateTime()
     revision = fields.Integer(attribute="revision_no")
+
+
+class OpenedBidListSchema(Schema):
+    items = fields.List(fields.Nested(OpenedBidSchema))
+
+
+class WithdrawalSchema(Schema):
+    bid_id = fields.Integer()
+    status = fields.String()
+    withdrawn_at = fields.DateTime()
+    server_time = fields.DateTime()
 
 
 class OpeningEntrySchema(Schema):
