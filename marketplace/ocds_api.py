@@ -8,10 +8,16 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import DomainError, Invalid
+from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page
 from marketplace import ocds
-from marketplace.schemas import OcdsRecordQuerySchema, OcdsReleasesQuerySchema
+from marketplace.schemas import (
+    OcdsRecordPackageSchema,
+    OcdsRecordQuerySchema,
+    OcdsReleasePackageSchema,
+    OcdsReleasesQuerySchema,
+)
 
 bp = Blueprint("ocds_api", __name__, url_prefix="/api/v1/ocds")
 
@@ -35,6 +41,10 @@ def _link(page: int, args: dict) -> str:
 
 
 @bp.route("/releases")
+@api_doc("Open data: a release package in OCDS 1.1.5, oldest first, with links to the next and previous pages",
+         description="One release per dated event of a published purchase project; nothing about bids before "
+                     "their opening. `since` keeps the releases dated at or after it. A page past the last: 404.",
+         query=OcdsReleasesQuerySchema, responses={200: OcdsReleasePackageSchema}, errors=(404,), tags=("ocds",))
 @access(PUBLIC)
 def releases():
     args = _args(OcdsReleasesQuerySchema())
@@ -63,6 +73,9 @@ def releases():
 
 
 @bp.route("/records")
+@api_doc("Open data: the record package in OCDS 1.1.5 of one contracting process, with its compiled release",
+         description="An ocid of another publisher or of no published process: 404 naming `ocid`.",
+         query=OcdsRecordQuerySchema, responses={200: OcdsRecordPackageSchema}, errors=(404,), tags=("ocds",))
 @access(PUBLIC)
 def records():
     args = _args(OcdsRecordQuerySchema())

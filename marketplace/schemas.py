@@ -225,8 +225,46 @@ class IsoDateOrDateTime(fields.Field):
 class OcdsReleasesQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    since = IsoDateOrDateTime(load_default=None)
+    since = IsoDateOrDateTime(load_default=None, metadata={
+        "type": "string", "description": "An ISO 8601 date or date-time (Beijing time without an offset)"})
 
 
 class OcdsRecordQuerySchema(Schema):
     ocid = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+# The packages' envelopes, for the API document; what is inside a release is defined by the OCDS
+# 1.1.5 release schema (tests/ocds_schema/), against which the tests validate every one.
+class OcdsPublisherSchema(Schema):
+    name = fields.String(required=True)
+    scheme = fields.String()
+    uid = fields.String()
+    uri = fields.String()
+
+
+class OcdsLinksSchema(Schema):
+    next = fields.String()
+    prev = fields.String()
+
+
+class _OcdsPackageSchema(Schema):
+    uri = fields.String(required=True)
+    version = fields.String(required=True, metadata={"enum": ["1.1"]})
+    publishedDate = fields.String(required=True)  # noqa: N815 (the standard's name)
+    publisher = fields.Nested(OcdsPublisherSchema, required=True)
+
+
+class OcdsReleasePackageSchema(_OcdsPackageSchema):
+    releases = fields.List(fields.Dict(), required=True,
+                           metadata={"description": "OCDS 1.1.5 releases (release-schema.json)"})
+    links = fields.Nested(OcdsLinksSchema)
+
+
+class OcdsRecordSchema(Schema):
+    ocid = fields.String(required=True)
+    releases = fields.List(fields.Dict(), required=True)
+    compiledRelease = fields.Dict(required=True)  # noqa: N815
+
+
+class OcdsRecordPackageSchema(_OcdsPackageSchema):
+    records = fields.List(fields.Nested(OcdsRecordSchema), required=True)
