@@ -21,13 +21,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from catalog.models import DemandRequest, DemandStatus, DemandSupport
+from core.db import db
 from core.i18n import LOCAL_TZ
 from core.models import Area, AreaLevel, Venue
-from core.db import db
 from evaluation import performance
 from evaluation.feedback_models import AdjustmentDecision, DecisionStatus, Rating, RatingStatus
 from marketplace.models import (
@@ -393,7 +393,7 @@ class Pending:
     reviews: int = 0  # projects opened and not yet awarded
     awaiting_acceptance: int = 0  # sessions reported, not yet accepted or disputed
     open_challenges: int = 0
-    proposed_decisions: int = 0
+    proposed_decisions: int = 0  # the district's officers only
     flagged_ratings: int = 0
 
 
@@ -401,10 +401,13 @@ def pending(scope: Area | None) -> Pending:
     """What waits for an officer of the scope: one statement of counts."""
     in_area = in_scope(PurchaseProject.area_id, scope)
     reviews = _count(select(PurchaseProject.id).where(in_area, PurchaseProject.state.in_(REVIEW_PENDING)))
-    awaiting = _count(select(ServiceSession.id).where(_sessions_in(scope), ServiceSession.state == SessionState.REPORTED))
+    awaiting = _count(select(ServiceSession.id).where(_sessions_in(scope),
+                                                     ServiceSession.state == SessionState.REPORTED))
     challenges = _count(select(Challenge.id).join(PurchaseProject, PurchaseProject.id == Challenge.project_id)
                         .where(in_area, Challenge.status == ChallengeStatus.PENDING))
-    decisions = _count(select(AdjustmentDecision.id).where(AdjustmentDecision.status == DecisionStatus.PROPOSED))
+    # Adjustment decisions are the district's to confirm (adjustment.may_decide): a town sees none.
+    decisions = _count(select(AdjustmentDecision.id).where(AdjustmentDecision.status == DecisionStatus.PROPOSED,
+                                                           true() if is_district(scope) else false()))
     flagged = select(Rating.id).where(Rating.status == RatingStatus.FLAGGED)
     if not is_district(scope):
         flagged = flagged.where(Rating.session_id.in_(select(ServiceSession.id).where(_sessions_in(scope))))

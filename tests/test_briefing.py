@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 import subprocess  # nosec B404 (poppler's tools on our own files)
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
