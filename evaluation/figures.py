@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from catalog.models import DemandRequest, DemandStatus, DemandSupport
+from core import periods
 from core.db import db
 from core.i18n import LOCAL_TZ
 from core.models import Area, AreaLevel, Venue
@@ -62,7 +63,7 @@ class Period:
 
 
 def month_start(year: int, month: int) -> dt.datetime:
-    return dt.datetime(year, month, 1, tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+    return periods.month_start(f"{year:04d}-{month:02d}")
 
 
 def _next(year: int, month: int) -> tuple[int, int]:
