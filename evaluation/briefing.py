@@ -24,7 +24,7 @@ from core import charts
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
-from evaluation import figures
+from evaluation import adjustment, figures
 
 TEMPLATE = "evaluation/pdf/briefing.html"
 GAP_NAMES_SHOWN = 40  # per town/street; the rest are counted ("… and 12 more")
@@ -97,18 +97,21 @@ def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = Non
             progress(fraction, label)
 
     now = utcnow()
+    # The stages are named in the asker's language; the document itself is Chinese.
+    labels = [_("Checking the month"), _("Computing the figures"), _("Drawing the charts"), _("Laying out the PDF"),
+              _("Done")]
+    step(0.0, labels[0])
     year, mon = parse_month(month, now)
     with _in_chinese():
-        step(0.0, _("Checking the month"))
-        step(0.1, _("Computing the figures"))
+        step(0.1, labels[1])
         f = figures.compute(figures.month_period(year, mon), None, now=now)
-        step(0.4, _("Drawing the charts"))
+        step(0.4, labels[2])
         chart_svgs = _charts(f)
-        step(0.5, _("Laying out the PDF"))
+        step(0.5, labels[3])
         pdf = create_pdf(TEMPLATE, locale="zh_CN", f=f, month=f.period.label, charts=chart_svgs,
-                         towns=_town_rows(f.coverage), reach_days=figures.REACH_DAYS, explain=_explain,
+                         towns=_town_rows(f.coverage), reach_days=figures.REACH_DAYS, explain=adjustment.explain,
                          generated_at=now)
-        step(1.0, _("Done"))
+    step(1.0, labels[4])
     return pdf
 
 
@@ -122,12 +125,6 @@ def _in_chinese():
         g.setdefault("pdf_rendering", True)
         with force_locale("zh_CN"):
             yield
-
-
-def _explain(decision) -> str:
-    from evaluation import adjustment
-
-    return adjustment.explain(decision)
 
 
 # --- command ---------------------------------------------------------------------------------

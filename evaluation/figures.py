@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.models import DemandRequest, DemandStatus, DemandSupport
 from core import periods
-from core.db import db
+from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
 from core.models import Area, AreaLevel, Venue
 from evaluation import performance
@@ -369,8 +369,6 @@ def month_awards(scope: Area | None, period: Period, limit: int = AWARDS_SHOWN) 
 def compute(period: Period, scope: Area | None = None, now: dt.datetime | None = None,
             trend_months: int = TREND_MONTHS, with_lists: bool = True) -> Figures:
     """Every figure of the period in the scope (None: the whole district)."""
-    from core.db import utcnow
-
     now = now or utcnow()
     f = Figures(period=period, scope=scope)
     local = period.start.astimezone(LOCAL_TZ)
