@@ -14,6 +14,15 @@ def register_blueprints(app):
         register_demo_seeder(40, seed.seed_demo)
 
     _register_feedback(app)
+    _register_figures(app)
+
+
+def _register_figures(app):
+    """The district's figures: the monthly briefing command and the officer dashboard."""
+    from evaluation import briefing, dashboard
+
+    app.register_blueprint(dashboard.bp)
+    app.cli.add_command(briefing.reports_cli)
 
 
 def _register_feedback(app):
