@@ -67,10 +67,10 @@ class JobState(enum.StrEnum):
 
 
 STATE_LABELS = {
-    JobState.QUEUED: _l("Waiting"),
+    JobState.QUEUED: _l("Waiting in the queue"),
     JobState.RUNNING: _l("Being produced"),
-    JobState.DONE: _l("Ready"),
-    JobState.FAILED: _l("Failed"),
+    JobState.DONE: _l("Ready to download"),
+    JobState.FAILED: _l("Could not be produced"),
 }
 
 
