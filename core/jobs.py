@@ -223,6 +223,9 @@ def _claim(job_id: int) -> bool:
 
 def _set_progress(job_id: int, fraction: float, label: str):
     fraction = min(1.0, max(0.0, float(fraction)))
+    # End the render's read transaction first: on SQLite a read transaction that turns into a write
+    # fails at once while another writer works; the update begins its own (IMMEDIATE) one.
+    db.session.commit()
     with intends_to_write():
         db.session.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.state == JobState.RUNNING)
                            .values(progress=fraction, stage=str(label)[:200], heartbeat_at=utcnow())
@@ -312,6 +315,14 @@ def queue_key(app: Flask | None = None) -> str:
     return (app.config.get("JOBS_REDIS_PREFIX") or "huimin:") + QUEUE_KEY
 
 
+def kick():
+    """Without Redis: make sure this process's thread looks for queued jobs (left by a restart)."""
+    app = current_app._get_current_object()
+    if backend(app) == "thread" and db.session.scalar(
+            select(ReportJob.id).where(ReportJob.state == JobState.QUEUED).limit(1)) is not None:
+        _thread_for(app).wake()
+
+
 def dispatch(job: ReportJob):
     """After the commit that queued `job`: wake whatever will render it."""
     app = current_app._get_current_object()
@@ -397,12 +408,20 @@ jobs_cli = AppGroup("jobs", help="Background production of reports.")
 @jobs_cli.command("worker")
 @click.option("--once", is_flag=True, help="Stop when the queue is empty (for cron or tests).")
 def worker_command(once):
-    """Render queued reports from the Redis queue (run beside gunicorn when REDIS_URL is set)."""
+    """Render queued reports from the Redis queue (run beside gunicorn when REDIS_URL is set).
+
+    SIGTERM or Ctrl-C lets the report being rendered finish, then stops.
+    """
+    import signal
+
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, each app process renders in a thread.")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_a: stop.set())
     click.echo(f"jobs worker: waiting on {queue_key(app)}")
-    n = work(app, once=once)
+    n = work(app, once=once, stop=stop)
     click.echo(f"jobs worker: {n} job(s) run")
 
 

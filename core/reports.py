@@ -14,7 +14,8 @@ from sqlalchemy import select
 from core import jobs, nav, uploads
 from core.db import db, lock_row
 from core.forms import ConfirmForm
-from core.permissions import AUTHENTICATED, access
+from core.models import Role
+from core.permissions import access
 from core.views_util import Page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -37,13 +38,14 @@ def index_page(forms: dict | None = None, status: int = 200):
 
 
 @bp.route("/")
-@access(AUTHENTICATED)
+@access(Role.PROVIDER, Role.OFFICER)
 def index():
+    jobs.kick()
     return index_page()
 
 
 @bp.route("/status.json")
-@access(AUTHENTICATED)
+@access(Role.PROVIDER, Role.OFFICER)
 def status():
     """The requester's jobs (or the ones asked for with ?ids=1,2 that the user may read)."""
     raw = request.args.get("ids", "")
@@ -68,7 +70,7 @@ def _readable_or_404(job_id: int) -> jobs.ReportJob:
 
 
 @bp.route("/<int:job_id>/download")
-@access(AUTHENTICATED)
+@access(Role.PROVIDER, Role.OFFICER)
 def download(job_id):
     job = _readable_or_404(job_id)
     if job.state != jobs.JobState.DONE or job.file is None:
@@ -80,7 +82,7 @@ def download(job_id):
 
 
 @bp.route("/<int:job_id>/retry", methods=["POST"])
-@access(AUTHENTICATED)
+@access(Role.PROVIDER, Role.OFFICER)
 def retry(job_id):
     _readable_or_404(job_id)
     form = ConfirmForm()

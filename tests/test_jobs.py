@@ -275,3 +275,13 @@ def test_the_worker_command_needs_redis(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--once"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_run_queued_renders_what_is_waiting(renderer, make_user, session, app):
+    user = make_user("provider")
+    ids = [jobs.request_job(KIND, {"n": n}, user=user)[0].id for n in (14, 15)]
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "run-queued"])
+    assert result.exit_code == 0 and "2 job(s) run" in result.output
+    states = session.scalars(select(jobs.ReportJob.state).where(jobs.ReportJob.id.in_(ids))).all()
+    assert states == [jobs.JobState.DONE, jobs.JobState.DONE]
