@@ -345,16 +345,27 @@ class _Runner:
     def __init__(self, app: Flask):
         self.app = app
         self.event = threading.Event()
+        self.stopping = False
         self.thread = threading.Thread(target=self._loop, name="huimin-jobs", daemon=True)
         self.thread.start()
 
     def wake(self):
         self.event.set()
 
+    def stop(self, timeout: float = 10):
+        self.stopping = True
+        self.event.set()
+        self.thread.join(timeout)
+
     def _loop(self):
         while True:
+            # Every minute it also looks for jobs queued by other processes or before a restart.
             self.event.wait(timeout=60)
             self.event.clear()
+            if self.stopping:
+                return
+            if backend(self.app) != "thread":
+                continue  # the configuration changed (tests)
             try:
                 with self.app.app_context():
                     while run_next() is not None:
@@ -374,6 +385,15 @@ def _thread_for(app: Flask) -> _Runner:
         if runner is None or not runner.thread.is_alive():
             runner = _RUNNERS[id(app)] = _Runner(app)
         return runner
+
+
+def stop_threads():
+    """Stop every in-process runner of this process (tests; a clean shutdown)."""
+    with _RUNNERS_LOCK:
+        runners = list(_RUNNERS.values())
+        _RUNNERS.clear()
+    for runner in runners:
+        runner.stop()
 
 
 def work(app: Flask, *, once: bool = False, block_seconds: int = 5, stop: threading.Event | None = None) -> int:

@@ -224,6 +224,8 @@ def test_the_in_process_thread_runs_a_job_to_done(app, make_user, monkeypatch):
         assert state == jobs.JobState.DONE
         assert r.seen_progress == [(0.25, "第一步")]
     finally:
+        # The thread must not outlive the test: later tests' connections are not its to use.
+        jobs.stop_threads()
         jobs.KINDS.pop(KIND, None)
 
 
