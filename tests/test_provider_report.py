@@ -193,11 +193,13 @@ def briefing(app):
         progress(0.5, "汇总场次")
         return b"%PDF-1.4 briefing " + month.encode() + b"\n%%EOF"
 
-    had = report_views.BRIEFING in jobs.KINDS
+    before = jobs.KINDS.get(report_views.BRIEFING)  # the real one, once evaluation/briefing.py is merged
     report_views.register_briefing(briefing_pdf)
     yield calls
-    if not had:
+    if before is None:
         jobs.KINDS.pop(report_views.BRIEFING, None)
+    else:
+        jobs.KINDS[report_views.BRIEFING] = before
 
 
 def test_officers_request_a_monthly_briefing(manual, briefing, make_user, client, login, session):
