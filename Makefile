@@ -5,7 +5,7 @@ FLASK  := $(VENV)/bin/flask
 export FLASK_APP := app
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-sqlite test-postgres lint bandit audit check serve setup system-deps translations bench clean
+.PHONY: run test test-sqlite test-postgres lint bandit audit check serve worker setup system-deps translations bench clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -51,9 +51,14 @@ audit: $(VENV)/.installed
 
 check: lint bandit audit
 
+# With REDIS_URL set, run `make worker` beside it (another unit or container): it renders the
+# reports users request. Without Redis, each gunicorn worker renders in a thread of its own.
 serve: setup
 	$(FLASK) db upgrade
 	$(VENV)/bin/gunicorn --workers $${WORKERS:-2} --bind $${BIND:-127.0.0.1:8000} "app:create_app()"
+
+worker: setup
+	$(FLASK) jobs worker
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,7 +2,19 @@
 
 
 def register_blueprints(app):
-    from core import admin, api, api_docs, auth, calendar_admin, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
+    from core import (  # noqa: F401  (uploads: its table)
+        admin,
+        api,
+        api_docs,
+        auth,
+        calendar_admin,
+        jobs,
+        main,
+        nav,
+        qr,
+        reports,
+        uploads,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -10,5 +22,7 @@ def register_blueprints(app):
     app.register_blueprint(api.bp)
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(calendar_admin.bp)
+    app.register_blueprint(reports.bp)
+    jobs.init_app(app)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)

@@ -27,6 +27,10 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'huimin.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Where report jobs run: "redis" (a `flask jobs worker` process; the default with REDIS_URL),
+        # "thread" (in each app process; the default without) or "manual" (tests). See core/jobs.py.
+        "JOBS_BACKEND": env.get("JOBS_BACKEND", ""),
+        "JOBS_REDIS_PREFIX": env.get("JOBS_REDIS_PREFIX", "huimin:"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

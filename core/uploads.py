@@ -273,6 +273,26 @@ def store(upload, *, uploaded_by: User | None, field: str | None = None, filenam
     return row
 
 
+def keep_generated(data: bytes, *, content_type: str, name: str, owner: User | None) -> StoredFile:
+    """Keep a document the app produced itself (a report job's PDF) in the same content-hash store.
+
+    No sniffing or size limit: the bytes are ours, not a user's. The name is cleaned all the same.
+    """
+    if not data:
+        raise ValueError("an empty document")
+    name = unicodedata.normalize("NFKC", name or "")
+    name = "".join(ch for ch in re.split(r"[\\/]", name)[-1] if unicodedata.category(ch)[0] != "C").strip(" .")
+    digest = hashlib.sha256(data).hexdigest()
+    _write(digest, data)
+    # The column holds short types; a longer one (a spreadsheet's) is kept by the caller.
+    row = StoredFile(sha256=digest, size=len(data), content_type=content_type if len(content_type) <= 40
+                     else "application/octet-stream", original_name=name[:200] or "document",
+                     uploaded_by_id=getattr(owner, "id", None))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def send(stored: StoredFile):
     """The file as a download. Call only after checking the reader may see it."""
     # Read whole (files are small, by the size limit): no open file handle outlives the request.

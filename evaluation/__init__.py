@@ -39,6 +39,9 @@ def _register_feedback(app):
     if feedback_views.session_panel not in session_views.SESSION_PANELS:
         session_views.SESSION_PANELS.append(feedback_views.session_panel)
     _catalog_item_section()
+    from evaluation import report_views
+
+    report_views.register(app)
     # Several apps may be made in one process (tests); the seeder is registered once.
     if not any(fn is feedback_seed.seed_delivery for _order, fn in DEMO_SEEDERS):
         register_demo_seeder(50, feedback_seed.seed_delivery)

@@ -334,12 +334,37 @@ def provider(provider_id):
                            decisions=decisions, explain=adjustment.explain)
 
 
-@perf.route("/me")
-@access(Role.PROVIDER)
-def mine():
+def _own_provider() -> Provider:
     p = session_ops.provider_of(current_user)
     if p is None:
         abort(404, description=_("Register your organisation first."))
+    return p
+
+
+@perf.route("/me")
+@access(Role.PROVIDER)
+def mine():
+    return _mine_page(_own_provider())
+
+
+@perf.route("/me/report", methods=["POST"])
+@access(Role.PROVIDER)
+def own_report():
+    """The provider's own performance report over a period, produced in the background."""
+    from evaluation import provider_report, report_views
+
+    p = _own_provider()
+    form = report_views.PeriodForm()
+    period = report_views.validated_period(form)
+    if period is None:
+        return _mine_page(p, report_form=form, status=422)
+    job, created = provider_report.request(p, *period, user=current_user._get_current_object())
+    return report_views.queued_response(job, created)
+
+
+def _mine_page(p: Provider, report_form=None, status=200):
+    from evaluation import report_views
+
     adjustment.apply_due_lazily()
     snap = performance.latest_snapshot(p.id)
     history = db.session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id,
@@ -352,7 +377,8 @@ def mine():
     return render_template("evaluation/feedback/mine.html", p=p, snap=snap, history=history, page=page,
                            decisions=decisions, levers=performance.what_would_move(snap) if snap else [],
                            explain=adjustment.explain, reply_form=ReplyForm(),
-                           trigger=performance.TRIGGER_LABELS.get(snap.trigger, snap.trigger) if snap else "")
+                           trigger=performance.TRIGGER_LABELS.get(snap.trigger, snap.trigger) if snap else "",
+                           report_panel=report_views.provider_report_panel(report_form)), status
 
 
 @perf.route("/items/<int:item_id>")

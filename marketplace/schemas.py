@@ -91,27 +91,11 @@ class ProjectPageSchema(Schema):
 
 class ProjectQuerySchema(Schema):
     q = fields.String(load_default="", validate=validate.Length(max=100))
-    state = fields.String(
-        load_default=None,
-        validate=validate.OneOf(
-            [
-                "published",
-                "closed",
-                "opened",
-                "under_review",
-                "awarded",
-                "contracted",
-                "in_delivery",
-                "completed",
-                "cancelled",
-                "failed",
-            ]
-        ),
-    )
-    method = fields.String(
-        load_default=None,
-        validate=validate.OneOf(["open_tender", "competitive_consultation", "inquiry", "single_source"]),
-    )
+    state = fields.String(load_default=None, validate=validate.OneOf([
+        "published", "closed", "opened", "under_review", "awarded", "contracted", "in_delivery", "completed",
+        "cancelled", "failed"]))
+    method = fields.String(load_default=None, validate=validate.OneOf([
+        "open_tender", "competitive_consultation", "inquiry", "single_source"]))
     area = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
@@ -130,21 +114,16 @@ class AttachmentInSchema(Schema):
 
 
 class BidInSchema(Schema):
-    price = fields.String(
-        required=True,
-        validate=[
-            validate.Length(min=1, max=20),
-            # Yuan with at most two decimals; thousands separators are allowed (12,000.00).
-            validate.Regexp(
-                r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error=_l("Enter an amount in yuan, e.g. 12000.00.")
-            ),
-        ],
-        metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"},
-    )
+    price = fields.String(required=True, validate=[
+        validate.Length(min=1, max=20),
+        # Yuan with at most two decimals; thousands separators are allowed (12,000.00).
+        validate.Regexp(r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error=_l("Enter an amount in yuan, e.g. 12000.00."))],
+        metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"})
     plan = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     team = fields.String(load_default="", validate=validate.Length(max=5000))
     conflicts = fields.String(load_default="", validate=validate.Length(max=5000))
-    attachments = fields.List(fields.Nested(AttachmentInSchema), load_default=list, validate=validate.Length(max=10))
+    attachments = fields.List(fields.Nested(AttachmentInSchema), load_default=list,
+                              validate=validate.Length(max=10))
     # PUT only: SHA-256 of attachments of the current revision to keep.
     keep_attachments = fields.List(fields.String(validate=validate.Length(equal=64)), load_default=list)
 
@@ -221,7 +200,6 @@ class OpeningSchema(Schema):
 
 # --- open data (OCDS) query parameters ----------------------------------------------------------
 
-
 class IsoDateOrDateTime(fields.Field):
     """An ISO 8601 date or date-time; without an offset it is Beijing time. Loads an aware
     datetime (a date is the start of that day)."""
@@ -247,10 +225,8 @@ class IsoDateOrDateTime(fields.Field):
 class OcdsReleasesQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    since = IsoDateOrDateTime(
-        load_default=None,
-        metadata={"type": "string", "description": "An ISO 8601 date or date-time (Beijing time without an offset)"},
-    )
+    since = IsoDateOrDateTime(load_default=None, metadata={
+        "type": "string", "description": "An ISO 8601 date or date-time (Beijing time without an offset)"})
 
 
 class OcdsRecordQuerySchema(Schema):
@@ -274,14 +250,13 @@ class OcdsLinksSchema(Schema):
 class _OcdsPackageSchema(Schema):
     uri = fields.String(required=True)
     version = fields.String(required=True, metadata={"enum": ["1.1"]})
-    publishedDate = fields.String(required=True)
+    publishedDate = fields.String(required=True)  # the standard's names
     publisher = fields.Nested(OcdsPublisherSchema, required=True)
 
 
 class OcdsReleasePackageSchema(_OcdsPackageSchema):
-    releases = fields.List(
-        fields.Dict(), required=True, metadata={"description": "OCDS 1.1.5 releases (release-schema.json)"}
-    )
+    releases = fields.List(fields.Dict(), required=True,
+                           metadata={"description": "OCDS 1.1.5 releases (release-schema.json)"})
     links = fields.Nested(OcdsLinksSchema)
 
 

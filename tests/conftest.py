@@ -78,6 +78,8 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        # Report jobs run only when a test runs them: a thread would share the test's connection.
+        "JOBS_BACKEND": "manual",
     })
     with app.app_context():
         upgrade()
@@ -135,7 +137,8 @@ def make_app(app, _db):
     def make(**overrides):
         config = {k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_COST", "UPLOAD_DIR")}
         config.update({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False, "REDIS_URL": None, "SERVER_NAME": None})
+                       "RATELIMIT_ENABLED": False, "REDIS_URL": None, "SERVER_NAME": None,
+                       "JOBS_BACKEND": "manual"})
         config.update(overrides)
         other = create_app(config)
         engines = db._app_engines[other]

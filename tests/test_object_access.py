@@ -135,33 +135,22 @@ def _peers(ctx) -> dict:
     # Provider with its own bid on the strangers' project, its own contract and a reported session.
     provider = d.provider()
     project = access_projects._world(ctx)["project"]
-    bid_ops.submit_bid(
-        project,
-        provider,
-        bid_ops.BidInput(
-            price="3900.00", plan="我方方案", files=[bid_ops.NewFile("mine.pdf", b"%PDF-1.4 peer\n%%EOF\n")]
-        ),
-        provider.user,
-    )
+    bid_ops.submit_bid(project, provider, bid_ops.BidInput(
+        price="3900.00", plan="我方方案", files=[bid_ops.NewFile("mine.pdf", b"%PDF-1.4 peer\n%%EOF\n")]),
+        provider.user)
     contract = d.contract(provider, officer=d.officer(jurisdiction=district), sessions=2)
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
-    own_session = session_ops.schedule_session(
-        contract, contract.lines[0], when, 40, provider.user, now=when - dt.timedelta(days=10)
-    )
-    d.report(
-        own_session,
-        attendance=20,
-        at=when + dt.timedelta(hours=3),
-        photos=[session_ops.NewPhoto("mine.png", png_bytes())],
-    )
+    own_session = session_ops.schedule_session(contract, contract.lines[0], when, 40, provider.user,
+                                               now=when - dt.timedelta(days=10))
+    d.report(own_session, attendance=20, at=when + dt.timedelta(hours=3),
+             photos=[session_ops.NewPhoto("mine.png", png_bytes())])
 
     # Resident of another community, with its own request and its own rating.
     resident = make_user("resident", community_area=community)
     item = d.item()
     demand_ops.request_item(resident, item, d.venue(area=community), "")
-    ratings.rate(
-        own_session, resident, {"content": 5, "organisation": 5, "venue": 5}, "好", now=when + dt.timedelta(hours=4)
-    )
+    ratings.rate(own_session, resident, {"content": 5, "organisation": 5, "venue": 5}, "好",
+                 now=when + dt.timedelta(hours=4))
 
     # Expert of the project's category who is not on its panel, with a conflict of its own.
     ev = access_evaluation.scenario(ctx)
@@ -170,14 +159,8 @@ def _peers(ctx) -> dict:
     expert = es.expert(session, make_user, list(panel.members[0].expert.specialties))
     declare_conflict(expert, credit_code=es.code(778), organisation="别的机构", reason="任职", actor=expert.user)
     session.flush()
-    return {
-        "officer": officer,
-        "provider": provider.user,
-        "resident": resident,
-        "expert": expert.user,
-        "own_session": own_session,
-        "own_contract": contract,
-    }
+    return {"officer": officer, "provider": provider.user, "resident": resident, "expert": expert.user,
+            "own_session": own_session, "own_contract": contract}
 
 
 def _login(client, user):
@@ -193,14 +176,8 @@ def _awarded_world(ctx, bidding) -> dict:
 
     ev = access_evaluation.scenario(ctx)
     delivery = access_delivery._world(ctx)
-    return {
-        **bidding,
-        "project_id": ev["project"],
-        "bid_id": ev["bid"],
-        "attachment_id": ev["attachment"],
-        "contract_id": delivery["contract"].id,
-        "provider_id": delivery["provider"].id,
-    }
+    return {**bidding, "project_id": ev["project"], "bid_id": ev["bid"], "attachment_id": ev["attachment"],
+            "contract_id": delivery["contract"].id, "provider_id": delivery["provider"].id}
 
 
 def _draft_world(ctx, bidding) -> dict:
@@ -211,21 +188,11 @@ def _draft_world(ctx, bidding) -> dict:
     published = access_projects._world(ctx)["project"]
     line = published.lines[0]
     draft = PurchaseProject(
-        title="草稿项目",
-        area=published.area,
-        method=ProjectMethod.OPEN_TENDER,
-        budget=published.budget,
-        created_by=published.created_by,
-        state=ProjectState.DRAFT,
-        bid_deadline=utcnow() + dt.timedelta(days=30),
+        title="草稿项目", area=published.area, method=ProjectMethod.OPEN_TENDER, budget=published.budget,
+        created_by=published.created_by, state=ProjectState.DRAFT, bid_deadline=utcnow() + dt.timedelta(days=30),
         lines=[ProjectLine(item=line.item, venue=line.venue, quantity=line.quantity, unit_ceiling=line.unit_ceiling)],
-        criteria=[
-            Criterion(
-                kind=c.kind, name=c.name, weight=c.weight, min_score=c.min_score, max_score=c.max_score, rubric=c.rubric
-            )
-            for c in published.criteria
-        ],
-    )
+        criteria=[Criterion(kind=c.kind, name=c.name, weight=c.weight, min_score=c.min_score, max_score=c.max_score,
+                            rubric=c.rubric) for c in published.criteria])
     ctx["session"].add(draft)
     ctx["session"].flush()
     return {**bidding, "project_id": draft.id}
@@ -245,11 +212,8 @@ def _opened(ctx, bidding) -> dict:
 
     session = ctx["session"]
     now = utcnow()
-    session.execute(
-        update(PurchaseProject)
-        .where(PurchaseProject.id == bidding["project_id"])
-        .values(bid_deadline=now - dt.timedelta(hours=1), opened_at=now, state=ProjectState.OPENED)
-    )
+    session.execute(update(PurchaseProject).where(PurchaseProject.id == bidding["project_id"]).values(
+        bid_deadline=now - dt.timedelta(hours=1), opened_at=now, state=ProjectState.OPENED))
     session.expire_all()
     return bidding
 
@@ -280,12 +244,8 @@ def test_peers_are_refused_on_others_objects(app, client, make_user, session):
     bidding = {name: fn(ctx) for name, fn in BUILDERS.items()}
     peers = _peers(ctx)
     session.flush()
-    worlds = [
-        ("bidding", lambda: bidding),
-        ("draft", lambda: _draft_world(ctx, bidding)),
-        ("awarded", lambda: _awarded_world(ctx, bidding)),
-        ("opened", lambda: _opened(ctx, bidding)),
-    ]
+    worlds = [("bidding", lambda: bidding), ("draft", lambda: _draft_world(ctx, bidding)),
+              ("awarded", lambda: _awarded_world(ctx, bidding)), ("opened", lambda: _opened(ctx, bidding))]
     failures, cases, statuses = [], 0, {}
     for world, make_values in worlds:
         values = make_values()
@@ -334,9 +294,8 @@ def test_an_own_parent_does_not_open_another_users_child(app, client, make_user,
         assert outcome in ("403", "404"), (url, outcome)
 
 
-def test_ids_carried_in_forms_stay_within_the_users_objects(
-    client, login, session, make_user, district, town, community, make_area
-):
+def test_ids_carried_in_forms_stay_within_the_users_objects(client, login, session, make_user, district, town,
+                                                            community, make_area):
     """Another object's id in a form field (not the URL) is refused and changes nothing: a line of
     another contract, a bid of another project, a venue of another town."""
     from core.errors import DomainError
@@ -366,18 +325,12 @@ def test_ids_carried_in_forms_stay_within_the_users_objects(
         assert 400 <= resp.status_code < 500, (url, resp.status_code)
         assert [t for t in before if before[t] != after[t]] == [], url
 
-    refused(
-        provider.user,
-        f"/delivery/contracts/{own.id}/sessions",
-        {"line_id": other.lines[0].id, "scheduled_at": local, "planned_audience": "45"},
-    )
+    refused(provider.user, f"/delivery/contracts/{own.id}/sessions",
+            {"line_id": other.lines[0].id, "scheduled_at": local, "planned_audience": "45"})
     leader = r["panel"].leader
     qualification = next(c for c in r["project"].criteria if c.kind.value == "qualification")
-    refused(
-        leader.expert.user,
-        f"/review/projects/{r['project'].id}/qualification",
-        {"bid_id": foreign["bids"][0].id, "criterion_id": qualification.id, "passed": "0", "reason": "不符"},
-    )
+    refused(leader.expert.user, f"/review/projects/{r['project'].id}/qualification",
+            {"bid_id": foreign["bids"][0].id, "criterion_id": qualification.id, "passed": "0", "reason": "不符"})
     # The award names a ranked bid of its own project only.
     review.sign_off(foreign["panel"], foreign["panel"].leader, foreign["panel"].leader.expert.user)
     with pytest.raises(DomainError) as refusal:

@@ -1,0 +1,196 @@
+"""Requesting reports produced in the background: the provider report (a provider its own, from
+its performance page; officers any provider's) and the monthly briefing (officers), plus their
+forms on the download page (/reports/, core/reports.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired
+
+from core import jobs
+from core.db import db, utcnow
+from core.errors import Invalid
+from core.i18n import to_local
+from core.models import Role
+from core.permissions import access
+from core.reports import index_page
+from core.views_util import apply_error
+from evaluation import provider_report
+from marketplace.models import Provider, ProviderStatus
+
+bp = Blueprint("report_requests", __name__, url_prefix="/reports")
+
+BRIEFING = "briefing"
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+class PeriodForm(FlaskForm):
+    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[DataRequired()], render_kw={"type": "date"})
+    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[DataRequired()], render_kw={"type": "date"})
+    submit = SubmitField(_l("Produce the report"))
+
+
+class OfficerProviderReportForm(PeriodForm):
+    provider_id = SelectField(_l("Provider"), coerce=int, validate_choice=True)
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.provider_id.choices = [(p.id, f"{p.name} ({p.credit_code})") for p in db.session.scalars(
+            select(Provider).where(Provider.status.in_([ProviderStatus.APPROVED, ProviderStatus.SUSPENDED,
+                                                        ProviderStatus.BLACKLISTED])).order_by(Provider.name))]
+
+
+class BriefingForm(FlaskForm):
+    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired()], render_kw={"type": "month"})
+    submit = SubmitField(_l("Produce the briefing"))
+
+
+def default_period() -> tuple[str, str]:
+    """The last twelve whole local months up to today."""
+    today = to_local(utcnow()).date()
+    start = today.replace(year=today.year - 1, day=1)
+    return start.isoformat(), today.isoformat()
+
+
+def period_form(cls=PeriodForm, **kw):
+    form = cls(**kw)
+    if not form.is_submitted():
+        form.date_from.data, form.date_to.data = default_period()
+    return form
+
+
+def validated_period(form) -> tuple[dt.date, dt.date] | None:
+    """Dates from a submitted form, or None with the problem attached to its field."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return provider_report.parse_period(form.date_from.data, form.date_to.data)
+    except Invalid as e:
+        apply_error(form, e.field, e.message)
+        return None
+
+
+def queued_response(job, created: bool):
+    db.session.commit()
+    if created:
+        jobs.dispatch(job)
+        flash(_("The report is being produced; it will be ready to download on this page."), "success")
+    else:
+        flash(_("The same report is already being produced; it is shown below."), "info")
+    return redirect(url_for("reports.index"))
+
+
+def provider_report_panel(form=None) -> Markup:
+    """The provider's own request form, shown on its performance page."""
+    html = render_template("evaluation/_provider_report_form.html", form=form or period_form(),
+                           action=url_for("performance.own_report"))
+    return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)
+
+
+def _panel(user, forms: dict):
+    """The officers' request forms on the download page."""
+    if not user.has_role(Role.OFFICER):
+        return ""
+    provider_form = forms.get(provider_report.KIND) or period_form(OfficerProviderReportForm)
+    briefing_form = None
+    if BRIEFING in jobs.KINDS:
+        briefing_form = forms.get(BRIEFING) or BriefingForm()
+        if not briefing_form.is_submitted():
+            briefing_form.month.data = last_month()
+    html = render_template("evaluation/_report_requests.html", provider_form=provider_form,
+                           briefing_form=briefing_form)
+    return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)
+
+
+@bp.route("/provider", methods=["POST"])
+@access(Role.OFFICER)
+def provider_report_request():
+    form = OfficerProviderReportForm()
+    period = validated_period(form)
+    if period is None:
+        return index_page(forms={provider_report.KIND: form}, status=422)
+    provider = db.session.get(Provider, form.provider_id.data)
+    if provider is None:
+        abort(404)
+    job, created = provider_report.request(provider, *period, user=_user())
+    return queued_response(job, created)
+
+
+# --- the monthly briefing (evaluation.briefing.briefing_pdf, written elsewhere) --------------------
+
+def last_month() -> str:
+    today = to_local(utcnow()).date()
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    return first.strftime("%Y-%m")
+
+
+def parse_month(raw: str | None) -> str:
+    raw = (raw or "").strip()
+    m = _MONTH.fullmatch(raw)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise Invalid(_l("Give the month as YYYY-MM."), "month")
+    if raw > to_local(utcnow()).strftime("%Y-%m"):
+        raise Invalid(_l("A briefing covers a month that has begun."), "month")
+    return raw
+
+
+def register_briefing(briefing_pdf):
+    """The briefing job kind, from `briefing_pdf(month, progress=None) -> bytes`."""
+
+    def render(params, progress):
+        month = parse_month(params.get("month"))
+        return f"文化惠民工作简报-{month}.pdf", "application/pdf", briefing_pdf(month, progress=progress)
+
+    jobs.register_job(BRIEFING, render, label=_l("Monthly briefing"), officers_read=True)
+
+
+@bp.route("/briefing", methods=["POST"])
+@access(Role.OFFICER)
+def briefing_request():
+    if BRIEFING not in jobs.KINDS:
+        abort(404)
+    form = BriefingForm()
+    month = None
+    if form.validate_on_submit():
+        try:
+            month = parse_month(form.month.data)
+        except Invalid as e:
+            apply_error(form, e.field, e.message)
+    if month is None:
+        return index_page(forms={BRIEFING: form}, status=422)
+    job, created = jobs.request_job(BRIEFING, {"month": month}, user=_user(),
+                                    title=_("Monthly briefing %(month)s", month=month))
+    return queued_response(job, created)
+
+
+def _user():
+    from flask_login import current_user
+
+    return current_user._get_current_object()
+
+
+def register(app):
+    """Job kinds and the download page's forms."""
+    provider_report.register()
+    # The briefing is written by another module (evaluation/briefing.py); its kind is on once it is there.
+    try:
+        briefing = importlib.import_module("evaluation.briefing")
+    except ModuleNotFoundError as e:
+        if e.name != "evaluation.briefing":
+            raise
+        briefing = None
+    if briefing is not None:
+        register_briefing(briefing.briefing_pdf)
+    if _panel not in jobs.REQUEST_PANELS:
+        jobs.REQUEST_PANELS.append(_panel)
+    app.register_blueprint(bp)

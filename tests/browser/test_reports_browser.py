@@ -1,0 +1,54 @@
+"""The demo provider asks for its performance report on its performance page, lands on "My
+reports", and watches the row turn ready without reloading (static/js/reports.js polling the JSON
+status); then downloads the PDF. The live server renders in its in-process thread."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+
+from core import jobs
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+def test_provider_report_is_produced_while_the_page_watches(live_server, page, monkeypatch):
+    # The render waits until the page is shown, so the page sees the job before it is done.
+    shown = threading.Event()
+    real = jobs.KINDS["provider_report"]
+
+    def held(params, progress):
+        progress(0.05, "等待页面")
+        assert shown.wait(30)
+        return real.render(params, progress)
+
+    monkeypatch.setitem(jobs.KINDS, "provider_report", dataclasses.replace(real, render=held))
+    try:
+        browser_login(page, live_server, "provider@huimin.demo")
+        page.goto(f"{live_server}/performance/me")
+        form = page.locator("[data-testid=provider-report-form]")
+        with page.expect_navigation():
+            form.locator("button").click()
+        assert page.url.endswith("/reports/")
+        row = page.locator("tr[data-job-id]").first
+        # No reload: the script polls /reports/status.json and updates the row in place.
+        assert row.get_attribute("data-job-state") in ("queued", "running")
+        row.evaluate("el => { el.dataset.marker = 'same-page'; }")
+        shown.set()
+        page.locator("tr[data-job-id][data-job-state=done]").wait_for(timeout=60_000)
+        assert row.locator(".job-download").is_visible()
+        assert row.locator(".job-progress").evaluate("el => el.value") == 1
+        assert row.locator(".job-state").inner_text() == "可以下载"
+        assert row.get_attribute("data-marker") == "same-page"  # updated in place, not reloaded
+        with page.expect_download() as info:
+            row.locator(".job-download").click()
+        download = info.value
+        assert download.suggested_filename.endswith(".pdf")
+        with open(download.path(), "rb") as f:
+            assert f.read(5) == b"%PDF-"
+    finally:
+        shown.set()
+        jobs.stop_threads()
