@@ -47,9 +47,14 @@ SHARED = {
     "providers.lift": "district-wide provider register",
     "providers.document": "district-wide provider register (officers; providers only their own)",
     "performance.decision": "district-wide provider register (officers; providers only their own)",
+    # Provider reports and briefings are about the district's register: every officer reads
+    # them and may retry a failed one; providers only their own.
+    "reports.download": "district-wide reports (officers; providers only their own)",
+    "reports.retry": "district-wide reports (officers; providers only their own)",
 }
 # The roles SHARED applies to, where it is not every allowed role.
-SHARED_ROLES = {"providers.document": {"officer"}, "performance.decision": {"officer"}}
+SHARED_ROLES = {"providers.document": {"officer"}, "performance.decision": {"officer"},
+                "reports.download": {"officer"}, "reports.retry": {"officer"}}
 
 # The id names a public container (a published project, a catalog item, a session's rating
 # page); what the user reads or changes is their own object inside it.
