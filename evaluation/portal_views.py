@@ -31,7 +31,7 @@ from core.db import db, utcnow
 from core.models import Area
 from core.permissions import PUBLIC, access
 from core.views_util import Page
-from evaluation import adjustment, ratings, review
+from evaluation import adjustment, review
 from evaluation.feedback_models import (
     AdjustmentDecision,
     DecisionAction,
@@ -64,6 +64,9 @@ nav.register("portal.home", _l("Public information"), order=5, group="public")
 RECENT = 5
 # Providers listed in the directory: approved ones (a suspension is shown on the entry).
 DIRECTORY_STATES = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED)
+# The rating dimensions as the portal's tables head them (ratings.DIMENSIONS, in that order).
+DIMENSION_LABELS = {"content": _l("Service content"), "organisation": _l("How it was organised"),
+                    "venue": _l("Venue and experience")}
 # Decisions the public reads as "in force": what they do to a provider's bidding or an item's place.
 PUBLIC_ACTIONS = (DecisionAction.SUSPEND, DecisionAction.WATCH, DecisionAction.RETIRE, DecisionAction.MORE_BUDGET)
 IN_EFFECT = (DecisionStatus.CONFIRMED, DecisionStatus.AUTO_APPLIED)
@@ -104,7 +107,7 @@ def headline() -> dict:
         .scalar_subquery().label("satisfaction"),
     )).one()
     return {"open": row.open, "awarded": row.awarded, "amount": row.amount or Decimal("0.00"),
-            "providers": row.providers, "items": row.items, "ratings": row.ratings,
+            "providers": row.providers, "catalog_items": row.items, "ratings": row.ratings,
             "satisfaction": stars(row.satisfaction) if row.ratings else None}
 
 
@@ -318,7 +321,7 @@ def provider(provider_id):
     return render_template("portal/provider.html", p=p, profile=profile_of(p, latest_snapshots([p.id]).get(p.id)),
                            won=won, decisions=decisions, explain=adjustment.explain, rules=adjustment.RULES,
                            means=_dimension_means(Rating.provider_id == p.id), page=comments,
-                           items=_items_of(comments), dimensions=ratings.DIMENSION_LABELS, now=utcnow())
+                           items=_items_of(comments), dimensions=DIMENSION_LABELS, now=utcnow())
 
 
 # --- rating summaries -------------------------------------------------------------------------
@@ -345,7 +348,7 @@ def ratings_items():
         stmt = stmt.where(or_(Item.name.contains(q, autoescape=True), Item.code.contains(q, autoescape=True)))
     page = Page(stmt.order_by(agg.c.n.desc(), Item.code), scalars=False)
     return render_template("portal/ratings_items.html", page=page, rows=_summaries(page), q=q,
-                           dimensions=ratings.DIMENSION_LABELS)
+                           dimensions=DIMENSION_LABELS)
 
 
 @bp.route("/ratings/providers")
@@ -359,7 +362,7 @@ def ratings_providers():
         stmt = stmt.where(Provider.name.contains(q, autoescape=True))
     page = Page(stmt.order_by(agg.c.n.desc(), Provider.name, Provider.id), scalars=False)
     return render_template("portal/ratings_providers.html", page=page, rows=_summaries(page), q=q,
-                           dimensions=ratings.DIMENSION_LABELS)
+                           dimensions=DIMENSION_LABELS)
 
 
 @bp.route("/ratings/items/<int:item_id>")
@@ -372,7 +375,7 @@ def ratings_item(item_id):
     public_providers = set(db.session.scalars(select(Provider.id).where(
         Provider.id.in_({r.provider_id for r in comments.items}), Provider.status.in_(PUBLIC_PROVIDER_STATES))))
     return render_template("portal/ratings_item.html", item=it, means=_dimension_means(Rating.item_id == it.id),
-                           page=comments, dimensions=ratings.DIMENSION_LABELS, public_providers=public_providers)
+                           page=comments, dimensions=DIMENSION_LABELS, public_providers=public_providers)
 
 
 # --- adjustment decisions in force ------------------------------------------------------------
