@@ -71,7 +71,7 @@ DIMENSION_LABELS = {"content": _l("Service content"), "organisation": _l("How it
 PUBLIC_ACTIONS = (DecisionAction.SUSPEND, DecisionAction.WATCH, DecisionAction.RETIRE, DecisionAction.MORE_BUDGET)
 IN_EFFECT = (DecisionStatus.CONFIRMED, DecisionStatus.AUTO_APPLIED)
 BUDGET_FLAG_DAYS = adjustment.PERIOD_DAYS  # a budget flag speaks for the 12 months it looked at
-REFERENCE = re.compile(r"^HM-\d{4}-0*(\d+)$", re.IGNORECASE)
+REFERENCE = re.compile(r"^HM-\d{4}-0*(\d{1,9})$", re.IGNORECASE)  # a project number (fits an integer)
 CENT = Decimal("0.01")
 
 

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from catalog.models import ItemStatus
 from core.db import utcnow
 from core.views_util import PER_PAGE
-from evaluation.portal_views import RECENT
 from evaluation import ratings, review
 from evaluation.feedback_models import AdjustmentDecision, DecisionAction, DecisionStatus, Rating
 from evaluation.models import MemberStatus, ReviewResult
+from evaluation.portal_views import RECENT
 from marketplace.models import (
     Award,
     Bid,
@@ -117,9 +117,10 @@ def world(session, make_user, district, town, community):
 
 def test_every_portal_page_answers_an_anonymous_visitor(client, world):
     w = world
-    pages = LIST_PAGES + [f"/portal/projects/{w['sealed'].id}", f"/portal/projects/{w['reviewed']['project'].id}",
-                          f"/portal/projects/{w['reviewed']['project'].id}/result",
-                          f"/portal/providers/{w['winner'].id}", f"/portal/ratings/items/{w['item'].id}"]
+    pid = w["reviewed"]["project"].id
+    pages = [*LIST_PAGES, f"/portal/projects/{w['sealed'].id}", f"/portal/projects/{pid}",
+             f"/portal/projects/{pid}/result", f"/portal/providers/{w['winner'].id}",
+             f"/portal/ratings/items/{w['item'].id}"]
     for url in pages:
         resp = client.get(url)
         assert resp.status_code == 200, url
@@ -165,7 +166,7 @@ def test_a_sealed_project_shows_nothing_about_its_bids(client, world, session):
     for url, query in [(u, {}) for u in about_projects] + [
             ("/portal/projects", {"q": p.title}), ("/portal/results", {"q": w["sealed_bidder"].name})]:
         assert w["sealed_bidder"].name not in html_text(client.get(url, query_string=query)), url
-    for url in LIST_PAGES + [f"/portal/projects/{p.id}", f"/portal/providers/{w['sealed_bidder'].id}"]:
+    for url in [*LIST_PAGES, f"/portal/projects/{p.id}", f"/portal/providers/{w['sealed_bidder'].id}"]:
         text = client.get(url).get_data(as_text=True)
         assert "8,765" not in text and "8765" not in text, url
     assert p.title not in html_text(client.get(f"/portal/providers/{w['sealed_bidder'].id}"))
@@ -326,8 +327,8 @@ def test_hidden_comments_are_not_shown_and_comments_are_escaped(client, world):
 
 def test_no_resident_is_ever_named(client, world):
     w = world
-    urls = LIST_PAGES + [f"/portal/providers/{w['winner'].id}", f"/portal/ratings/items/{w['item'].id}",
-                         f"/portal/projects/{w['reviewed']['project'].id}/result"]
+    urls = [*LIST_PAGES, f"/portal/providers/{w['winner'].id}", f"/portal/ratings/items/{w['item'].id}",
+            f"/portal/projects/{w['reviewed']['project'].id}/result"]
     for url in urls:
         body = client.get(url).get_data(as_text=True)
         for resident in w["residents"]:
