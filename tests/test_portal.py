@@ -439,3 +439,19 @@ def test_list_pages_run_as_many_statements_for_ten_rows_as_for_two(client, sessi
     assert with_two == with_ten, (url, with_two, with_ten)
     shown = client.get(url).get_data(as_text=True).count(f'data-testid="{ROW_MARK[url]}"')
     assert shown >= (RECENT if url == "/portal" else 10), (url, shown)
+
+
+def test_comments_come_a_page_at_a_time(client, session, make_user, district, town, community):
+    rows = Rows(session, make_user, district, town, community)
+    provider, item = rows.d.provider(), rows.d.item()
+    for i in range(PER_PAGE + 2):
+        session.add(Rating(session_id=rows.rated.id, provider_id=provider.id, item_id=item.id,
+                           resident_id=make_user("resident").id, content=4, organisation=4, venue=4,
+                           comment=f"第{i:02d}条留言", created_at=utcnow() - dt.timedelta(minutes=i)))
+    session.commit()
+    for url in (f"/portal/ratings/items/{item.id}", f"/portal/providers/{provider.id}"):
+        first = client.get(url).get_data(as_text=True)
+        second = client.get(url, query_string={"page": 2}).get_data(as_text=True)
+        assert first.count('data-testid="comment"') == PER_PAGE and second.count('data-testid="comment"') == 2
+        assert "第00条留言" in first and "第21条留言" in second and "第21条留言" not in first
+        assert f'data-testid="rating-count">{PER_PAGE + 2}<' in first  # the summary counts them all
