@@ -25,12 +25,15 @@ run: setup
 	$(FLASK) seed demo-if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# SQLite always; PostgreSQL as well when TEST_DATABASE_URL is set.
+# SQLite always; PostgreSQL as well when TEST_DATABASE_URL is set. One worker per core
+# (pytest-xdist; a test file stays on one worker, so its module fixtures are built once).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 test: setup
-	env -u TEST_DATABASE_URL $(VENV)/bin/pytest
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-	  $(VENV)/bin/pytest; \
+	  $(PYTEST); \
 	fi
 
 lint: $(VENV)/.installed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -23,10 +24,12 @@ from catalog.models import (
 )
 from catalog.operations import lock_row
 from core import audit
+from core.charts import line_chart
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Area, AreaLevel, Role, User, Venue
 from core.notifications import notify
+from core.periods import last_months, local_month, month_start
 
 NOTE_MAX = 500
 
@@ -258,6 +261,8 @@ class DashboardRow:
     item_name: str
     supports: int
     requests: int
+    satisfaction: Decimal | None = None
+    ratings: int = 0
 
 
 @dataclass
@@ -268,6 +273,9 @@ class Ranked:
     top_item: str = ""
     top_supports: int = 0
     extra: str = ""
+    # For items: resident satisfaction beside demand (written onto Item by evaluation).
+    satisfaction: Decimal | None = None
+    ratings: int = 0
 
 
 @dataclass
@@ -319,7 +327,8 @@ def dashboard(scope: Area | None, since: dt.datetime, until: dt.datetime, catego
         item, community = items[iid], areas[cid]
         town = community.parent.name if community.parent else ""
         top_category = item.category.top
-        rows.append(DashboardRow(town, community.name, top_category.name, item.code, item.name, supports, requests))
+        rows.append(DashboardRow(town, community.name, top_category.name, item.code, item.name, supports, requests,
+                                 item.satisfaction, item.rating_count))
         per_item[iid][0] += supports
         per_item[iid][1] += requests
         for bucket, key in ((per_area, town if by_town else community.name), (per_category, top_category.name)):
@@ -337,9 +346,39 @@ def dashboard(scope: Area | None, since: dt.datetime, until: dt.datetime, catego
             out.append(Ranked(label, e["supports"], e["requests"], top_name, top_n))
         return sorted(out, key=lambda r: (-r.supports, -r.requests, r.label))
 
-    ranked_items = sorted((Ranked(items[iid].name, s, r, extra=items[iid].code) for iid, (s, r) in per_item.items()),
+    ranked_items = sorted((Ranked(items[iid].name, s, r, extra=items[iid].code, satisfaction=items[iid].satisfaction,
+                                  ratings=items[iid].rating_count) for iid, (s, r) in per_item.items()),
                           key=lambda r: (-r.supports, -r.requests, r.extra))[:top]
     return Dashboard(rows=rows, items=ranked_items, areas=ranked(per_area), categories=ranked(per_category),
                      area_level=AreaLevel.TOWN if by_town else AreaLevel.COMMUNITY,
                      total_supports=sum(v[0] for v in counts.values()),
                      total_requests=sum(v[1] for v in counts.values()))
+
+
+def monthly_demand(item_id: int, now: dt.datetime, months: int = 12) -> list[tuple[str, int, int]]:
+    """(YYYY-MM, supports, new requests) for an item's last `months` local months, oldest first.
+    Supports include the requester's own, as on the dashboard."""
+    keys = last_months(now, months)
+    since = month_start(keys[0])
+    support_month = local_month(DemandSupport.created_at)
+    supports = dict(db.session.execute(
+        select(support_month, func.count(DemandSupport.id))
+        .join(DemandRequest, DemandRequest.id == DemandSupport.request_id)
+        .where(DemandRequest.item_id == item_id, DemandSupport.created_at >= since, DemandSupport.created_at <= now)
+        .group_by(support_month)).all())
+    request_month = local_month(DemandRequest.created_at)
+    new_requests = dict(db.session.execute(
+        select(request_month, func.count(DemandRequest.id))
+        .where(DemandRequest.item_id == item_id, DemandRequest.created_at >= since, DemandRequest.created_at <= now)
+        .group_by(request_month)).all())
+    return [(k, supports.get(k, 0), new_requests.get(k, 0)) for k in keys]
+
+
+def demand_trend(item_id: int, now: dt.datetime):
+    """The item's monthly demand and its line chart, as the item pages show them."""
+    months = monthly_demand(item_id, now)
+    chart = line_chart([k for k, _s, _r in months],
+                       [(_("Supports"), [s for _k, s, _r in months]),
+                        (_("New requests"), [r for _k, _s, r in months])],
+                       title=_("Demand by month"), empty_text=_("No demand in this period."))
+    return months, chart

@@ -208,8 +208,9 @@ def dashboard():
     fmt = request.args.get("format", "")
     if fmt in ("xlsx", "csv"):
         heads = [_("Town / street"), _("Village / community"), _("Category"), _("Item code"), _("Item"),
-                 _("Supports"), _("Requests")]
-        rows = [[r.town, r.community, r.category, r.item_code, r.item_name, r.supports, r.requests] for r in board.rows]
+                 _("Supports"), _("Requests"), _("Satisfaction (1–5)"), _("Ratings in 12 months")]
+        rows = [[r.town, r.community, r.category, r.item_code, r.item_name, r.supports, r.requests,
+                 r.satisfaction if r.ratings else None, r.ratings] for r in board.rows]
         name = f"demand-{start.isoformat()}-{end.isoformat()}.{fmt}"
         return (xlsx_response if fmt == "xlsx" else csv_response)(name, heads, rows)
     unit = _("supports")

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from catalog import hooks
-from catalog.demand import item_demand, support_counts, supported_by
+from catalog.demand import demand_trend, item_demand, support_counts, supported_by
 from catalog.models import (
     ACTIVE_DEMAND,
     COMPARED_FIELDS,
@@ -93,12 +93,14 @@ def item(item_code):
         .where(CatalogVersionEntry.item_id == item.id).order_by(CatalogVersion.year.desc())).all()
     in_force = version_in_force()
     sections = {key: hooks.render_item_section(key, item) for key in hooks.ITEM_SECTIONS}
+    demand_months, demand_chart = demand_trend(item.id, utcnow())
     from catalog.forms import SupportForm
 
     return render_template("catalog/item.html", item=item, decision=decision, demand=demand, mine=mine,
                            mine_supports=mine_counts.get(mine.id, 0) if mine else 0,
                            mine_supported=bool(mine_supported), versions=versions, in_force=in_force,
-                           now=utcnow(), sections=sections, support_form=SupportForm())
+                           now=utcnow(), sections=sections, support_form=SupportForm(),
+                           demand_months=demand_months, demand_chart=demand_chart)
 
 
 @bp.route("/items/<item_code>/history")

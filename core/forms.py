@@ -38,7 +38,7 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     login = StringField(_l("E-mail or mobile number"), validators=[DataRequired(), Length(max=254)])
     community_id = SelectField(_l("Your village / community"), coerce=coerce_optional_int,
                                validators=[InputRequired()])
@@ -62,7 +62,7 @@ ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     login = StringField(_l("E-mail or mobile number"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired()])
     roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, validators=[DataRequired()])
@@ -72,7 +72,7 @@ class UserForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, validators=[DataRequired()])
     jurisdiction_id = SelectField(_l("Jurisdiction (officers)"), coerce=coerce_optional_int)
     community_id = SelectField(_l("Village / community (residents)"), coerce=coerce_optional_int)

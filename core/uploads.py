@@ -19,6 +19,7 @@ import re
 import tempfile
 import unicodedata
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, send_file
@@ -137,15 +138,19 @@ def upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
-def path_for(stored: StoredFile) -> Path:
-    digest = stored.sha256
+def path_of(digest: str) -> Path:
+    # Only a well-formed digest becomes a path: nothing a user typed reaches the file system.
     if not re.fullmatch(r"[0-9a-f]{64}", digest or ""):
         raise ValueError("not a SHA-256 digest")
     return upload_dir() / digest[:2] / digest[2:4] / digest
 
 
+def path_for(stored: StoredFile) -> Path:
+    return path_of(stored.sha256)
+
+
 def _write(digest: str, data: bytes) -> Path:
-    target = upload_dir() / digest[:2] / digest[2:4] / digest
+    target = path_of(digest)
     if target.exists():
         return target  # the same content is already stored
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -163,32 +168,72 @@ def _write(digest: str, data: bytes) -> Path:
     return target
 
 
-def store(upload, *, uploaded_by: User | None, field: str | None = None, filename: str | None = None) -> StoredFile:
-    """Check, clean and keep one uploaded file; raise Invalid (naming `field`) if it is refused.
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks: its display name, type by content, and the bytes to keep
+    (images re-encoded), with their SHA-256."""
 
-    `upload` is a werkzeug FileStorage, a binary stream or bytes.
-    """
-    raw_name = filename if filename is not None else getattr(upload, "filename", None)
+    name: str
+    content_type: str
+    data: bytes
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+
+
+def _refusal(types: tuple[str, ...], name: str) -> str:
+    if set(types) <= {JPEG, PNG}:
+        return _l("%(name)s is not a JPEG or PNG picture (checked by its content).", name=name)
+    return _l("%(name)s is not a PDF, JPEG or PNG file (checked by its content).", name=name)
+
+
+def check(data: bytes, raw_name: str | None, *, field: str | None, max_mb: int | None = None,
+          types: tuple[str, ...] = (PDF, JPEG, PNG)) -> CheckedFile:
+    """The one check of every uploaded file: not empty, within `max_mb` (the uploads setting by
+    default), of one of `types` by its first bytes, and for images decodable — they are re-encoded.
+    Raises Invalid naming `field`."""
     shown = display_name(raw_name, PDF).removesuffix(".pdf")  # for messages, before the type is known
+    mb = max_mb if max_mb is not None else settings.get(MAX_MB.key)
+    if not data:
+        raise Invalid(_l("%(name)s is empty.", name=shown), field)
+    if len(data) > mb * 1024 * 1024:
+        raise Invalid(_l("%(name)s is larger than %(mb)d MB.", name=shown, mb=mb), field)
+    content_type = sniff(data)
+    if content_type not in types:
+        raise Invalid(_refusal(types, shown), field)
+    width = height = None
+    if content_type in (JPEG, PNG):
+        data = _clean_image(data, content_type, field, shown)
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+    return CheckedFile(display_name(raw_name, content_type), content_type, data, hashlib.sha256(data).hexdigest(),
+                       width, height)
+
+
+def keep(checked: CheckedFile) -> Path:
+    """Write the checked bytes under their hash (idempotent: the same content is stored once)."""
+    return _write(checked.sha256, checked.data)
+
+
+def read(sha256: str) -> bytes | None:
+    """The stored bytes of a digest, or None if there are none."""
+    path = path_of(sha256)
+    return path.read_bytes() if path.is_file() else None
+
+
+def store(upload, *, uploaded_by: User | None, field: str | None = None, filename: str | None = None) -> StoredFile:
+    """Check, clean and keep one uploaded file as a StoredFile row; raise Invalid (naming `field`)
+    if it is refused. `upload` is a werkzeug FileStorage, a binary stream or bytes."""
+    raw_name = filename if filename is not None else getattr(upload, "filename", None)
     limit = max_bytes()
     if isinstance(upload, bytes | bytearray):
         data = bytes(upload[: limit + 1])
     else:
         data = _read_limited(getattr(upload, "stream", upload), limit)
-    if not data:
-        raise Invalid(_l("%(name)s is empty.", name=shown), field)
-    if len(data) > limit:
-        raise Invalid(_l("%(name)s is larger than %(mb)d MB.", name=shown, mb=settings.get(MAX_MB.key)), field)
-    content_type = sniff(data)
-    if content_type is None:
-        raise Invalid(_l("%(name)s is not a PDF, JPEG or PNG file (checked by its content).", name=shown), field)
-    if content_type in (JPEG, PNG):
-        data = _clean_image(data, content_type, field, shown)
-    digest = hashlib.sha256(data).hexdigest()
-    _write(digest, data)
-    row = StoredFile(sha256=digest, size=len(data), content_type=content_type,
-                     original_name=display_name(raw_name, content_type),
-                     uploaded_by_id=getattr(uploaded_by, "id", None))
+    checked = check(data, raw_name, field=field)
+    keep(checked)
+    row = StoredFile(sha256=checked.sha256, size=len(checked.data), content_type=checked.content_type,
+                     original_name=checked.name, uploaded_by_id=getattr(uploaded_by, "id", None))
     db.session.add(row)
     db.session.flush()
     return row

@@ -1,9 +1,9 @@
 """The expert database: create and edit experts (each with an expert login), declared
 conflicts, and the all-or-nothing spreadsheet import.
 
-The employer's unified social credit code is checked lightly here (18 characters over the
-code's alphabet, and one code names one employer); the full GB 32100-2015 check, with the
-check character, belongs to the shared validator (core/uscc.py) once it is merged.
+The employer's unified social credit code is checked by the shared GB 32100-2015 validator
+(core/uscc.py), so that it matches bidders' codes when conflicts of interest are looked for;
+one code names one employer.
 """
 
 from __future__ import annotations
@@ -14,36 +14,25 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from catalog.models import Category
-from core import accounts, audit
+from core import accounts, audit, uscc
 from core.db import db
 from core.errors import Invalid
 from core.models import Role, User
 from core.tabular import RowErrors, read_table
 from evaluation.models import Expert, ExpertConflict
 
-# 18 characters over digits and capitals without I, O, S, V, Z (GB 32100-2015 alphabet).
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE = re.compile(f"^[{CREDIT_ALPHABET}]{{18}}$")
-_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
 
 def normalise_credit_code(raw: str) -> str:
-    return (raw or "").strip().upper().replace(" ", "")
+    return uscc.normalise(raw)
 
 
 def credit_code_problem(code: str) -> str | None:
-    """Why `code` is not a well-formed credit code (length and alphabet only), or None."""
-    if len(code) != 18:
-        return _("A unified social credit code has 18 characters (this one has %(n)d).", n=len(code))
-    if not CREDIT_CODE.match(code):
-        return _("A unified social credit code uses digits and capital letters except I, O, S, V and Z.")
+    """Why `code` is not a valid unified social credit code, or None."""
+    try:
+        uscc.validate(code)
+    except uscc.CodeError as e:
+        return str(e.message)
     return None
-
-
-def with_check_character(body17: str) -> str:
-    """`body17` completed with its GB 32100 check character (for demo and test data)."""
-    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(body17, _WEIGHTS, strict=True))
-    return body17 + CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
 def _check_employer(name: str, code: str, expert: Expert | None) -> None:
@@ -93,7 +82,7 @@ def create_expert(*, login: str, name: str, password: str | None, title: str, em
     name, employer = (name or "").strip(), (employer or "").strip()
     code = normalise_credit_code(employer_credit_code)
     if not name:
-        raise Invalid(_("The name is empty."), "name")
+        raise Invalid(_("The full name is empty."), "name")
     if not employer:
         raise Invalid(_("The employer is empty."), "employer")
     _check_employer(employer, code, None)
@@ -115,7 +104,7 @@ def update_expert(expert: Expert, *, name: str, title: str, employer: str, emplo
     name, employer = (name or "").strip(), (employer or "").strip()
     code = normalise_credit_code(employer_credit_code)
     if not name:
-        raise Invalid(_("The name is empty."), "name")
+        raise Invalid(_("The full name is empty."), "name")
     if not employer:
         raise Invalid(_("The employer is empty."), "employer")
     _check_employer(employer, code, expert)
@@ -204,7 +193,7 @@ def import_experts(filename: str, data: bytes, actor) -> int:
                 except Invalid as e:
                     bad.append(str(e.message))
         if not r["name"]:
-            bad.append(_("The name is empty."))
+            bad.append(_("The full name is empty."))
         if not r["employer"]:
             bad.append(_("The employer is empty."))
         code = normalise_credit_code(r["credit_code"])

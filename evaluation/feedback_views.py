@@ -12,8 +12,10 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from catalog.demand import demand_trend
 from catalog.models import Item, ItemStatus
 from core import audit, nav, settings
+from core.charts import line_chart
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.models import Area, Role, Venue
@@ -22,7 +24,7 @@ from core.permissions import PUBLIC, access, require
 from core.qr import qr_svg
 from core.security import by_caller, limit
 from core.views_util import Page, apply_error
-from evaluation import adjustment, feedback_charts, performance, ratings
+from evaluation import adjustment, performance, ratings
 from evaluation.feedback_forms import (
     AppealAnswerForm,
     AppealForm,
@@ -365,11 +367,12 @@ def item(item_id):
     if it is None or it.status == ItemStatus.DRAFT:
         abort(404)
     adjustment.apply_due_lazily()
-    points = feedback_charts.monthly_satisfaction(it.id, utcnow())
-    chart = feedback_charts.bar_chart(points, _("Satisfaction by month (1–5) and number of ratings"))
+    points, chart = _satisfaction_trend(it)
+    demand_months, demand_chart = demand_trend(it.id, utcnow())
     decisions = db.session.scalars(select(AdjustmentDecision).where(AdjustmentDecision.item_id == it.id)
                                    .order_by(AdjustmentDecision.proposed_at.desc()).limit(10)).all()
     return render_template("evaluation/feedback/item.html", item=it, chart=chart, points=points,
+                           demand_months=demand_months, demand_chart=demand_chart,
                            decisions=decisions, explain=adjustment.explain)
 
 
@@ -487,9 +490,16 @@ def recompute():
 
 
 
+def _satisfaction_trend(it: Item):
+    """The item's counted ratings by month and their chart (mean stars on a 0–5 axis)."""
+    points = ratings.monthly_satisfaction(it.id, utcnow())
+    chart = line_chart([k for k, _m, _n in points], [(_("Satisfaction (1–5)"), [m for _k, m, _n in points])],
+                       title=_("Satisfaction by month"), y_min=0, y_max=5, empty_text=_("No ratings yet."))
+    return points, chart
+
+
 def item_section(it: Item):
     """The catalog item page's satisfaction block (registered with catalog.hooks when present)."""
-    points = feedback_charts.monthly_satisfaction(it.id, utcnow())
-    chart = feedback_charts.bar_chart(points, _("Satisfaction by month (1–5) and number of ratings"))
-    html = render_template("evaluation/feedback/_item_section.html", item=it, chart=chart)
+    points, chart = _satisfaction_trend(it)
+    html = render_template("evaluation/feedback/_item_section.html", item=it, chart=chart, points=points)
     return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)

@@ -22,7 +22,7 @@ class ExpertForm(FlaskForm):
     login = StringField(_l("Login (e-mail or mobile number)"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[Optional()],
                              description=_l("Needed only when the login does not exist yet."))
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
     title = StringField(_l("Professional title"), validators=[Optional(), Length(max=60)])
     employer = StringField(_l("Employer"), validators=[DataRequired(), Length(max=200)])
     employer_credit_code = StringField(_l("Employer's unified social credit code"),

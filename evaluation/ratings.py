@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,7 @@ from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime
 from core.models import Role, User
 from core.notifications import notify
+from core.periods import last_months, local_month, month_start
 from evaluation import performance
 from evaluation.feedback_models import Complaint, ComplaintStatus, FlagReason, Rating, RatingStatus
 from marketplace import session_ops
@@ -333,3 +335,17 @@ def register_hooks():
         session_ops.AFTER_REPORT.append(_after_report)
     if _after_decision not in session_ops.AFTER_DECISION:
         session_ops.AFTER_DECISION.append(_after_decision)
+
+
+def monthly_satisfaction(item_id: int, now: dt.datetime, months: int = 12) -> list[tuple[str, Decimal | None, int]]:
+    """(YYYY-MM, mean stars over the three dimensions, counted ratings) for an item's last
+    `months` local months, oldest first; a month without ratings has no mean."""
+    keys = last_months(now, months)
+    month = local_month(Rating.created_at)
+    rows = db.session.execute(
+        select(month, func.avg((Rating.content + Rating.organisation + Rating.venue) / 3.0), func.count())
+        .where(Rating.item_id == item_id, Rating.status == RatingStatus.COUNTED,
+               Rating.created_at >= month_start(keys[0]), Rating.created_at <= now)
+        .group_by(month)).all()
+    found = {k: (Decimal(str(avg)).quantize(Decimal("0.01"), ROUND_HALF_UP), n) for k, avg, n in rows}
+    return [(k, *found.get(k, (None, 0))) for k in keys]

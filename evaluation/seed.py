@@ -12,14 +12,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from catalog.models import Category
-from core import accounts
+from core import accounts, uscc
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.models import User
 from core.seed import DEMO_PASSWORD
 from core.workdays import working_deadline
 from evaluation import draw, review, rules
-from evaluation.experts import with_check_character
 from evaluation.models import Expert, MemberStatus, Panel, QualificationCheck, Score
 from marketplace import contract_ops
 from marketplace.models import (
@@ -54,8 +53,8 @@ DEMO_EXPERT = "expert@huimin.demo"
 
 
 def credit_code(prefix: str, n: int) -> str:
-    body = (prefix + f"MA{n:07d}")[:17]
-    return with_check_character(body)
+    """A valid code: authority and kind from the prefix, a Beijing division, a numbered body."""
+    return uscc.complete(prefix[0], prefix[1], "110000", f"MA{n:06d}")
 
 
 def seed_experts(echo) -> list[Expert]:

@@ -66,7 +66,7 @@ def _world(ctx) -> dict:
                         status=ProviderStatus.APPROVED)
     session.add(provider)
     session.flush()
-    pdf = b"%PDF-1.4 access test"
+    pdf = b"%PDF-1.4 access test\n%%EOF\n"
     bid, _rev = bid_ops.submit_bid(project, provider, bid_ops.BidInput(
         price="4000.00", plan="方案", files=[bid_ops.NewFile("plan.pdf", pdf)]), stranger)
     clarification = Clarification(project_id=project.id, asked_by_id=stranger.id, question="问题？")

@@ -13,13 +13,36 @@ import os
 import re
 
 import pytest
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, make_url, text
 
 from app import create_app
 from core.db import db
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def _worker_database_url() -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`<name>_gw0`, …),
+    created on first use; the environment is updated so that tests reading TEST_DATABASE_URL
+    (backups) see the worker's database."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    base = make_url(url)
+    if base.database.endswith("_" + worker):
+        return url
+    mine = base.set(database=f"{base.database}_{worker}")
+    admin = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine.database}):
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = mine.render_as_string(hide_password=False)
+    return os.environ["TEST_DATABASE_URL"]
+
+
+TEST_DATABASE_URL = _worker_database_url()
 
 
 def _fresh_database(tmp_path_factory) -> str:

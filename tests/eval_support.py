@@ -11,9 +11,9 @@ import itertools
 from decimal import Decimal
 
 from catalog.models import Category, Item, ItemStatus
+from core import uscc
 from core.db import utcnow
 from core.models import Venue, VenueKind
-from evaluation.experts import with_check_character
 from evaluation.models import Expert
 from marketplace.models import (
     Bid,
@@ -35,7 +35,7 @@ D = Decimal
 def code(n: int | None = None) -> str:
     """A well-formed credit code (with its GB 32100 check character)."""
     n = next(_n) if n is None else n
-    return with_check_character(f"91110000MA{n:07d}")
+    return uscc.complete("9", "1", "110000", f"MA{n:06d}")
 
 
 def category(session, name="文艺演出", parent=None) -> Category:
@@ -107,7 +107,7 @@ def bid(session, proj, prov, price, submitted_at=None, performance="same") -> Bi
 def expert(session, make_user, cats, *, employer_code=None, name=None, active=True) -> Expert:
     user = make_user("expert")
     e = Expert(user_id=user.id, name=name or f"专家{next(_n)}", title="教授", employer="某大学",
-               employer_credit_code=employer_code or with_check_character(f"12110000MB{next(_n):07d}"),
+               employer_credit_code=employer_code or uscc.complete("1", "2", "110000", f"MB{next(_n):06d}"),
                specialties=list(cats), active=active)
     session.add(e)
     session.flush()

@@ -189,7 +189,7 @@ def test_lodge_and_answer_through_the_pages(session, awarded, client, login, tmp
         assert resp.status_code == 422
         assert session.scalar(select(func.count(Challenge.id))) == 0
         resp = client.post(f"/projects/{project.id}/challenge", content_type="multipart/form-data",
-                           data={"text": "评分不公", "files": [(BytesIO(b"%PDF-1.4 evidence"), "证据.pdf")]})
+                           data={"text": "评分不公", "files": [(BytesIO(b"%PDF-1.4 evidence\n%%EOF\n"), "证据.pdf")]})
         assert resp.status_code == 302
         challenge = session.scalar(select(Challenge))
         assert challenge.attachments[0].content_type == "application/pdf"
@@ -219,3 +219,19 @@ def test_the_officer_sees_overdue_challenges(session, awarded, client, login):
         login(awarded["officer"])
         text = html_text(client.get("/challenges"))
     assert "已逾期" in text and challenge.provider.name in text
+
+
+def test_challenge_files_share_the_upload_check_and_store(app):
+    from core import uploads
+    from core.errors import Invalid
+    from marketplace import challenge_files
+    from tests.delivery_support import jpeg_with_exif
+
+    with app.app_context():
+        with pytest.raises(Invalid) as refused:
+            challenge_files.check_and_store([("ok.pdf", b"%PDF-1.4\n%%EOF\n"), ("x.exe", b"MZ\x90\x00")])
+        assert refused.value.field == "files"
+        [kept] = challenge_files.check_and_store([("../../现场照片.jpg", jpeg_with_exif())])
+        assert kept["filename"] == "现场照片.jpg" and kept["content_type"] == "image/jpeg"
+        stored = uploads.read(kept["sha256"])
+        assert b"SecretCamera" not in stored and challenge_files.path_of(kept["sha256"]).read_bytes() == stored

@@ -33,10 +33,11 @@ from marketplace.models import (
     ProviderStatus,
 )
 from tests.conftest import html_text
+from tests.delivery_support import jpeg_with_exif, png_bytes
 from tests.projects_support import Market
 
-PDF = b"%PDF-1.4\n% bid attachment\n" + b"x" * 100
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 50
+PDF = b"%PDF-1.4\n% bid attachment\n" + b"x" * 100 + b"\n%%EOF\n"
+PNG = png_bytes()  # a real picture: images are decoded and re-encoded
 
 
 @pytest.fixture
@@ -410,3 +411,18 @@ def test_a_bid_found_invalid_after_opening(market, session):
     assert bids[0].status == BidStatus.INVALID and not bids[0].is_valid
     with pytest.raises(Invalid):
         bid_ops.mark_invalid(bids[1], " ", officer)
+
+
+def test_picture_attachments_are_re_encoded_before_sealing(market, session, client, login):
+    """A bid's photo goes through the one upload check: its camera metadata never reaches the seal."""
+    project = market.published()
+    provider = market.provider()
+    original = jpeg_with_exif()
+    assert b"SecretCamera" in original
+    market.bid(project, provider, files=[bid_ops.NewFile("现场.jpg", original)])
+    att = session.scalar(select(BidAttachment))
+    assert att.content_type == "image/jpeg"
+    login(provider.user)
+    kept = client.get(f"/projects/{project.id}/attachments/{att.id}").data
+    assert kept.startswith(b"\xff\xd8\xff") and b"SecretCamera" not in kept
+    assert att.sha256 == hashlib.sha256(kept).hexdigest()

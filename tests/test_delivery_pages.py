@@ -7,10 +7,12 @@ import datetime as dt
 import io
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.db import utcnow
+from core.i18n import to_local
 from evaluation import performance
 from evaluation.feedback_models import Rating
 from marketplace.models import ServiceSession, SessionState
@@ -224,8 +226,17 @@ def test_item_page_charts_satisfaction(world, make_user, client, session):
     ratings.rate(held, make_user("resident"), {"content": 5, "organisation": 5, "venue": 5},
                  now=held.scheduled_at + dt.timedelta(hours=3))
     session.commit()
-    body = client.get(f"/performance/items/{held.item_id}").get_data(as_text=True)
-    assert "<svg" in body and "<rect" in body and "5.00" in body
+    resp = client.get(f"/performance/items/{held.item_id}")
+    soup = BeautifulSoup(resp.data, "html.parser")
+    assert soup.select_one("[data-testid=chart] svg circle") is not None
+    months = {tr.find_all("td")[0].text: [td.text for td in tr.find_all("td")[1:]]
+              for tr in soup.select("[data-testid=satisfaction-by-month] tbody tr")}
+    rated_month = to_local(held.scheduled_at + dt.timedelta(hours=3)).strftime("%Y-%m")
+    assert len(months) == 12 and months[rated_month] == ["5.00", "1"]
+    assert sum(int(n) for _m, n in months.values()) == 1
+    # Demand is charted beside it, month by month.
+    assert soup.select_one("[data-testid=item-demand-trend] svg") is not None
+    assert len(soup.select("[data-testid=item-demand-trend] [data-testid=demand-by-month] tbody tr")) == 12
 
 
 def test_rating_submission_is_rate_limited_per_resident(world, make_user, make_app, session):

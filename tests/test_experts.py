@@ -35,9 +35,11 @@ def test_credit_code_format():
     assert ops.credit_code_problem(good) is None and len(good) == 18
     assert "18" in ops.credit_code_problem(good[:17])
     assert ops.credit_code_problem(good[:17] + "I") is not None  # I is not in the alphabet
-    assert ops.normalise_credit_code(" 91110000ma0000042x ".upper().lower()) == " 91110000ma0000042x ".strip().upper()
-    # The demo and test codes carry a correct GB 32100 check character (a known valid code).
-    assert ops.with_check_character("91350100M000100Y4") == "91350100M000100Y43"
+    # The full GB 32100-2015 check, as for providers: a mistyped check character is caught.
+    wrong = good[:17] + next(c for c in "0123456789" if c != good[17])
+    assert "18" in ops.credit_code_problem(wrong)
+    assert ops.credit_code_problem("91350100M000100Y43") is None  # a known valid code
+    assert ops.normalise_credit_code(" 9111 0000-ma00 00042x ") == "91110000MA0000042X"
 
 
 def test_admin_creates_an_expert_with_a_login(session, client, login, make_user):

@@ -23,7 +23,7 @@ from tests.projects_support import Market
 
 PRICE = "86421.37"
 PLAN = "独特的服务方案：每周六下午在社区广场举办京剧票友会"
-FILE = b"%PDF-1.7 confidential-attachment-marker"
+FILE = b"%PDF-1.7 confidential-attachment-marker\n%%EOF\n"
 
 
 @pytest.fixture

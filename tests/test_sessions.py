@@ -155,8 +155,8 @@ def test_photos_are_checked_by_content_reencoded_and_limited_to_five(delivery, a
 
 
 def test_photo_paths_never_come_from_input(app):
-    with pytest.raises(ValueError):
-        session_photos.path_for("../../etc/passwd")
+    with app.app_context(), pytest.raises(ValueError):
+        session_photos.read("../../etc/passwd")
 
 
 # --- the officer's decision --------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
     python tools/i18n.py update    extract messages and merge them into each module's .po files
     python tools/i18n.py compile   compile every .po to .mo (run by the set-up)
-    python tools/i18n.py check     list messages without a translation; exit 1 if any
+    python tools/i18n.py check     list messages without a translation, or translated two ways
+                                   by two modules; exit 1 if any
     python tools/i18n.py fill MODULE FILE.json   set zh_CN translations from {"msgid": "译文"}
     python tools/i18n.py absorb MODULE OTHER.po  take translations missing here from another
                                                  version of the catalog (after a merge)
@@ -38,6 +39,22 @@ def sources(module: str) -> list[tuple[Path, str]]:
     out = [(ROOT / module, "**.py"), (ROOT / "templates" / module, "**.html")]
     out += [(ROOT / "templates" / folder, "**.html") for folder in EXTRA_TEMPLATES.get(module, ())]
     return out
+
+
+def clashes() -> list[str]:
+    """Ids translated differently by two modules. Flask-Babel merges the catalogs into one, so
+    only one of the translations would ever show: give such ids one translation, or distinct
+    English ids where the meanings differ."""
+    seen: dict[tuple, dict[str, str]] = {}
+    for module in MODULES:
+        if not (ROOT / module).exists():
+            continue
+        for msg in load(po_path(module, "zh_Hans_CN"), "zh_Hans_CN"):
+            if msg.id and msg.string:
+                key = (msg.context, msg.id if isinstance(msg.id, str) else msg.id[0])
+                seen.setdefault(key, {})[module] = msg.string if isinstance(msg.string, str) else msg.string[0]
+    return [f"{key[1]!r}: " + ", ".join(f"{m} {t}" for m, t in by.items())
+            for key, by in seen.items() if len(set(by.values())) > 1]
 
 
 def extract(module: str) -> Catalog:
@@ -171,7 +188,7 @@ if __name__ == "__main__":
     elif cmd == "absorb":
         absorb(sys.argv[2], sys.argv[3])
     elif cmd == "check":
-        gaps = missing()
+        gaps = missing() + [f"clash {c}" for c in clashes()]
         for g in gaps:
             print(g)
         sys.exit(1 if gaps else 0)

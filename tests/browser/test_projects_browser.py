@@ -32,7 +32,7 @@ from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
 
-PDF = b"%PDF-1.4\n% service plan for the browser walk\n"
+PDF = b"%PDF-1.4\n% service plan for the browser walk\n%%EOF\n"
 
 
 def _ensure_demo_provider(app) -> None:

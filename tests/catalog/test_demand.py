@@ -4,15 +4,17 @@ supports once each, officers' decisions within their jurisdiction, and the dashb
 import datetime as dt
 import io
 import threading
+from decimal import Decimal
 
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from catalog import demand as ops
-from catalog.models import DemandRequest, DemandStatus, DemandSupport, ItemStatus
+from catalog.models import DemandRequest, DemandStatus, DemandSupport, Item, ItemStatus
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Notification, Venue, VenueKind
@@ -348,3 +350,58 @@ def test_supports_by_item_for_other_modules(session, demand_world):
     assert figures == {demand_world["opera"].id: 2, demand_world["film"].id: 2}
     assert ops.supports_by_item(_utc(2026, 1, 1), _utc(2027, 1, 1), [demand_world["film"].id]) == {
         demand_world["film"].id: 6}
+
+
+def test_demand_by_month_counts_in_beijing_months(session, make_user, demand_world, venue):
+    film = demand_world["film"]
+    # 16:30 UTC on 30 June is 00:30 on 1 July in Beijing: a July request.
+    with time_machine.travel(dt.datetime(2026, 6, 30, 16, 30, tzinfo=dt.UTC), tick=False):
+        late = make_user("resident", community_area=venue.area)
+        session.flush()
+    months = ops.monthly_demand(film.id, _utc(2026, 7, 15))
+    assert [m for m, _s, _r in months][:1] == ["2025-08"] and months[-1][0] == "2026-07" and len(months) == 12
+    by_month = {m: (s, r) for m, s, r in months}
+    assert by_month["2026-03"] == (4, 1) and by_month["2026-06"] == (2, 1) and by_month["2026-07"] == (0, 0)
+    assert sum(s for _m, s, _r in months) == 6
+    # The request of 00:30 Beijing time on 1 July belongs to July, not June.
+    film_here = session.scalar(select(DemandRequest).where(DemandRequest.item_id == film.id,
+                                                           DemandRequest.community_id == venue.area_id))
+    ops.decide_request(film_here, DemandStatus.DECLINED, "不在计划内", make_user("officer"))
+    with time_machine.travel(dt.datetime(2026, 6, 30, 16, 30, tzinfo=dt.UTC), tick=False):
+        ops.request_item(late, film, venue, "")
+    by_month = {m: (s, r) for m, s, r in ops.monthly_demand(film.id, _utc(2026, 7, 15))}
+    assert by_month["2026-06"] == (2, 1) and by_month["2026-07"] == (1, 1)
+
+
+def test_dashboard_shows_satisfaction_beside_demand(client, login, session, make_user, demand_world):
+    film, opera = demand_world["film"], demand_world["opera"]
+    session.execute(Item.__table__.update().where(Item.id == film.id).values(satisfaction=Decimal("4.30"),
+                                                                             rating_count=35))
+    session.expire_all()
+    board = ops.dashboard(None, _utc(2026, 1, 1), _utc(2027, 1, 1))
+    assert {r.label: (r.satisfaction, r.ratings) for r in board.items} == {
+        "公益电影放映": (Decimal("4.30"), 35), "京剧演出": (None, 0)}
+    login(make_user("officer"))
+    resp = client.get("/officer/demand/dashboard?since=2026-01-01&until=2026-12-31")
+    cells = [c.get_text(" ", strip=True) for c in
+             BeautifulSoup(resp.data, "html.parser").select("[data-testid=top-items] [data-testid=item-satisfaction]")]
+    assert cells == ["4.30 (35 条评价)", "暂无评价。"]
+    rows = list(load_workbook(io.BytesIO(client.get(
+        "/officer/demand/dashboard?since=2026-01-01&until=2026-12-31&format=xlsx").data)).active.iter_rows(
+        values_only=True))
+    assert rows[0][7:9] == ("满意度（1–5）", "12个月内评价数")
+    assert {(r[4], r[7] and Decimal(str(r[7])), r[8]) for r in rows[1:]} == {(film.name, Decimal("4.3"), 35),
+                                                                             (opera.name, None, 0)}
+
+
+def test_item_page_charts_demand_by_month(client, demand_world):
+    film = demand_world["film"]
+    with time_machine.travel(dt.datetime(2026, 7, 15, 4, tzinfo=dt.UTC), tick=False):
+        resp = client.get(f"/catalog/items/{film.code}")
+    soup = BeautifulSoup(resp.data, "html.parser")
+    trend = soup.select_one("[data-testid=item-demand-trend]")
+    assert trend.select_one("svg polyline") is not None
+    rows = {tr.find_all("td")[0].text: [td.text for td in tr.find_all("td")[1:]]
+            for tr in trend.select("[data-testid=demand-by-month] tbody tr")}
+    assert len(rows) == 12 and rows["2026-03"] == ["4", "1"] and rows["2026-06"] == ["2", "1"]
+    assert rows["2025-08"] == ["0", "0"]
