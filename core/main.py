@@ -22,10 +22,16 @@ bp = Blueprint("main", __name__)
 
 nav.register("main.inbox", _l("Inbox"), order=90)
 
+# A higher module may give anonymous visitors its own landing page (evaluation's public portal);
+# core never imports it. Signed-in users keep the role home below.
+LANDING_PAGES: list = []
+
 
 @bp.route("/")
 @access(PUBLIC)
 def index():
+    if not current_user.is_authenticated and LANDING_PAGES:
+        return LANDING_PAGES[0]()
     return render_template("core/index.html")
 
 

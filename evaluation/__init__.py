@@ -42,6 +42,7 @@ def _register_feedback(app):
     from evaluation import report_views
 
     report_views.register(app)
+    _register_portal(app)
     # Several apps may be made in one process (tests); the seeder is registered once.
     if not any(fn is feedback_seed.seed_delivery for _order, fn in DEMO_SEEDERS):
         register_demo_seeder(50, feedback_seed.seed_delivery)
@@ -60,3 +61,13 @@ def _catalog_item_section():
     from evaluation import feedback_views
 
     hooks.register_item_section("satisfaction", feedback_views.item_section)
+
+
+def _register_portal(app):
+    """The public portal, and its home as the anonymous landing page at /."""
+    from core import main
+    from evaluation import portal_views
+
+    app.register_blueprint(portal_views.bp)
+    if portal_views.landing not in main.LANDING_PAGES:
+        main.LANDING_PAGES.append(portal_views.landing)

@@ -307,7 +307,12 @@ def _public_provider(provider_id: int) -> Provider:
 
 def public_profile(p: Provider) -> dict:
     """What anyone may know of a provider's performance (also the API's body)."""
-    snap = performance.latest_snapshot(p.id)
+    return profile_of(p, performance.latest_snapshot(p.id))
+
+
+def profile_of(p: Provider, snap: PerformanceSnapshot | None) -> dict:
+    """The public profile from a given latest snapshot (lists load the snapshots of a page at once).
+    Satisfaction is None without ratings: "no ratings yet", never a zero."""
     count = snap.rating_count if snap else 0
     return {"id": p.id, "name": p.name, "status": p.status.value, "grade": p.grade,
             "performance_score": p.performance_score,

@@ -27,6 +27,9 @@ MODULES = ("core", "catalog", "marketplace", "evaluation")
 # Babel names Simplified Chinese (China) "zh_Hans_CN"; gettext looks for that folder.
 LOCALES = ("zh_Hans_CN", "en")
 METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
+# Template folders a module owns besides templates/<module>/: core the shared error pages,
+# evaluation the public portal (its views live in evaluation/portal_views.py).
+EXTRA_TEMPLATES = {"core": ("errors",), "evaluation": ("portal",)}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2)}
 
@@ -34,8 +37,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 def sources(module: str) -> list[tuple[Path, str]]:
     """(directory, glob) pairs whose strings belong to the module."""
     out = [(ROOT / module, "**.py"), (ROOT / "templates" / module, "**.html")]
-    if module == "core":
-        out += [(ROOT / "templates" / "errors", "**.html")]
+    out += [(ROOT / "templates" / folder, "**.html") for folder in EXTRA_TEMPLATES.get(module, ())]
     return out
 
 
