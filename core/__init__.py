@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from core import admin, api, auth, calendar_admin, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
+    from core import admin, api, auth, calendar_admin, exports, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -11,3 +11,4 @@ def register_blueprints(app):
     app.register_blueprint(calendar_admin.bp)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)
+    app.jinja_env.globals["export_url"] = exports.export_url
