@@ -143,9 +143,21 @@ def item_status(item_code):
 
 # --- categories ----------------------------------------------------------------------------------------
 
+# Rows are (category, number of items in the catalog; None for a sub-category), as on the page.
+CATEGORIES = Table("categories", [
+    Column(_l("Code"), lambda r: r[0].code),
+    Column(_l("Name"), lambda r: r[0].path_name()),
+    Column(_l("English name"), lambda r: r[0].name_en),
+    Column(_l("Items in the catalog"), lambda r: r[1]),
+])
+
+
 @bp.route("/categories")
 @access(Role.OFFICER)
 def categories():
+    if wants_export():
+        return CATEGORIES.download([row for top, subs, n in category_tree(public=False)
+                                    for row in [(top, n), *((s, None) for s in subs)]])
     return render_template("catalog/admin/categories.html", tree=category_tree(public=False))
 
 

@@ -68,10 +68,6 @@ def _header(names: tuple[str, str]) -> str:
     return names[0] if current_locale() == "zh_CN" else names[1]
 
 
-def headers() -> list[str]:
-    return [_header(names) for names in COLUMNS.values()]
-
-
 def _values(field: str):
     return {
         "category": lambda i: i.category.code,

@@ -255,10 +255,20 @@ def venues_import():
 
 # --- settings --------------------------------------------------------------------------------
 
+SETTINGS = Table("settings", [
+    Column(_l("Setting"), "label"),
+    Column(_l("Key"), "key"),
+    Column(_l("Value"), lambda d: settings.get(d.key)),
+    Column(_l("Default"), "default"),
+])
+
+
 @bp.route("/settings")
 @access(Role.ADMIN)
 def settings_list():
     defs = sorted(settings.REGISTRY.values(), key=lambda d: d.key)
+    if wants_export():
+        return SETTINGS.download(defs)
     values = {d.key: settings.get(d.key) for d in defs}
     return render_template("core/admin/settings.html", defs=defs, values=values)
 
