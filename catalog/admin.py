@@ -26,16 +26,17 @@ from catalog.models import (
     ItemStatusDecision,
 )
 from catalog.search import Filters, category_tree, item_query
-from catalog.spreadsheet import export_rows, headers, import_items
+from catalog.spreadsheet import ITEMS, all_items_stmt, import_items
 from catalog.views import get_item
 from core import nav, settings
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden
+from core.exports import Column, Table, requested_format, wants_export
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
 from core.models import AreaLevel, Role
 from core.permissions import access
-from core.tabular import RowErrors, csv_response, xlsx_response
+from core.tabular import RowErrors
 from core.views_util import Page, apply_error, form_failed
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/officer/catalog")
@@ -65,6 +66,8 @@ def _get(model, pk):
 @access(Role.OFFICER)
 def items():
     f = Filters.from_args(request.args, officer=True)
+    if wants_export():
+        return ITEMS.download(item_query(f, public=False))
     page = Page(item_query(f, public=False))
     return render_template("catalog/admin/items.html", page=page, f=f, tree=category_tree(public=False),
                            target_groups=TARGET_GROUP_LABELS, levels=list(AreaLevel), import_form=ImportForm())
@@ -140,9 +143,21 @@ def item_status(item_code):
 
 # --- categories ----------------------------------------------------------------------------------------
 
+# Rows are (category, number of items in the catalog; None for a sub-category), as on the page.
+CATEGORIES = Table("categories", [
+    Column(_l("Code"), lambda r: r[0].code),
+    Column(_l("Name"), lambda r: r[0].path_name()),
+    Column(_l("English name"), lambda r: r[0].name_en),
+    Column(_l("Items in the catalog"), lambda r: r[1]),
+])
+
+
 @bp.route("/categories")
 @access(Role.OFFICER)
 def categories():
+    if wants_export():
+        return CATEGORIES.download([row for top, subs, n in category_tree(public=False)
+                                    for row in [(top, n), *((s, None) for s in subs)]])
     return render_template("catalog/admin/categories.html", tree=category_tree(public=False))
 
 
@@ -170,10 +185,30 @@ def category_edit(category_id):
 
 # --- versions --------------------------------------------------------------------------------------------
 
+def _version_figures(versions) -> dict:
+    in_force = ops.version_in_force()
+    counts = dict(db.session.execute(select(CatalogVersionEntry.version_id, func.count())
+                                     .where(CatalogVersionEntry.version_id.in_([v.id for v in versions]))
+                                     .group_by(CatalogVersionEntry.version_id)).all())
+    return {"counts": counts, "in_force_year": in_force.year if in_force else None, "now": utcnow()}
+
+
+VERSIONS = Table("catalog-versions", [
+    Column(_l("Year"), "year"),
+    Column(_l("Title"), "title"),
+    Column(_l("Phase"), lambda v, f: v.phase(f["now"], f["in_force_year"]), batch=True),
+    Column(_l("Publicity until"), "publicity_ends_at"),
+    Column(_l("Items"), lambda v, f: f["counts"].get(v.id, 0), batch=True),
+], batch=_version_figures)
+
+
 @bp.route("/versions")
 @access(Role.OFFICER)
 def versions():
-    page = Page(select(CatalogVersion).order_by(CatalogVersion.year.desc()))
+    stmt = select(CatalogVersion).order_by(CatalogVersion.year.desc())
+    if wants_export():
+        return VERSIONS.download(stmt)
+    page = Page(stmt)
     counts = dict(db.session.execute(select(CatalogVersionEntry.version_id, func.count())
                                      .group_by(CatalogVersionEntry.version_id)).all())
     in_force = ops.version_in_force()
@@ -268,12 +303,8 @@ def version_delete(version_id):
 @bp.route("/export")
 @access(Role.OFFICER)
 def export():
-    fmt = request.args.get("format", "xlsx")
-    stamp = local_now().strftime("%Y%m%d")
-    rows = export_rows()
-    if fmt == "csv":
-        return csv_response(f"catalog-{stamp}.csv", headers(), rows)
-    return xlsx_response(f"catalog-{stamp}.xlsx", headers(), rows)
+    """The whole catalog (drafts too) in the import's columns, whatever the list's filters."""
+    return ITEMS.download(all_items_stmt(), requested_format(default="xlsx"))
 
 
 @bp.route("/import", methods=["POST"])

@@ -19,6 +19,7 @@ from core import nav
 from core.charts import bar_chart
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, requested_format, wants_export
 from core.i18n import LOCAL_TZ, local_now
 from core.models import Area, AreaLevel, Role, Venue
 from core.permissions import AUTHENTICATED, access, require
@@ -130,6 +131,18 @@ def _scope(area_id) -> Area | None:
     return jur
 
 
+DEMAND_REQUESTS = Table("demand-requests", [
+    Column(_l("Item code"), "item.code"),
+    Column(_l("Item"), "item.name"),
+    Column(_l("Community"), lambda r: r.community.path_name()),
+    Column(_l("Venue"), "venue.name"),
+    Column(_l("Asked on"), "created_at"),
+    Column(_l("Supports"), lambda r, counts: counts.get(r.id, 0), batch=True),
+    Column(_l("Status"), "status"),
+    Column(_l("Reason"), "status_reason"),
+], batch=lambda rows: ops.support_counts(r.id for r in rows))
+
+
 @bp.route("/officer/demand")
 @access(Role.OFFICER)
 def officer_list():
@@ -145,6 +158,8 @@ def officer_list():
         stmt = stmt.where(DemandRequest.status == DemandStatus(status))
     if q:
         stmt = stmt.where(or_(Item.name.contains(q, autoescape=True), Item.code.contains(q, autoescape=True)))
+    if wants_export():
+        return DEMAND_REQUESTS.download(stmt)
     page = Page(stmt)
     counts = ops.support_counts(r.id for r in page.items)
     return render_template("catalog/demand/officer_list.html", page=page, counts=counts, status=status, q=q,
@@ -205,8 +220,8 @@ def dashboard():
     if category is not None and category.parent_id is not None:
         category = category.parent
     board = ops.dashboard(area, since, until, category=category)
-    fmt = request.args.get("format", "")
-    if fmt in ("xlsx", "csv"):
+    if wants_export():
+        fmt = requested_format()
         heads = [_("Town / street"), _("Village / community"), _("Category"), _("Item code"), _("Item"),
                  _("Supports"), _("Requests"), _("Satisfaction (1–5)"), _("Ratings in 12 months")]
         rows = [[r.town, r.community, r.category, r.item_code, r.item_name, r.supports, r.requests,

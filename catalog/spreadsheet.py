@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from catalog.models import ITEM_STATUS_LABELS, TARGET_GROUP_LABELS, Category, Item, ItemStatus, RevisionKind
 from catalog.operations import clean_item_data, create_item, require_catalog_keeper, update_item
@@ -19,6 +20,7 @@ from catalog.search import Filters, item_query
 from core import audit
 from core.db import db
 from core.errors import Invalid
+from core.exports import Column, Table
 from core.i18n import current_locale
 from core.models import AreaLevel
 from core.tabular import RowErrors, read_table
@@ -62,25 +64,28 @@ def _label_maps() -> tuple[dict, dict, dict]:
     return groups, levels, statuses
 
 
-def headers() -> list[str]:
-    index = 0 if current_locale() == "zh_CN" else 1
-    return [names[index] for names in COLUMNS.values()]
+def _header(names: tuple[str, str]) -> str:
+    return names[0] if current_locale() == "zh_CN" else names[1]
 
 
-def export_rows(filters: Filters | None = None) -> list[list]:
-    """Every item (drafts too) in catalog order, one row each, in the columns above."""
-    stmt = item_query(filters or Filters(status="all"), public=False)
-    rows = []
-    for item in db.session.scalars(stmt):
-        rows.append([
-            item.code, item.category.code, item.category.path_name(), item.name, item.name_en, item.unit,
-            float(item.price_ceiling),
-            "、".join(str(TARGET_GROUP_LABELS[tg]) for tg in TARGET_GROUP_LABELS if tg.value in item.target_groups),
-            "、".join(str(lv.label) for lv in AreaLevel if lv.value in item.levels),
-            str(item.status.label), item.description, item.standard_content, item.standard_duration,
-            item.standard_staffing, item.standard_quality, item.revision,
-        ])
-    return rows
+def _values(field: str):
+    return {
+        "category": lambda i: i.category.code,
+        "category_name": lambda i: i.category.path_name(),
+        "target_groups": lambda i: "、".join(str(TARGET_GROUP_LABELS[tg]) for tg in TARGET_GROUP_LABELS
+                                            if tg.value in i.target_groups),
+        "levels": lambda i: "、".join(str(lv.label) for lv in AreaLevel if lv.value in i.levels),
+    }.get(field, field)
+
+
+# The officers' item list and its download share these columns, which the import reads back.
+ITEMS = Table("catalog", [Column(LazyString(_header, names), _values(f)) for f, names in COLUMNS.items()],
+              options=[selectinload(Item.category)])
+
+
+def all_items_stmt():
+    """Every item (drafts too) in catalog order."""
+    return item_query(Filters(status="all"), public=False)
 
 
 @dataclass

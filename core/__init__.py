@@ -8,6 +8,7 @@ def register_blueprints(app):
         api_docs,
         auth,
         calendar_admin,
+        exports,
         jobs,
         main,
         nav,
@@ -26,3 +27,4 @@ def register_blueprints(app):
     jobs.init_app(app)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)
+    app.jinja_env.globals["export_url"] = exports.export_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from core import accounts, geo, nav, settings
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.forms import AreaForm, ConfirmForm, ImportForm, SettingForm, UserEditForm, UserForm, VenueForm
 from core.i18n import LOCAL_TZ
 from core.models import Area, AreaLevel, Role, User, UserRole, Venue
@@ -45,6 +47,16 @@ def _get(model, pk):
 
 # --- users -----------------------------------------------------------------------------------
 
+USERS = Table("users", [
+    Column(_l("Login"), "login"),
+    Column(_l("Name"), "name"),
+    Column(_l("Roles"), lambda u: [r.label for r in sorted(u.roles)]),
+    Column(_l("Area"), lambda u: u.jurisdiction.name if u.jurisdiction else (u.community.name if u.community else "")),
+    Column(_l("Status"), lambda u: _("Active") if u.active else _("Disabled")),
+    Column(_l("Created on"), "created_at"),
+    Column(_l("Last login"), "last_login_at"),
+], audited=True)
+
 @bp.route("/users")
 @access(Role.ADMIN)
 def users():
@@ -55,6 +67,8 @@ def users():
         stmt = stmt.where(or_(User.login.contains(q), User.name.contains(q)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role))))
+    if wants_export():
+        return USERS.download(stmt)
     return render_template("core/admin/users.html", page=Page(stmt), q=q, role=role, roles=list(Role),
                            form=ConfirmForm())
 
@@ -118,6 +132,14 @@ def user_set_active(user_id):
 
 # --- areas -----------------------------------------------------------------------------------
 
+AREAS = Table("areas", [
+    Column(_l("Code"), "code"),
+    Column(_l("Name"), "name"),
+    Column(_l("Level"), "level"),
+    Column(_l("Parent area"), "parent.name"),
+    Column(_l("Population"), "population"),
+])
+
 @bp.route("/areas")
 @access(Role.ADMIN)
 def areas():
@@ -128,6 +150,8 @@ def areas():
         stmt = stmt.where(Area.level == AreaLevel(level))
     if q:
         stmt = stmt.where(or_(Area.name.contains(q), Area.code.contains(q)))
+    if wants_export():
+        return AREAS.download(stmt)
     return render_template("core/admin/areas.html", page=Page(stmt, per_page=50), level=level, q=q,
                            levels=list(AreaLevel), import_form=ImportForm())
 
@@ -181,6 +205,15 @@ def areas_import():
 
 # --- venues ----------------------------------------------------------------------------------
 
+VENUES = Table("venues", [
+    Column(_l("Name"), "name"),
+    Column(_l("Kind"), "kind"),
+    Column(_l("Area"), lambda v: v.area.path_name()),
+    Column(_l("Address"), "address"),
+    Column(_l("Capacity (people)"), "capacity"),
+    Column(_l("In use"), "active"),
+])
+
 @bp.route("/venues")
 @access(Role.ADMIN)
 def venues():
@@ -188,6 +221,8 @@ def venues():
     stmt = select(Venue).order_by(Venue.area_id, Venue.id)
     if q:
         stmt = stmt.join(Venue.area).where(or_(Venue.name.contains(q), Area.name.contains(q)))
+    if wants_export():
+        return VENUES.download(stmt)
     return render_template("core/admin/venues.html", page=Page(stmt, per_page=50), q=q, import_form=ImportForm())
 
 
@@ -220,10 +255,20 @@ def venues_import():
 
 # --- settings --------------------------------------------------------------------------------
 
+SETTINGS = Table("settings", [
+    Column(_l("Setting"), "label"),
+    Column(_l("Key"), "key"),
+    Column(_l("Value"), lambda d: settings.get(d.key)),
+    Column(_l("Default"), "default"),
+])
+
+
 @bp.route("/settings")
 @access(Role.ADMIN)
 def settings_list():
     defs = sorted(settings.REGISTRY.values(), key=lambda d: d.key)
+    if wants_export():
+        return SETTINGS.download(defs)
     values = {d.key: settings.get(d.key) for d in defs}
     return render_template("core/admin/settings.html", defs=defs, values=values)
 
@@ -249,6 +294,16 @@ def setting_edit(key):
 
 
 # --- audit log -------------------------------------------------------------------------------
+
+AUDIT_LOG = Table("audit-log", [
+    Column("#", "seq"),
+    Column(_l("Time"), "at"),
+    Column(_l("Actor"), "actor_label"),
+    Column(_l("Action"), "action"),
+    Column(_l("Object"), lambda e: f"{e.object_type} #{e.object_id}" if e.object_id else e.object_type),
+    Column(_l("Summary"), lambda e: json.dumps(e.summary, ensure_ascii=False, sort_keys=True)),
+    Column(_l("Address"), "address"),
+], audited=True)
 
 def _parse_day(text: str, end=False):
     try:
@@ -276,4 +331,6 @@ def audit_log():
         stmt = stmt.where(AuditEvent.at >= since)
     if f["until"] and (until := _parse_day(f["until"], end=True)):
         stmt = stmt.where(AuditEvent.at < until)
+    if wants_export():
+        return AUDIT_LOG.download(stmt)
     return render_template("core/admin/audit.html", page=Page(stmt, per_page=50), f=f)

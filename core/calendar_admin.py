@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from core import nav, workdays
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.forms import ConfirmForm
 from core.i18n import local_now
 from core.models import Holiday, Role
@@ -42,11 +43,26 @@ def _year_filter() -> int | None:
     return year if year and 1900 < year < 3000 else None
 
 
-def _page(form, status=200):
+HOLIDAYS = Table("calendar", [
+    Column(_l("Day"), "day"),
+    Column(_l("Kind"),
+           lambda h: workdays.KIND_LABELS[workdays.KIND_WORKDAY if h.is_workday else workdays.KIND_HOLIDAY]),
+    Column(_l("Name"), "name"),
+    Column(_l("In use"), lambda h: not workdays.covered(h.day.year)),
+])
+
+
+def _holidays_stmt():
     year = _year_filter()
     stmt = select(Holiday).order_by(Holiday.day)
     if year:
         stmt = stmt.where(Holiday.day >= dt.date(year, 1, 1), Holiday.day <= dt.date(year, 12, 31))
+    return stmt
+
+
+def _page(form, status=200):
+    year = _year_filter()
+    stmt = _holidays_stmt()
     this_year = local_now().year
     watched = [this_year, this_year + 1]
     year_of = extract("year", Holiday.day)
@@ -67,6 +83,8 @@ def _page(form, status=200):
 @bp.route("/", methods=["GET", "POST"])
 @access(Role.ADMIN)
 def index():
+    if request.method == "GET" and wants_export():
+        return HOLIDAYS.download(_holidays_stmt())
     form = HolidayForm()
     if form.validate_on_submit():
         try:

@@ -13,6 +13,7 @@ from catalog.models import Category
 from core import nav
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
 from core.models import Role
@@ -34,6 +35,20 @@ def _specialty_choices(form):
     form.specialty_ids.choices = [(c.id, f"{c.code} {c.name}") for c in cats]
 
 
+EXPERTS = Table("experts", [
+    Column(_l("Name"), "name"),
+    Column(_l("Professional title"), "title"),
+    Column(_l("Employer"), "employer"),
+    Column(_l("Employer's credit code"), "employer_credit_code"),
+    Column(_l("Specialties"), lambda e: [c.name for c in e.specialties]),
+    Column(_l("Panels this year"), lambda e, reviews: reviews[e.id], batch=True),
+    Column(_l("Login"), "user.login"),
+    Column(_l("Phone"), "phone"),
+    Column(_l("E-mail"), "email"),
+    Column(_l("In the pool"), "active"),
+], batch=lambda _rows: reviews_by_expert(local_now().year), audited=True)
+
+
 @bp.route("/admin/experts")
 @access(Role.ADMIN)
 def index():
@@ -42,6 +57,8 @@ def index():
     if q:
         stmt = stmt.where(or_(Expert.name.contains(q), Expert.employer.contains(q),
                               Expert.employer_credit_code.contains(q.upper())))
+    if wants_export():
+        return EXPERTS.download(stmt)
     return render_template("evaluation/experts/index.html", page=Page(stmt), q=q, import_form=ImportForm(),
                            reviews=reviews_by_expert(local_now().year))
 

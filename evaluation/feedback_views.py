@@ -18,6 +18,7 @@ from core import audit, nav, settings
 from core.charts import line_chart
 from core.db import db, utcnow
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.models import Area, Role, Venue
 from core.pdf import render_pdf_response
 from core.permissions import PUBLIC, access, require
@@ -251,20 +252,54 @@ def _sessions_in_jurisdiction():
     return stmt.join(Area, Area.id == Venue.area_id).where(or_(Area.id == j.id, Area.parent_id == j.id))
 
 
+_STARS = [Column(_l("Stars: content"), "content"), Column(_l("Stars: organisation"), "organisation"),
+          Column(_l("Stars: venue and experience"), "venue")]
+# The review queue's three lists; `?list=` chooses which one a download holds (comments by default).
+REVIEW_LISTS = {
+    "flagged": Table("flagged-ratings", [
+        Column(_l("Session"), "session.reference"),
+        Column(_l("Rated"), "created_at"),
+        Column(_l("Flag"), "flag_reason"),
+        *_STARS,
+        Column(_l("Comment"), "comment"),
+    ], options=[selectinload(Rating.session)]),
+    "complaints": Table("complaints", [
+        Column(_l("Session"), "session.reference"),
+        Column(_l("Provider"), "provider.name"),
+        Column(_l("Lodged"), "created_at"),
+        Column(_l("Complaint"), "text"),
+        Column(_l("Status"), "status"),
+    ], options=[selectinload(Complaint.session), selectinload(Complaint.provider)]),
+    "comments": Table("rating-comments", [
+        Column(_l("Session"), "session.reference"),
+        Column(_l("Rated"), "created_at"),
+        *_STARS,
+        Column(_l("Comment"), "comment"),
+        Column(_l("Reply"), "reply"),
+    ], options=[selectinload(Rating.session)]),
+}
+
+
 @bp.route("/ratings/review")
 @access(Role.OFFICER)
 def review_queue():
     scope = _sessions_in_jurisdiction()
-    flagged = db.session.scalars(select(Rating).where(Rating.status == RatingStatus.FLAGGED,
-                                                      Rating.session_id.in_(scope))
-                                 .options(selectinload(Rating.session)).order_by(Rating.created_at).limit(100)).all()
-    complaints = db.session.scalars(select(Complaint).where(Complaint.status == ComplaintStatus.PENDING,
-                                                            Complaint.session_id.in_(scope))
-                                    .options(selectinload(Complaint.session), selectinload(Complaint.provider))
-                                    .order_by(Complaint.created_at).limit(100)).all()
-    recent = Page(select(Rating).where(Rating.session_id.in_(scope), Rating.comment != "",
-                                       Rating.comment_hidden_at.is_(None))
-                  .options(selectinload(Rating.session)).order_by(Rating.created_at.desc()))
+    flagged = (select(Rating).where(Rating.status == RatingStatus.FLAGGED, Rating.session_id.in_(scope))
+               .options(selectinload(Rating.session)).order_by(Rating.created_at))
+    complaints = (select(Complaint).where(Complaint.status == ComplaintStatus.PENDING, Complaint.session_id.in_(scope))
+                  .options(selectinload(Complaint.session), selectinload(Complaint.provider))
+                  .order_by(Complaint.created_at))
+    comments = (select(Rating).where(Rating.session_id.in_(scope), Rating.comment != "",
+                                     Rating.comment_hidden_at.is_(None))
+                .options(selectinload(Rating.session)).order_by(Rating.created_at.desc()))
+    if wants_export():
+        name = request.args.get("list", "comments")
+        if name not in REVIEW_LISTS:
+            abort(400, description=_("There is no list “%(name)s” on this page.", name=name[:30]))
+        return REVIEW_LISTS[name].download({"flagged": flagged, "complaints": complaints, "comments": comments}[name])
+    flagged = db.session.scalars(flagged.limit(100)).all()
+    complaints = db.session.scalars(complaints.limit(100)).all()
+    recent = Page(comments)
     return render_template("evaluation/feedback/review_queue.html", flagged=flagged, complaints=complaints,
                            page=recent, review_form=ReviewForm(), decision_form=ComplaintDecisionForm(),
                            hide_form=ReasonForm())
@@ -417,6 +452,19 @@ def _may_see_decision(d: AdjustmentDecision) -> bool:
     return d.provider is not None and d.provider.user_id == current_user.id
 
 
+DECISIONS = Table("adjustment-decisions", [
+    Column("#", "id"),
+    Column(_l("Action"), "action"),
+    Column(_l("Subject"), "subject_name"),
+    Column(_l("Status"), "status"),
+    Column(_l("Explanation"), adjustment.explain),
+    Column(_l("Proposed on"), "proposed_at"),
+    Column(_l("Takes effect by itself"), "due_at"),
+    Column(_l("Decided"), "decided_at"),
+    Column(_l("Appeal"), "appeal_status"),
+], options=[selectinload(AdjustmentDecision.provider), selectinload(AdjustmentDecision.item)])
+
+
 @perf.route("/decisions")
 @access(Role.OFFICER)
 def decisions():
@@ -426,6 +474,8 @@ def decisions():
     if status in {s.value for s in DecisionStatus}:
         stmt = stmt.where(AdjustmentDecision.status == DecisionStatus(status))
     stmt = stmt.options(selectinload(AdjustmentDecision.provider), selectinload(AdjustmentDecision.item))
+    if wants_export():
+        return DECISIONS.download(stmt)
     return render_template("evaluation/feedback/decisions.html", page=Page(stmt), status=status,
                            statuses=list(DecisionStatus), explain=adjustment.explain,
                            may_decide=adjustment.may_decide(current_user), form=ConfirmDecisionForm())

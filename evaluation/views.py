@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core import nav
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.forms import ConfirmForm
 from core.i18n import local_now
 from core.models import Role
@@ -114,6 +115,27 @@ def my_panels():
     return render_template("evaluation/my_panels.html", expert=expert, members=members)
 
 
+def _panels_of(projects) -> dict:
+    return {p.project_id: p for p in db.session.scalars(
+        select(Panel).where(Panel.project_id.in_([p.id for p in projects])))}
+
+
+def _panel_progress(project, panels) -> str:
+    panel = panels.get(project.id)
+    if panel is None:
+        return _("not drawn")
+    return _("%(done)d of %(size)d submitted", done=sum(1 for m in panel.seated if m.submitted), size=panel.size)
+
+
+REVIEW_PROJECTS = Table("review-projects", [
+    Column(_l("Reference"), "reference"),
+    Column(_l("Project"), "title"),
+    Column(_l("State"), "current_state"),
+    Column(_l("Opened"), "opened_at"),
+    Column(_l("Panel"), _panel_progress, batch=True),
+], batch=_panels_of)
+
+
 @bp.route("/projects")
 @access(Role.OFFICER, Role.ADMIN)
 def projects():
@@ -122,9 +144,10 @@ def projects():
     if not current_user.has_role(Role.ADMIN) and current_user.jurisdiction is not None \
             and current_user.jurisdiction.town_id is not None:
         stmt = stmt.where(PurchaseProject.area_id == current_user.jurisdiction_id)
+    if wants_export():
+        return REVIEW_PROJECTS.download(stmt)
     page = Page(stmt)
-    panels = {p.project_id: p for p in db.session.scalars(
-        select(Panel).where(Panel.project_id.in_([p.id for p in page.items])))}
+    panels = _panels_of(page.items)
     return render_template("evaluation/projects.html", page=page, panels=panels)
 
 

@@ -10,12 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from core import audit, nav
 from core.db import db, utcnow
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.i18n import fmt_datetime
 from core.models import Role
 from core.pdf import render_pdf_response
@@ -133,6 +135,18 @@ def lodge(project_id):
     return render_template("marketplace/awards/lodge.html", project=project, award=award, form=form), status
 
 
+CHALLENGES = Table("challenges", [
+    Column(_l("Reference"), "award.project.reference"),
+    Column(_l("Project"), "award.project.title"),
+    Column(_l("Bidder"), "provider.name"),
+    Column(_l("Lodged"), "lodged_at"),
+    Column(_l("Answer due"), "answer_due"),
+    Column(_l("Status"), "status"),
+    Column(_l("Outcome"), "outcome"),
+    Column(_l("Answered"), "answered_at"),
+], options=[selectinload(Challenge.award)])
+
+
 @bp.route("/challenges")
 @access(Role.OFFICER, Role.ADMIN)
 def challenges():
@@ -141,6 +155,8 @@ def challenges():
             and current_user.jurisdiction.town_id is not None:
         stmt = stmt.join(PurchaseProject, PurchaseProject.id == Challenge.project_id) \
             .where(PurchaseProject.area_id == current_user.jurisdiction_id)
+    if wants_export():
+        return CHALLENGES.download(stmt)
     return render_template("marketplace/awards/challenges.html", page=Page(stmt), now=utcnow(),
                            projects={p.id: p for p in db.session.scalars(select(PurchaseProject).where(
                                PurchaseProject.id.in_(select(Challenge.project_id))))})

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from core import nav
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.forms import ConfirmForm
 from core.i18n import local_now
 from core.models import Role
@@ -53,6 +54,19 @@ def _contract(contract_id) -> Contract:
     return contract
 
 
+CONTRACTS = Table("contracts", [
+    Column(_l("Number"), "number"),
+    Column(_l("Reference"), "project.reference"),
+    Column(_l("Project"), "project.title"),
+    Column(_l("Buyer"), "buyer_area.name"),
+    Column(_l("Provider"), "provider_name"),
+    Column(_l("Amount"), "amount"),
+    Column(_l("State"), "state"),
+    Column(_l("Service starts"), "start_date"),
+    Column(_l("Service ends"), "end_date"),
+])
+
+
 @bp.route("/contracts")
 @access(Role.OFFICER, Role.PROVIDER, Role.ADMIN)
 def index():
@@ -65,6 +79,8 @@ def index():
                                   | Contract.provider_id.in_(mine))
         else:
             stmt = stmt.where(Contract.provider_id.in_(mine))
+    if wants_export():
+        return CONTRACTS.download(stmt)
     return render_template("marketplace/contracts/index.html", page=Page(stmt))
 
 

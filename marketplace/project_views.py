@@ -17,10 +17,10 @@ from catalog.models import Item, ItemStatus
 from core import nav
 from core.db import db, utcnow
 from core.errors import Invalid
+from core.exports import Column, Table, requested_format, wants_export
 from core.i18n import parse_local_datetime, to_local
 from core.models import Area, AreaLevel, Role, Venue
 from core.permissions import PUBLIC, access, require
-from core.tabular import csv_response, xlsx_response
 from core.views_util import Page, apply_error
 from marketplace import bid_ops, project_ops
 from marketplace.models import (
@@ -135,12 +135,45 @@ def opening(project_id):
 
 # --- the officer's pages ----------------------------------------------------------------------
 
+def _project_figures(projects) -> dict:
+    """Live bid counts (a count only: bids stay sealed) and the opening records, which exist only
+    from the opening on."""
+    ids = [p.id for p in projects]
+    return {"bids": project_ops.live_bid_counts(ids),
+            "openings": {o.project_id: o for o in db.session.scalars(select(BidOpening).where(
+                BidOpening.project_id.in_(ids)))}}
+
+
+def _opened_prices(p, figures) -> str:
+    o = figures["openings"].get(p.id)
+    return "; ".join(f"{e['provider_name']}: {e['price']}" for e in o.entries) if o else ""
+
+
+MANAGED_PROJECTS = Table("projects", [
+    Column(_l("Reference"), "reference"),
+    Column(_l("Title"), "title"),
+    Column(_l("Area"), "area.name"),
+    Column(_l("Method"), "method"),
+    Column(_l("State"), "current_state"),
+    Column(_l("Budget"), "budget"),
+    Column(_l("Bid deadline"), "bid_deadline"),
+    Column(_l("Bids"), lambda p, f: f["bids"].get(p.id, 0), batch=True),
+    Column(_l("Opened prices"), _opened_prices, batch=True),
+], options=[selectinload(PurchaseProject.area)], batch=_project_figures)
+
+
+def _managed_stmt():
+    stmt = (select(PurchaseProject).where(project_ops.projects_in_jurisdiction(current_user))
+            .options(selectinload(PurchaseProject.area)).order_by(PurchaseProject.id.desc()))
+    return _filtered(stmt, request.args, public=False)
+
+
 @bp.route("/manage")
 @access(Role.OFFICER)
 def manage():
-    stmt = (select(PurchaseProject).where(project_ops.projects_in_jurisdiction(current_user))
-            .options(selectinload(PurchaseProject.area)).order_by(PurchaseProject.id.desc()))
-    stmt, f = _filtered(stmt, request.args, public=False)
+    stmt, f = _managed_stmt()
+    if wants_export():
+        return MANAGED_PROJECTS.download(stmt)
     page = Page(stmt)
     return render_template("marketplace/projects/manage.html", page=page, f=f, states=list(ProjectState),
                            methods=list(ProjectMethod), counts=project_ops.live_bid_counts(p.id for p in page.items),
@@ -150,24 +183,10 @@ def manage():
 @bp.route("/export")
 @access(Role.OFFICER)
 def export():
-    """Projects of the jurisdiction with their bid counts. Prices appear only from the opening on."""
-    projects = db.session.scalars(select(PurchaseProject).where(project_ops.projects_in_jurisdiction(current_user))
-                                  .options(selectinload(PurchaseProject.area)).order_by(PurchaseProject.id)).all()
-    counts = project_ops.live_bid_counts(p.id for p in projects)
-    openings = {o.project_id: o for o in db.session.scalars(select(BidOpening).where(
-        BidOpening.project_id.in_([p.id for p in projects])))}
-    headers = [_("Reference"), _("Title"), _("Area"), _("Method"), _("State"), _("Budget"), _("Bid deadline"),
-               _("Bids"), _("Opened prices")]
-    rows = []
-    for p in projects:
-        o = openings.get(p.id)
-        prices = "; ".join(f"{e['provider_name']}: {e['price']}" for e in o.entries) if o else ""
-        rows.append([p.reference, p.title, p.area.name, str(p.method.label), str(p.current_state.label),
-                     str(p.budget), to_local(p.bid_deadline).strftime("%Y-%m-%d %H:%M") if p.bid_deadline else "",
-                     counts.get(p.id, 0), prices])
-    if request.args.get("format") == "csv":
-        return csv_response("projects.csv", headers, rows)
-    return xlsx_response("projects.xlsx", headers, rows)
+    """The managed projects' download (.xlsx unless `?format=csv`), with the list's filters if given.
+    Prices appear only from the opening on."""
+    stmt, _f = _managed_stmt()
+    return MANAGED_PROJECTS.download(stmt, requested_format(default="xlsx"))
 
 
 def _choices(form: ProjectForm):

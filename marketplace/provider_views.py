@@ -15,6 +15,7 @@ from catalog.models import Category
 from core import accounts, audit, nav, uscc
 from core.db import db
 from core.errors import DomainError
+from core.exports import Column, Table, wants_export
 from core.i18n import LOCAL_TZ
 from core.models import AreaLevel, Role
 from core.permissions import PUBLIC, access, require
@@ -218,6 +219,19 @@ def document(document_id):
 
 QUEUE_FILTERS = ["review", *[s.value for s in ProviderStatus], "all"]
 
+# Rows are (provider, number of documents), as on the page.
+PROVIDER_QUEUE = Table("providers", [
+    Column(_l("Organisation"), lambda r: r[0].name),
+    Column(_l("Unified social credit code"), lambda r: r[0].credit_code),
+    Column(_l("Kind"), lambda r: r[0].kind),
+    Column(_l("Status"), lambda r: r[0].effective_status()),
+    Column(_l("Submitted"), lambda r: r[0].submitted_at),
+    Column(_l("Approved"), lambda r: r[0].approved_at),
+    Column(_l("Grade"), lambda r: r[0].grade),
+    Column(_l("Performance score"), lambda r: r[0].performance_score),
+    Column(_l("Documents"), lambda r: r[1]),
+], scalars=False, audited=True)
+
 
 @bp.route("/review")
 @access(Role.OFFICER)
@@ -238,6 +252,8 @@ def queue():
     if q:
         code = uscc.normalise(q)
         stmt = stmt.where(or_(Provider.name.contains(q), Provider.credit_code.startswith(code)))
+    if wants_export():
+        return PROVIDER_QUEUE.download(stmt)
     counts = dict(db.session.execute(select(Provider.status, func.count()).group_by(Provider.status)).all())
     return render_template("marketplace/providers/queue.html", page=Page(stmt, scalars=False), status=status,
                            q=q, counts=counts, filters=QUEUE_FILTERS,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from core import audit, nav
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden, Invalid
+from core.exports import Column, Table, wants_export
 from core.i18n import parse_local_datetime
 from core.models import Area, Role, Venue
 from core.permissions import access, require
@@ -76,6 +77,17 @@ def _undo(e: DomainError):
 
 # --- lists -------------------------------------------------------------------------------------
 
+SESSIONS = Table("sessions", [
+    Column(_l("Scheduled"), "scheduled_at"),
+    Column(_l("Item"), "item.name"),
+    Column(_l("Venue"), "venue.name"),
+    Column(_l("Provider"), "provider.name"),
+    Column(_l("State"), "state"),
+    Column(_l("Contract"), "contract.number"),
+    Column(_l("Attendance"), "attendance"),
+    Column(_l("Reported"), "reported_at"),
+], options=[selectinload(ServiceSession.contract)])
+
 @bp.route("/")
 @access(Role.PROVIDER, Role.OFFICER)
 def index():
@@ -102,6 +114,8 @@ def index():
         stmt = stmt.where(ServiceSession.state == SessionState(state))
     stmt = stmt.options(selectinload(ServiceSession.venue), selectinload(ServiceSession.item),
                         selectinload(ServiceSession.provider))
+    if wants_export():
+        return SESSIONS.download(stmt)
     return render_template("marketplace/sessions/index.html", page=Page(stmt), contracts=contracts, state=state,
                            states=list(SessionState), provider=provider, now=utcnow())
 
