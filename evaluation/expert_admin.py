@@ -36,7 +36,7 @@ def _specialty_choices(form):
 
 
 EXPERTS = Table("experts", [
-    Column(_l("Name"), "name"),
+    Column(_l("Full name"), "name"),
     Column(_l("Professional title"), "title"),
     Column(_l("Employer"), "employer"),
     Column(_l("Employer's credit code"), "employer_credit_code"),
