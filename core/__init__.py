@@ -2,12 +2,13 @@
 
 
 def register_blueprints(app):
-    from core import admin, api, auth, calendar_admin, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
+    from core import admin, api, auth, bench_views, calendar_admin, main, nav, qr, uploads  # noqa: F401  (uploads: its table)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(calendar_admin.bp)
+    app.register_blueprint(bench_views.bp)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)
