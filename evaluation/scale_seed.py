@@ -23,7 +23,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import click
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from catalog.models import (
     CatalogVersion,
@@ -778,13 +778,14 @@ def seed_scale(factor: float, echo=print, seed: int = 9) -> dict:
     rows = Scale(factor, seed).run(echo)
     if db.session.get_bind().dialect.name == "postgresql":
         _reset_sequences()
+    # Statistics for the query planner after a bulk load (SQLite has none until ANALYZE; without
+    # them it sorts every public project rather than read the list's index in order).
+    db.session.execute(text("ANALYZE"))
     return rows
 
 
 def _reset_sequences():
     """Ids were chosen here: move each PostgreSQL sequence past them."""
-    from sqlalchemy import text
-
     for table in db.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement in (True, "auto") and pk[0].type.python_type is int:

@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,7 +53,7 @@ LARGE_TABLES = {"ratings", "service_sessions", "bids", "bid_revisions", "purchas
 # Key pages: (name, path template, login or None). The floor is measured in both login states.
 PAGES = [
     ("floor", "/bench/floor", None),
-    ("catalog search", "/catalog/?q=演出", None),
+    ("catalog search", "/catalog/?q=" + quote("演出"), None),
     ("project list", "/projects/", None),
     ("project page", "/projects/{project}", None),
     ("project evaluation", "/review/projects/{project}/report", None),
