@@ -90,8 +90,8 @@ def counts(factor: float) -> dict[str, int]:
     out["communities"] = max(out["communities"], 22)
     out["venues"] = max(out["venues"], out["communities"] + 25)
     out["items"] = max(out["items"], 20)
-    out["experts"] = max(out["experts"], 30)
-    out["providers"] = max(out["providers"], 20)
+    out["experts"] = max(out["experts"], 60)
+    out["providers"] = max(out["providers"], 60)
     out["projects"] = max(out["projects"], 30)
     out["residents"] = max(out["residents"], 50)
     return out
@@ -120,7 +120,7 @@ class Scale:
     def __init__(self, factor: float, seed: int = 9):
         self.f = factor
         self.n = counts(factor)
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311  # nosec B311
         self.now = utcnow().replace(microsecond=0)
         self.start = self.now - dt.timedelta(days=365 * YEARS)
         self.password_hash = accounts.hash_password(_demo_password())
@@ -186,7 +186,8 @@ class Scale:
         w(Area, rows)
         venues = [{"id": 1, "name": "区文化馆", "kind": "cultural_centre", "area_id": 1, "address": "兴政街15号",
                    "capacity": 800},
-                  {"id": 2, "name": "区图书馆", "kind": "library", "area_id": 1, "address": "金星西路2号", "capacity": 600},
+                  {"id": 2, "name": "区图书馆", "kind": "library", "area_id": 1, "address": "金星西路2号",
+                   "capacity": 600},
                   {"id": 3, "name": "区博物馆", "kind": "museum", "area_id": 1, "address": "黄村西大街13号",
                    "capacity": 300}]
         for t in self.town_ids:
@@ -381,15 +382,17 @@ class Scale:
         rbr_id = rl_id = award_id = contract_id = cline_id = ms_id = 0
         self.contract_lines = []  # (contract, line, provider, item, venue, sessions, start, end, area, officer)
         self.open_projects = []
+        # Categories with items, enough bidders and enough experts for a panel.
+        biddable = [t for t in self.top_ids if self.items_of_top[t] and len(self.bidders_of_top[t]) >= 5
+                    and len(set(self.experts_of_top[t])) >= size + 2]
+        if not biddable:
+            raise click.ClickException("factor too small: no category has enough providers and experts")
         for pid in range(1, n["projects"] + 1):
             r = rng.random()
             state = ("completed" if r < 0.70 else "in_delivery" if r < 0.82 else "contracted" if r < 0.84 else
                      "awarded" if r < 0.86 else "published" if r < 0.92 else "draft" if r < 0.95 else
                      "cancelled" if r < 0.98 else "failed")
-            top = rng.choice(self.top_ids)
-            while not self.items_of_top[top] or len(self.bidders_of_top[top]) < 8 \
-                    or len(self.experts_of_top[top]) < size + 2:
-                top = rng.choice(self.top_ids)
+            top = rng.choice(biddable)
             area = 1 if rng.random() < 0.3 else rng.choice(self.town_ids)
             officer = self.officer_id if area == 1 else self.town_officer[area]
             if state == "published":
@@ -462,7 +465,8 @@ class Scale:
                     at = at.replace(microsecond=0)
                 price = _money(budget * Decimal(rng.uniform(0.78, 0.99)))
                 content = {"project_id": pid, "provider_id": p, "price": str(price),
-                           "plan": "按服务标准组织实施，配备专业团队，提前三天发布活动预告。", "team": "项目负责人1名，演职人员若干",
+                           "plan": "按服务标准组织实施，配备专业团队，提前三天发布活动预告。",
+                           "team": "项目负责人1名，演职人员若干",
                            "conflicts": "", "attachments": []}
                 rev_id += 1
                 sealed, kid = sealing.seal(sealing.canonical(content), sealing.revision_context(bid_id, 1))
@@ -647,7 +651,7 @@ class Scale:
             residents_near[c].append(uid)
             residents_near[self.community_town[c]].append(uid)
             residents_near[1].append(uid)
-        for contract, line, p, item, venue, qty, start, end, state, officer in self.contract_lines:
+        for contract, line, p, item, venue, qty, start, end, _state, officer in self.contract_lines:
             q = self.quality[p]
             k = max(1, round(qty * scale * rng.uniform(0.8, 1.2)))
             lo = dt.datetime.combine(start, dt.time(1), dt.UTC)
@@ -789,9 +793,10 @@ def _reset_sequences():
     for table in db.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement in (True, "auto") and pk[0].type.python_type is int:
-            db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "  # nosec B608
-                f"GREATEST((SELECT COALESCE(MAX({pk[0].name}), 0) FROM {table.name}), 1))"))
+            # Table and column names come from the models, never from input.
+            sql = (f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "  # noqa: S608  # nosec B608
+                   f"GREATEST((SELECT COALESCE(MAX({pk[0].name}), 0) FROM {table.name}), 1))")
+            db.session.execute(text(sql))
 
 
 @click.command("scale")
