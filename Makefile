@@ -60,5 +60,11 @@ serve: setup
 worker: setup
 	$(FLASK) jobs worker
 
+# Performance at district scale (README "Performance"): builds or reuses the scale databases in
+# bench/out/ and PostgreSQL database bench_pg, prints the table, writes bench/out/bench.json.
+# BENCH_DURATION (seconds per page, default 10), BENCH_PG_FACTOR (default 1), BENCH_ARGS=--skip-pg.
+bench: setup
+	$(PY) tools/bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

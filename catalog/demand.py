@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from catalog.models import (
     ACTIVE_DEMAND,
@@ -314,9 +315,12 @@ def dashboard(scope: Area | None, since: dt.datetime, until: dt.datetime, catego
         counts[(cid, iid)][0] = n
     for cid, iid, n in db.session.execute(request_stmt):
         counts[(cid, iid)][1] = n
-    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_({k[1] for k in counts})))} \
+    # The towns and top categories naming the rows come in one query each, not one per row.
+    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_({k[1] for k in counts}))
+                                                 .options(selectinload(Item.category).selectinload(Category.parent)))} \
         if counts else {}
-    areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_({k[0] for k in counts})))} \
+    areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_({k[0] for k in counts}))
+                                                 .options(selectinload(Area.parent)))} \
         if counts else {}
     by_town = scope is None or scope.level == AreaLevel.DISTRICT
     rows = []

@@ -461,7 +461,11 @@ class DemandSupport(db.Model):
     Once per resident and request, enforced by the database."""
 
     __tablename__ = "demand_supports"
-    __table_args__ = (UniqueConstraint("request_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "user_id"),
+        # The demand dashboard counts a period's supports per request from the index alone.
+        Index("ix_demand_supports_time_request", "created_at", "request_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("demand_requests.id", ondelete="CASCADE"), index=True)

@@ -7,6 +7,7 @@ def register_blueprints(app):
         api,
         api_docs,
         auth,
+        bench_views,
         calendar_admin,
         exports,
         jobs,
@@ -25,6 +26,7 @@ def register_blueprints(app):
     app.register_blueprint(calendar_admin.bp)
     app.register_blueprint(reports.bp)
     jobs.init_app(app)
+    app.register_blueprint(bench_views.bp)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)
     app.jinja_env.globals["export_url"] = exports.export_url

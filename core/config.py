@@ -60,6 +60,8 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_COST": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2},
         "OCDS_PREFIX": env.get("OCDS_PREFIX", "ocds-huimin"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # /bench/floor, the baseline `make bench` compares pages with; off unless asked for.
+        "BENCH_ENDPOINTS": env.get("BENCH_ENDPOINTS", "") == "1",
     }
     if overrides:
         cfg.update(overrides)

@@ -35,6 +35,9 @@ def _register_feedback(app):
     app.register_blueprint(feedback_views.perf)
     app.register_blueprint(feedback_api.bp)
     app.cli.add_command(feedback_cli.evaluation_cli)
+    from evaluation import scale_seed
+
+    scale_seed.register(app)
     ratings.register_hooks()
     if feedback_views.session_panel not in session_views.SESSION_PANELS:
         session_views.SESSION_PANELS.append(feedback_views.session_panel)

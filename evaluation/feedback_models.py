@@ -72,6 +72,13 @@ class Rating(db.Model):
         CheckConstraint("venue BETWEEN 1 AND 5", name="venue_stars"),
         CheckConstraint("status <> 'flagged' OR flag_reason IS NOT NULL", name="flag_has_reason"),
         CheckConstraint("comment_hidden_at IS NULL OR hidden_reason <> ''", name="hidden_has_reason"),
+        # A provider's counted ratings by time, with the stars: the profile's latest comments, and
+        # the per-provider aggregates of the performance model read from the index alone.
+        Index("ix_ratings_provider_status_time", "provider_id", "status", "created_at", "content", "organisation",
+              "venue"),
+        # Counted ratings by time, with item and stars: items' 12-month satisfaction and the district's
+        # mean from the index alone.
+        Index("ix_ratings_status_time_item", "status", "created_at", "item_id", "content", "organisation", "venue"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

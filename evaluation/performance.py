@@ -105,6 +105,7 @@ class Figures:
     """One provider's aggregates, as SQL returned them."""
 
     rating_count: int = 0
+    rating_star_sum: float = 0.0  # undecayed Σ value: the district's mean is Σ over providers / Σ count
     rating_weight: float = 0.0
     rating_weighted_sum: float = 0.0
     acceptance_count: int = 0
@@ -178,12 +179,13 @@ def aggregate(now: dt.datetime, params: Parameters, provider_ids=None) -> dict[i
         return out.setdefault(pid, Figures())
 
     w = decay(Rating.created_at, now, params.half_life_days)
-    stmt = scoped(select(Rating.provider_id, func.count(), func.sum(w), func.sum(w * _stars()))
+    stmt = scoped(select(Rating.provider_id, func.count(), func.sum(_stars()), func.sum(w), func.sum(w * _stars()))
                   .where(Rating.status == RatingStatus.COUNTED, Rating.created_at <= now)
                   .group_by(Rating.provider_id), Rating.provider_id)
-    for pid, n, sw, swx in db.session.execute(stmt):
+    for pid, n, sx, sw, swx in db.session.execute(stmt):
         f = fig(pid)
-        f.rating_count, f.rating_weight, f.rating_weighted_sum = n, float(sw or 0), float(swx or 0)
+        f.rating_count, f.rating_star_sum = n, float(sx or 0)
+        f.rating_weight, f.rating_weighted_sum = float(sw or 0), float(swx or 0)
 
     ws = decay(ServiceSession.scheduled_at, now, params.half_life_days)
     decided = and_(ServiceSession.state.in_([SessionState.CONFIRMED, SessionState.DISPUTED]),
@@ -226,6 +228,18 @@ def district_figures(now: dt.datetime, params: Parameters) -> District:
     totals = aggregate_totals(now, params)
     acceptance = _dec(totals[1] / totals[0]) if totals[0] else None
     punctuality = _dec(100 * totals[3] / totals[2]) if totals[2] else None
+    return District(prior, acceptance, punctuality)
+
+
+def district_from(figures: dict[int, Figures], params: Parameters) -> District:
+    """The district's figures as sums of every provider's: the same numbers district_figures() reads
+    from the tables, without scanning them again (a full recompute has aggregated every provider)."""
+    count = sum(f.rating_count for f in figures.values())
+    prior = _dec(sum(f.rating_star_sum for f in figures.values()) / count) if count else params.default_prior
+    acc_w = sum(f.acceptance_weight for f in figures.values())
+    due_w = sum(f.due_weight for f in figures.values())
+    acceptance = _dec(sum(f.acceptance_weighted_sum for f in figures.values()) / acc_w) if acc_w else None
+    punctuality = _dec(100 * sum(f.on_time_weight for f in figures.values()) / due_w) if due_w else None
     return District(prior, acceptance, punctuality)
 
 
@@ -317,8 +331,8 @@ def recompute_all(now: dt.datetime | None = None, actor=None) -> dict[int, Resul
     """Every provider with history, and every item's satisfaction: one snapshot per provider."""
     now = now or utcnow()
     params = Parameters.current()
-    district = district_figures(now, params)
     figures = aggregate(now, params)
+    district = district_from(figures, params)
     results = {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
     run_id = "run-" + uuid.uuid4().hex[:12]
     _write(results, params, run_id, "recompute", now)
@@ -350,12 +364,14 @@ def update_provider(provider_id: int, trigger: str, now: dt.datetime | None = No
 def item_figures(now: dt.datetime, item_ids=None) -> dict[int, tuple[Decimal, int]]:
     """(mean of counted ratings, their number) per item over the last 12 months."""
     since = now - dt.timedelta(days=ITEM_WINDOW_DAYS)
-    stmt = (select(Rating.item_id, func.avg(_stars()), func.count())
+    # Integer sums of the three dimensions: the mean is exact before it is rounded.
+    stmt = (select(Rating.item_id, func.sum(Rating.content + Rating.organisation + Rating.venue), func.count())
             .where(Rating.status == RatingStatus.COUNTED, Rating.created_at > since, Rating.created_at <= now)
             .group_by(Rating.item_id))
     if item_ids is not None:
         stmt = stmt.where(Rating.item_id.in_(list(item_ids)))
-    return {iid: (_dec(avg).quantize(CENT, rounding=ROUND_HALF_UP), n) for iid, avg, n in db.session.execute(stmt)}
+    return {iid: ((Decimal(total) / (3 * n)).quantize(CENT, rounding=ROUND_HALF_UP), n)
+            for iid, total, n in db.session.execute(stmt)}
 
 
 def update_items(now: dt.datetime, item_ids=None) -> int:

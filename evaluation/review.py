@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from core import audit, settings
 from core.db import db, lock_row, utcnow
@@ -31,6 +32,8 @@ def current_result(project_or_panel) -> ReviewResult | None:
     pid = project_or_panel.project_id if isinstance(project_or_panel, Panel) else project_or_panel.id
     return db.session.scalar(select(ReviewResult).where(ReviewResult.project_id == pid,
                                                         ReviewResult.superseded_at.is_(None))
+                             # Not joined: SQLite would scan every panel member to outer-join the signer.
+                             .options(selectinload(ReviewResult.signed_off_by))
                              .order_by(ReviewResult.id.desc()))
 
 

@@ -4,8 +4,9 @@
 #   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  WeasyPrint's text layout
 #   poppler-utils       pdftotext / pdftoppm, used by tests to read PDFs back
 #   chromium            headless browser tests (Playwright drives Debian's build)
+#   wrk                 the HTTP load generator of `make bench`
 set -euo pipefail
-want=(fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium)
+want=(fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium wrk)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

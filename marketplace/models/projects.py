@@ -17,7 +17,7 @@ import enum
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, and_, or_
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Item
@@ -146,6 +146,8 @@ class PurchaseProject(db.Model):
                         "'completed') OR opened_at IS NOT NULL", name="opened_has_time"),
         CheckConstraint("state NOT IN ('awarded', 'contracted', 'in_delivery', 'completed') OR awarded_at IS NOT NULL",
                         name="awarded_has_time"),
+        # The public list's order (newest first): its first page is read without sorting every project.
+        Index("ix_purchase_projects_published", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Item
@@ -72,6 +72,9 @@ class ServiceSession(db.Model):
         CheckConstraint("state <> 'confirmed' OR acceptance_score IS NOT NULL OR accepted_by_default",
                         name="confirmed_has_score"),
         CheckConstraint("state <> 'missed' OR missed_at IS NOT NULL", name="missed_has_time"),
+        # Every column the performance model aggregates per provider, so it reads the index alone.
+        Index("ix_service_sessions_provider_figures", "provider_id", "scheduled_at", "state", "decided_at",
+              "acceptance_score", "reported_late"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

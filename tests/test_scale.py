@@ -1,0 +1,114 @@
+"""The scale seeder (issue 9): its data passes the app's own checks, and the key pages issue the
+same number of SQL queries whatever the size of the district (no query per row).
+
+Two small districts from the same seeder, each in its own database (SQLite files, or schemas of
+their own in TEST_DATABASE_URL's database on PostgreSQL). Not timed: `make bench` measures speed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+
+from app import create_app
+from core import audit
+from core.db import db
+from tests.conftest import FAST_HASH, TEST_DATABASE_URL
+from tools.bench import run as bench
+
+SIZES = (0.002, 0.01)
+
+
+def _database(tmp_path, tag):
+    """(URL, engine options, cleanup): a SQLite file, or a schema of its own on PostgreSQL."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_path / f'scale-{tag}.db'}", {}, None
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"scale_{tag}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop():
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+    return url, {"connect_args": {"options": f"-csearch_path={schema}"}}, drop
+
+
+@pytest.fixture(scope="module")
+def districts(tmp_path_factory):
+    made, drops = {}, []
+    for factor in SIZES:
+        url, options, drop = _database(tmp_path_factory.mktemp("scale"), str(factor).replace(".", "_"))
+        if drop:
+            drops.append(drop)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "TESTING": True,
+                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **options},
+                          "PASSWORD_HASH_COST": FAST_HASH, "RATELIMIT_ENABLED": False, "BENCH_ENDPOINTS": True})
+        with app.app_context():
+            upgrade()
+            from evaluation.scale_seed import seed_scale
+
+            seed_scale(factor, echo=lambda *_: None)
+            db.session.commit()
+        made[factor] = app
+    yield made
+    for app in made.values():
+        with app.app_context():
+            db.engine.dispose()
+    for drop in drops:
+        drop()
+
+
+def test_scale_data_passes_the_apps_checks(districts):
+    app = districts[SIZES[-1]]
+    with app.app_context():
+        from evaluation import performance
+        from evaluation.feedback_models import PerformanceSnapshot, Rating
+        from marketplace.models import Bid, ServiceSession
+
+        counts = {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
+                  for m in (Rating, ServiceSession, Bid)}
+        assert all(counts.values()), counts
+        results = performance.recompute_all()
+        db.session.commit()
+        # Good and poor providers are told apart.
+        assert len({r.grade for r in results.values()}) >= 2
+        assert db.session.scalar(select(func.count()).select_from(PerformanceSnapshot)) == len(results)
+        assert audit.verify() >= 2  # the seed's one event and the recompute's
+        assert db.session.scalar(text("SELECT count(*) FROM audit_events WHERE action = 'seed.scale'")) == 1
+
+
+def test_a_second_seed_is_refused(districts):
+    from click import ClickException
+
+    from evaluation.scale_seed import seed_scale
+
+    with districts[SIZES[0]].app_context(), pytest.raises(ClickException):
+        seed_scale(SIZES[0], echo=lambda *_: None)
+
+
+def test_key_pages_issue_the_same_queries_at_both_sizes(districts):
+    per_size = {}
+    for factor, app in districts.items():
+        sample = bench.samples(app)
+        pages = bench.page_queries(app, sample, explain=False)
+        assert all(p["status"] == 200 for p in pages.values()), pages
+        per_size[factor] = {name: p["queries"] for name, p in pages.items()}
+    small, large = (per_size[f] for f in SIZES)
+    assert small == large
+
+
+def test_the_floor_is_served_only_when_asked_for(districts):
+    bench_app = districts[SIZES[0]]
+    resp = bench_app.test_client().get("/bench/floor")
+    assert resp.status_code == 200 and b'data-testid="floor"' in resp.data
+    bench_app.config["BENCH_ENDPOINTS"] = False
+    try:
+        assert bench_app.test_client().get("/bench/floor").status_code == 404
+    finally:
+        bench_app.config["BENCH_ENDPOINTS"] = True
