@@ -1,7 +1,7 @@
 """report jobs: reports produced in the background (provider report, monthly briefing)
 
 Revision ID: ea86539a0d61
-Revises: 331f8460fedb
+Revises: 5f5719631299
 Create Date: 2026-11-29 08:21:11.566699
 
 """
@@ -13,7 +13,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision = 'ea86539a0d61'
-down_revision = '331f8460fedb'
+down_revision = '5f5719631299'
 branch_labels = None
 depends_on = None
 
