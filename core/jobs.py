@@ -38,7 +38,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import audit, settings, uploads
@@ -291,6 +291,41 @@ def run_next() -> JobState | None:
     """Run the oldest queued job, if any (manual backend, tests, the thread)."""
     job_id = next_queued()
     return run_job(job_id) if job_id is not None else None
+
+
+# --- the queue at a glance (admin dashboard) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueFigures:
+    backend: str
+    queued: int
+    running: int
+    stalled: int
+    failed_week: int
+    done_week: int
+    oldest_queued_at: dt.datetime | None
+
+
+def queue_figures(now: dt.datetime | None = None) -> QueueFigures:
+    """The queue's state in one statement: what waits, runs, has stalled, and the last 7 days'
+    outcomes."""
+    now = now or utcnow()
+    week = now - dt.timedelta(days=7)
+    stall_before = now - dt.timedelta(minutes=settings.get(STALL_MINUTES.key))
+    beat = func.coalesce(ReportJob.heartbeat_at, ReportJob.started_at, ReportJob.created_at)
+
+    def count(*where):
+        return select(func.count(ReportJob.id)).where(*where).scalar_subquery()
+
+    row = db.session.execute(select(
+        count(ReportJob.state == JobState.QUEUED),
+        count(ReportJob.state == JobState.RUNNING, beat >= stall_before),
+        count(ReportJob.state == JobState.RUNNING, beat < stall_before),
+        count(ReportJob.state == JobState.FAILED, ReportJob.finished_at >= week),
+        count(ReportJob.state == JobState.DONE, ReportJob.finished_at >= week),
+        select(func.min(ReportJob.created_at)).where(ReportJob.state == JobState.QUEUED).scalar_subquery(),
+    )).one()
+    return QueueFigures(backend(), *(int(v or 0) for v in row[:5]), row[5])
 
 
 # --- where the work runs --------------------------------------------------------------------------

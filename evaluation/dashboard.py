@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from core import audit, charts, nav
+from core import audit, charts, jobs, nav
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
 from core.models import ApiToken, Role, User, UserRole
@@ -116,5 +116,5 @@ def admin():
     chart = charts.bar_chart([str(r.label) for r, _n in roles], [n for _r, n in roles],
                              title=_("Active users by role"), width=520, bar_height=18)
     return render_template("evaluation/dashboard/admin.html", roles=roles, system=system, recent=recent,
-                           chart=chart, db_size=database_size(), backup=last_backup(),
+                           chart=chart, db_size=database_size(), backup=last_backup(), queue=jobs.queue_figures(now),
                            dialect=db.session.get_bind().dialect.name)

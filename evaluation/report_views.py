@@ -5,7 +5,6 @@ forms on the download page (/reports/, core/reports.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -25,7 +24,7 @@ from core.models import Role
 from core.permissions import access
 from core.reports import index_page
 from core.views_util import apply_error
-from evaluation import provider_report
+from evaluation import briefing, provider_report
 from marketplace.models import Provider, ProviderStatus
 
 bp = Blueprint("report_requests", __name__, url_prefix="/reports")
@@ -102,11 +101,9 @@ def _panel(user, forms: dict):
     if not user.has_role(Role.OFFICER):
         return ""
     provider_form = forms.get(provider_report.KIND) or period_form(OfficerProviderReportForm)
-    briefing_form = None
-    if BRIEFING in jobs.KINDS:
-        briefing_form = forms.get(BRIEFING) or BriefingForm()
-        if not briefing_form.is_submitted():
-            briefing_form.month.data = last_month()
+    briefing_form = forms.get(BRIEFING) or BriefingForm()
+    if not briefing_form.is_submitted():
+        briefing_form.month.data = last_month()
     html = render_template("evaluation/_report_requests.html", provider_form=provider_form,
                            briefing_form=briefing_form)
     return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)
@@ -126,7 +123,7 @@ def provider_report_request():
     return queued_response(job, created)
 
 
-# --- the monthly briefing (evaluation.briefing.briefing_pdf, written elsewhere) --------------------
+# --- the monthly briefing (evaluation.briefing.briefing_pdf) -----------------------------------------
 
 def last_month() -> str:
     today = to_local(utcnow()).date()
@@ -157,8 +154,6 @@ def register_briefing(briefing_pdf):
 @bp.route("/briefing", methods=["POST"])
 @access(Role.OFFICER)
 def briefing_request():
-    if BRIEFING not in jobs.KINDS:
-        abort(404)
     form = BriefingForm()
     month = None
     if form.validate_on_submit():
@@ -182,15 +177,7 @@ def _user():
 def register(app):
     """Job kinds and the download page's forms."""
     provider_report.register()
-    # The briefing is written by another module (evaluation/briefing.py); its kind is on once it is there.
-    try:
-        briefing = importlib.import_module("evaluation.briefing")
-    except ModuleNotFoundError as e:
-        if e.name != "evaluation.briefing":
-            raise
-        briefing = None
-    if briefing is not None:
-        register_briefing(briefing.briefing_pdf)
+    register_briefing(briefing.briefing_pdf)
     if _panel not in jobs.REQUEST_PANELS:
         jobs.REQUEST_PANELS.append(_panel)
     app.register_blueprint(bp)

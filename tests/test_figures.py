@@ -4,9 +4,11 @@ and the officer and admin dashboards built on them."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -204,3 +206,36 @@ def test_the_admin_dashboard(client, login, make_user):
     _resp, many = _statements(client, "/admin/dashboard")
     assert many == few
     assert client.get("/dashboard").status_code == 403
+
+
+def test_the_admin_dashboard_shows_the_report_queue(client, login, make_user, session):
+    from core import jobs
+
+    admin = make_user("admin")
+    asker = make_user("officer")
+    now = utcnow()
+    stale = now - dt.timedelta(hours=2)
+
+    def job(state, **kw):
+        session.add(jobs.ReportJob(kind="provider_report", params={}, params_key=secrets.token_hex(32), title="t",
+                                   requested_by_id=asker.id, state=state, **kw))
+
+    job(jobs.JobState.QUEUED, created_at=now - dt.timedelta(minutes=5))
+    job(jobs.JobState.QUEUED, created_at=now - dt.timedelta(minutes=1))
+    job(jobs.JobState.RUNNING, started_at=now, heartbeat_at=now)
+    job(jobs.JobState.RUNNING, started_at=stale, heartbeat_at=stale)  # past jobs.stall_minutes
+    job(jobs.JobState.FAILED, finished_at=now - dt.timedelta(days=1), error="x")
+    job(jobs.JobState.FAILED, finished_at=now - dt.timedelta(days=30), error="x")  # outside the week
+    job(jobs.JobState.DONE, finished_at=now - dt.timedelta(hours=3))
+    session.flush()
+    login(admin)
+    resp, few = _statements(client, "/admin/dashboard")
+    page = BeautifulSoup(resp.get_data(as_text=True), "html.parser")
+    queue = page.select_one("[data-testid=queue]").get_text(" ", strip=True)
+    assert "2 个等待中" in queue and "1 个正在生成" in queue and "1 个停滞" in queue
+    assert "等待自" in queue
+    assert page.select_one("[data-testid=queue-week]").get_text(strip=True) == "已生成 1 份，失败 1 份"
+    job(jobs.JobState.QUEUED)
+    session.flush()
+    _resp, many = _statements(client, "/admin/dashboard")
+    assert many == few

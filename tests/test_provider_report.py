@@ -182,7 +182,7 @@ def test_an_officer_requests_any_providers_report(manual, history, client, login
     assert client.get(f"/reports/{job.id}/download").status_code == 404
 
 
-# --- the monthly briefing's kind, with a stand-in for evaluation.briefing.briefing_pdf ---------------
+# --- the monthly briefing's kind, with a stand-in for the real briefing_pdf (rendered in test_briefing) ---
 
 @pytest.fixture
 def briefing(app):
@@ -193,13 +193,10 @@ def briefing(app):
         progress(0.5, "汇总场次")
         return b"%PDF-1.4 briefing " + month.encode() + b"\n%%EOF"
 
-    before = jobs.KINDS.get(report_views.BRIEFING)  # the real one, once evaluation/briefing.py is merged
+    real = jobs.KINDS[report_views.BRIEFING]
     report_views.register_briefing(briefing_pdf)
     yield calls
-    if before is None:
-        jobs.KINDS.pop(report_views.BRIEFING, None)
-    else:
-        jobs.KINDS[report_views.BRIEFING] = before
+    jobs.KINDS[report_views.BRIEFING] = real
 
 
 def test_officers_request_a_monthly_briefing(manual, briefing, make_user, client, login, session):
@@ -224,10 +221,3 @@ def test_officers_request_a_monthly_briefing(manual, briefing, make_user, client
         s.clear()
     login(other_officer)
     assert client.get(f"/reports/{job.id}/download").status_code == 200
-
-
-def test_without_the_briefing_kind_its_form_is_not_offered(manual, make_user, client, login, monkeypatch):
-    monkeypatch.delitem(jobs.KINDS, report_views.BRIEFING, raising=False)
-    login(make_user("officer"))
-    assert 'data-testid="briefing-request"' not in client.get("/reports/").get_data(as_text=True)
-    assert client.post("/reports/briefing", data={"month": "2026-01"}).status_code == 404

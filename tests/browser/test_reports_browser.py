@@ -52,3 +52,40 @@ def test_provider_report_is_produced_while_the_page_watches(live_server, page, m
     finally:
         shown.set()
         jobs.stop_threads()
+
+
+def test_an_officer_downloads_the_monthly_briefing(live_server, page):
+    """The district officer asks for last month's briefing on the download page; the in-process
+    thread renders the real briefing from the demo district; the PDF downloads and reads back."""
+    import io
+
+    from pypdf import PdfReader
+
+    from evaluation import report_views
+
+    try:
+        browser_login(page, live_server, "officer@huimin.demo")
+        page.goto(f"{live_server}/reports/")
+        form = page.locator("[data-testid=briefing-request] form")
+        month = form.locator("input[name=month]").input_value()
+        assert month == report_views.last_month()
+        with page.expect_navigation():
+            form.locator("button").click()
+        assert page.url.endswith("/reports/")
+        row = page.locator(f"tr[data-job-id]:has-text('{month}')").first
+        row.wait_for()
+        page.locator("tr[data-job-id][data-job-state=done]").first.wait_for(timeout=90_000)
+        assert row.get_attribute("data-job-state") == "done"
+        with page.expect_download() as info:
+            row.locator(".job-download").click()
+        download = info.value
+        assert download.suggested_filename == f"文化惠民工作简报-{month}.pdf"
+        with open(download.path(), "rb") as f:
+            reader = PdfReader(io.BytesIO(f.read()))
+        text = "".join(p.extract_text() for p in reader.pages)
+        assert len(reader.pages) >= 3
+        year, mon = month.split("-")
+        assert f"{int(year)}年{int(mon)}月" in text or month in text
+        assert "覆盖" in text
+    finally:
+        jobs.stop_threads()

@@ -10,7 +10,7 @@ database bench_pg), then measures, in one run:
   2. the SQL queries each page issues at F = 0.1 and F = 1;
   3. the full performance recompute beside a bare GROUP BY over the same ratings, and the
      incremental update after one new rating;
-  4. the monthly briefing (when evaluation.briefing.briefing_pdf exists);
+  4. the monthly briefing;
   5. bid submission on PostgreSQL: 50 concurrent bidders on one project through gunicorn;
   6. the peak resident memory of a gunicorn worker;
 plus the query plans of every page query on PostgreSQL (any sequential scan of a large table is
@@ -305,25 +305,20 @@ def recompute_figures(app, runs: int = 3) -> dict:
 
 
 def briefing_figures(app) -> dict:
-    try:
-        from evaluation import briefing
-    except ImportError:
-        return {"available": False, "note": "evaluation.briefing is not on this branch"}
-    if not hasattr(briefing, "briefing_pdf"):
-        return {"available": False, "note": "evaluation.briefing has no briefing_pdf"}
     import io
 
     from pypdf import PdfReader
 
+    from evaluation import briefing
+
     today = dt.date.today()
-    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     with app.app_context(), app.test_request_context():
         t0 = time.perf_counter()
         pdf = briefing.briefing_pdf(month)
         seconds = time.perf_counter() - t0
-    data = pdf if isinstance(pdf, bytes | bytearray) else getattr(pdf, "data", None) or pdf.get_data()
-    return {"available": True, "month": month.isoformat(), "seconds": round(seconds, 2),
-            "pages": len(PdfReader(io.BytesIO(data)).pages), "load": load()}
+    return {"available": True, "month": month, "seconds": round(seconds, 2),
+            "pages": len(PdfReader(io.BytesIO(pdf)).pages), "load": load()}
 
 
 # --- gunicorn and wrk ---------------------------------------------------------------------------------
