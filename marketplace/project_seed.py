@@ -101,6 +101,9 @@ def _criteria() -> list[Criterion]:
 
 def _venue_for(item: Item, venues: list[Venue], k: int) -> Venue:
     fitting = [v for v in venues if not item.levels or item.may_be_bought_at(v.area.level)] or venues
+    # Community venues first, where the item may be bought there: most services are delivered
+    # in the communities (the 15-minute service circle the briefing's coverage counts).
+    fitting.sort(key=lambda v: (v.area.level != AreaLevel.COMMUNITY, v.id))
     return fitting[k % len(fitting)]
 
 
