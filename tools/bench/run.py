@@ -60,7 +60,7 @@ PAGES = [
     ("project evaluation", "/review/projects/{project}/report", None),
     ("provider profile", "/performance/providers/{provider}", None),
     ("floor (officer)", "/bench/floor", OFFICER),
-    ("officer dashboard", "{officer_dashboard}", OFFICER),
+    ("officer dashboard", "/dashboard", OFFICER),
     ("demand dashboard", "/officer/demand/dashboard", OFFICER),
 ]
 TARGET_P95_MS = 100
@@ -171,7 +171,7 @@ def make_app(db_url: str):
 
 def samples(app) -> dict:
     """The objects the pages show: the same kind of object at every size."""
-    from sqlalchemy import func, select, text
+    from sqlalchemy import select, text
 
     from core.db import db
     from evaluation.models import Panel
@@ -183,14 +183,9 @@ def samples(app) -> dict:
                                     .limit(1))
         provider = db.session.scalar(text("SELECT provider_id FROM ratings GROUP BY provider_id "
                                           "ORDER BY count(*) DESC, provider_id LIMIT 1"))
-        rules = {r.endpoint: r.rule for r in app.url_map.iter_rules()}
-        dashboard = next((rules[e] for e in ("briefing.dashboard", "evaluation.officer_dashboard",
-                                             "main.officer_dashboard") if e in rules), None)
         counts = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}"))  # nosec B608  (fixed names)
                   for t in ("purchase_projects", "bids", "service_sessions", "ratings", "providers")}
-        _ = func
-    return {"project": project, "provider": provider, "officer_dashboard": dashboard or "/",
-            "officer_dashboard_is_landing": dashboard is None, "rows": counts}
+    return {"project": project, "provider": provider, "rows": counts}
 
 
 def login(client_get, client_post, login_name: str):
@@ -317,7 +312,7 @@ def briefing_figures(app) -> dict:
         t0 = time.perf_counter()
         pdf = briefing.briefing_pdf(month)
         seconds = time.perf_counter() - t0
-    return {"available": True, "month": month, "seconds": round(seconds, 2),
+    return {"month": month, "seconds": round(seconds, 2),
             "pages": len(PdfReader(io.BytesIO(pdf)).pages), "load": load()}
 
 
@@ -533,8 +528,7 @@ def table(res: dict) -> str:
                  f"(target ≤ 2) {'ok' if r['ratio'] <= 2 else 'MISS'}; incremental after one rating "
                  f"{r['incremental_ms']} ms (target < 50) {'ok' if r['incremental_ms'] < 50 else 'MISS'}")
     b = res["briefing"]
-    lines.append(f"monthly briefing: {b['seconds']} s, {b['pages']} pages" if b.get("available")
-                 else f"monthly briefing: not available ({b['note']})")
+    lines.append(f"monthly briefing: {b['seconds']} s, {b['pages']} pages")
     bids = res.get("bids")
     if bids:
         ok = bids["bids_per_s_median"] >= 100 and not bids["lost"] and not bids["duplicated"]
@@ -562,9 +556,6 @@ def table(res: dict) -> str:
     seq = res.get("sqlite_full_scans")
     lines.append("SQLite plans: " + ("no full scan of a large table" if not seq else
                                      "full scans: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in seq.items())))
-    if res["sample"]["officer_dashboard_is_landing"]:
-        lines.append("officer dashboard: the briefing dashboard is not on this branch; measured the officer's "
-                     "landing page (/)")
     lines.append(f"machine: {os.cpu_count()} cores, {res['machine']['memory_gb']} GB; load at start "
                  f"{res['machine']['load_start']}, at end {res['machine']['load_end']}")
     return "\n".join(lines)
