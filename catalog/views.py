@@ -66,7 +66,10 @@ def get_version(version_id: int) -> CatalogVersion:
 def index():
     f = Filters.from_args(request.args)
     page = Page(item_query(f))
-    decisions = latest_decisions(i.id for i in page.items if i.status != ItemStatus.ACTIVE)
+    # Asked for every item on the page, not only those on watch or retired: one query on every
+    # page, so the page's statements do not depend on which items it lists. Shown for the others.
+    newest = latest_decisions(i.id for i in page.items)
+    decisions = {i.id: newest[i.id] for i in page.items if i.status != ItemStatus.ACTIVE and i.id in newest}
     category = db.session.get(Category, f.category_id) if f.category_id else None
     return render_template("catalog/index.html", page=page, f=f, tree=category_tree(), category=category,
                            decisions=decisions, target_groups=TARGET_GROUP_LABELS, levels=list(AreaLevel),

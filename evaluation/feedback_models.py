@@ -171,6 +171,26 @@ class Complaint(db.Model):
 # --- performance -----------------------------------------------------------------------------
 
 
+class PerformanceRun(db.Model):
+    """One full recompute: the district figures every provider's score of the run used. Between
+    full recomputes a provider's update after a rating or decision takes its own figures as they
+    are now and the district's from the latest run, so one rating costs a few indexed reads
+    instead of a scan of the whole district (the district's mean moves by ~1/N per rating)."""
+
+    __tablename__ = "performance_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40), unique=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    model_version: Mapped[str] = mapped_column(String(20))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    prior_mean: Mapped[Decimal] = mapped_column(Fixed(8, 6))
+    acceptance: Mapped[Decimal | None] = mapped_column(Fixed(10, 6))
+    punctuality: Mapped[Decimal | None] = mapped_column(Fixed(10, 6))
+    providers: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PerformanceSnapshot(db.Model):
     """One computation of one provider's performance score: every input, every component and the
     model it used. `trigger` says what caused it ("recompute", "rating", "review", …); rows of one

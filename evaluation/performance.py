@@ -34,7 +34,14 @@ from sqlalchemy import and_, case, func, insert, literal, select, update
 from catalog.models import Item
 from core import audit, settings
 from core.db import db, utcnow
-from evaluation.feedback_models import Complaint, ComplaintStatus, PerformanceSnapshot, Rating, RatingStatus
+from evaluation.feedback_models import (
+    Complaint,
+    ComplaintStatus,
+    PerformanceRun,
+    PerformanceSnapshot,
+    Rating,
+    RatingStatus,
+)
 from marketplace.models import Provider, ServiceSession, SessionState
 
 MODEL_VERSION = "perf-1"
@@ -231,6 +238,17 @@ def district_figures(now: dt.datetime, params: Parameters) -> District:
     return District(prior, acceptance, punctuality)
 
 
+def district_for_update(now: dt.datetime, params: Parameters) -> District:
+    """The district figures of the latest full recompute made with these parameters (see
+    PerformanceRun); read from the tables when there is none yet."""
+    run = db.session.scalar(select(PerformanceRun).where(PerformanceRun.computed_at <= now,
+                                                         PerformanceRun.model_version == MODEL_VERSION)
+                            .order_by(PerformanceRun.computed_at.desc(), PerformanceRun.id.desc()).limit(1))
+    if run is None or run.parameters != params.as_dict():
+        return district_figures(now, params)
+    return District(run.prior_mean, run.acceptance, run.punctuality)
+
+
 def district_from(figures: dict[int, Figures], params: Parameters) -> District:
     """The district's figures as sums of every provider's: the same numbers district_figures() reads
     from the tables, without scanning them again (a full recompute has aggregated every provider)."""
@@ -337,6 +355,11 @@ def recompute_all(now: dt.datetime | None = None, actor=None) -> dict[int, Resul
     run_id = "run-" + uuid.uuid4().hex[:12]
     _write(results, params, run_id, "recompute", now)
     items = update_items(now)
+    db.session.add(PerformanceRun(run_id=run_id, computed_at=now, model_version=MODEL_VERSION,
+                                  parameters=params.as_dict(), prior_mean=_q(district.prior_mean),
+                                  acceptance=_q(district.acceptance) if district.acceptance is not None else None,
+                                  punctuality=_q(district.punctuality) if district.punctuality is not None else None,
+                                  providers=len(results), items=items))
     db.session.expire_all()
     audit.record("performance.recompute", actor=actor, object_type="performance_snapshots", object_id=run_id,
                  providers=len(results), items=items, model=MODEL_VERSION, prior_mean=district.prior_mean)
@@ -353,7 +376,7 @@ def update_provider(provider_id: int, trigger: str, now: dt.datetime | None = No
         update_items(now, item_ids)
     if figures is None or not figures.has_history:
         return None
-    result = compute(figures, params, district_figures(now, params))
+    result = compute(figures, params, district_for_update(now, params))
     _write({provider_id: result}, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
     provider = db.session.get(Provider, provider_id)
     if provider is not None:

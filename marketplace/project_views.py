@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Item, ItemStatus
 from core import nav
@@ -44,7 +44,8 @@ nav.register("projects.manage", _l("Manage projects"), order=21)
 
 def get_project(project_id: int) -> PurchaseProject:
     """The project if the current user may see it: public once published, drafts only to its officers."""
-    project = db.session.get(PurchaseProject, project_id)
+    # Its area comes with it: every project page names it (one query whatever is already loaded).
+    project = db.session.get(PurchaseProject, project_id, options=[joinedload(PurchaseProject.area)])
     if project is None or (project.state == ProjectState.DRAFT and not project_ops.may_manage(current_user, project)):
         abort(404)
     return project

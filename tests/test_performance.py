@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from evaluation import performance, ratings
-from evaluation.feedback_models import FlagReason, PerformanceSnapshot, Rating, RatingStatus
+from evaluation.feedback_models import FlagReason, PerformanceRun, PerformanceSnapshot, Rating, RatingStatus
 from marketplace import session_ops
 from marketplace.models import SessionState
 from tests.delivery_support import Delivery
@@ -160,6 +160,36 @@ def test_a_new_rating_updates_its_provider_as_the_full_recompute_would(delivery,
     # the item's satisfaction: mean of (5+4+3)/3 = 4.00 over one rating
     session.expire_all()
     assert (s.item.satisfaction, s.item.rating_count) == (D("4.00"), 1)
+
+
+def test_between_full_recomputes_a_rating_takes_the_district_figures_of_the_last_run(delivery, session, make_user,
+                                                                                      monkeypatch):
+    from core import settings
+
+    p, other = delivery.provider(), delivery.provider()
+    s = delivery.schedule(delivery.contract(p), utcnow() - dt.timedelta(days=1))
+    so = delivery.schedule(delivery.contract(other), utcnow() - dt.timedelta(days=1))
+    at = utcnow() - dt.timedelta(hours=2)
+    _rating(session, so, make_user("resident"), 2, at)
+    performance.recompute_all(at)
+    run = session.scalars(select(PerformanceRun)).one()
+    assert run.prior_mean == D("2.000000") and run.providers == 1
+    # The new rating moves the district's mean to 2.5, but the update reads no district-wide table.
+    monkeypatch.setattr(performance, "district_figures", lambda *a: pytest.fail("scanned the district"))
+    ratings.rate(s, make_user("resident"), {"content": 3, "organisation": 3, "venue": 3},
+                 now=at + dt.timedelta(minutes=1))
+    snap = session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id)
+                           .order_by(PerformanceSnapshot.id.desc())).first()
+    assert snap.trigger == "rating" and snap.prior_mean == run.prior_mean
+    # (20 × 2 + 3) / 21, the run's prior with this provider's one rating
+    assert snap.satisfaction == performance._q(D(43) / D(21))
+    # Parameters changed since the run: its district figures no longer apply.
+    monkeypatch.undo()
+    settings.change(performance.PRIOR_WEIGHT.key, "10", None)
+    performance.update_provider(p.id, "review", at + dt.timedelta(minutes=2))
+    snap = session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id)
+                           .order_by(PerformanceSnapshot.id.desc())).first()
+    assert snap.prior_mean == D("2.500000")
 
 
 def test_snapshot_at_explains_the_score_a_past_review_used(delivery, session, make_user, T):

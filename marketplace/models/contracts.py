@@ -71,7 +71,8 @@ class Award(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     score_summary: Mapped[dict] = mapped_column(JSON, default=dict)
     awarded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the dashboards and the briefing sum the awards of a month and of the year so far.
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Both counted in Chinese working days from the publication (core.workdays.working_deadline).
     publicity_ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     challenge_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
