@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from catalog.models import Item, ItemStatus
 from core import nav
@@ -92,6 +92,8 @@ def _area_filter_choices():
 @access(PUBLIC)
 def index():
     stmt, f = _filtered(public_projects_stmt(), request.args, public=True)
+    # The list shows neither lines nor criteria: not loaded (an access would raise, not query per row).
+    stmt = stmt.options(raiseload(PurchaseProject.lines), raiseload(PurchaseProject.criteria))
     return render_template("marketplace/projects/index.html", page=Page(stmt), f=f, now=utcnow(),
                            states=[s for s in ProjectState if s != ProjectState.DRAFT], methods=list(ProjectMethod),
                            areas=_area_filter_choices())
