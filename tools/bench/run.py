@@ -262,7 +262,7 @@ def recompute_figures(app, runs: int = 3) -> dict:
 
     from core.db import db
     from evaluation import performance
-    from evaluation.feedback_models import Rating
+    from evaluation.feedback_models import PerformanceRun, Rating
     from marketplace.models import ServiceSession
 
     bare_sql = text("SELECT provider_id, count(*), sum(content + organisation + venue) FROM ratings "
@@ -278,6 +278,11 @@ def recompute_figures(app, runs: int = 3) -> dict:
             results = performance.recompute_all()
             full.append(time.perf_counter() - t0)
             db.session.rollback()
+        # A running district has had its nightly full recompute: the incremental update takes the
+        # district figures from the latest performance run (made once, kept).
+        if db.session.scalar(select(PerformanceRun.id).limit(1)) is None:
+            performance.recompute_all()
+            db.session.commit()
         # The path a resident's rating takes (evaluation.ratings._rescore), after the insert.
         session = db.session.scalar(select(ServiceSession).where(ServiceSession.state == "confirmed")
                                     .order_by(ServiceSession.id.desc()).limit(1))
