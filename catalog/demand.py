@@ -12,7 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased
 
 from catalog.models import (
     ACTIVE_DEMAND,
@@ -291,9 +291,10 @@ class Dashboard:
 
 
 def dashboard(scope: Area | None, since: dt.datetime, until: dt.datetime, category: Category | None = None,
-              top: int = 10) -> Dashboard:
+              top: int = 10, with_rows: bool = True) -> Dashboard:
     """Supports given and requests made in [since, until) in the scope's communities, by
-    (community, item), ranked by item, by area (towns; communities inside one town) and by top category."""
+    (community, item), ranked by item, by area (towns; communities inside one town) and by top category.
+    The rows per (community, item) are for the download; the page shows only the rankings (with_rows=False)."""
     community_ids = communities_in(scope)
     support_stmt = (select(DemandRequest.community_id, DemandRequest.item_id, func.count(DemandSupport.id))
                     .join(DemandSupport, DemandSupport.request_id == DemandRequest.id)
@@ -315,43 +316,52 @@ def dashboard(scope: Area | None, since: dt.datetime, until: dt.datetime, catego
         counts[(cid, iid)][0] = n
     for cid, iid, n in db.session.execute(request_stmt):
         counts[(cid, iid)][1] = n
-    # The towns and top categories naming the rows come in one query each, not one per row.
-    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_({k[1] for k in counts}))
-                                                 .options(selectinload(Item.category).selectinload(Category.parent)))} \
-        if counts else {}
-    areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_({k[0] for k in counts}))
-                                                 .options(selectinload(Area.parent)))} \
-        if counts else {}
+    # The names behind the rows come in one query each, as plain tuples: the loop below runs once
+    # per (community, item) pair (tens of thousands in a district), where ORM attributes cost too much.
+    items: dict[int, tuple] = {}
+    areas: dict[int, tuple[str, str]] = {}
+    if counts:
+        parent = aliased(Category)
+        items = {iid: rest for iid, *rest in db.session.execute(
+            select(Item.id, Item.name, Item.code, func.coalesce(parent.name, Category.name), Item.satisfaction,
+                   Item.rating_count)
+            .join(Category, Category.id == Item.category_id)
+            .outerjoin(parent, parent.id == Category.parent_id)
+            .where(Item.id.in_({k[1] for k in counts})))}
+        town = aliased(Area)
+        areas = {cid: (town_name or "", name) for cid, name, town_name in db.session.execute(
+            select(Area.id, Area.name, town.name).outerjoin(town, town.id == Area.parent_id)
+            .where(Area.id.in_({k[0] for k in counts})))}
     by_town = scope is None or scope.level == AreaLevel.DISTRICT
     rows = []
     per_item: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    per_area: dict[str, dict] = {}
-    per_category: dict[str, dict] = {}
+    # label -> [supports, requests, {item id: supports}]
+    per_area: dict[str, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
+    per_category: dict[str, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
     for (cid, iid), (supports, requests) in counts.items():
-        item, community = items[iid], areas[cid]
-        town = community.parent.name if community.parent else ""
-        top_category = item.category.top
-        rows.append(DashboardRow(town, community.name, top_category.name, item.code, item.name, supports, requests,
-                                 item.satisfaction, item.rating_count))
-        per_item[iid][0] += supports
-        per_item[iid][1] += requests
-        for bucket, key in ((per_area, town if by_town else community.name), (per_category, top_category.name)):
-            entry = bucket.setdefault(key, {"supports": 0, "requests": 0, "items": defaultdict(int)})
-            entry["supports"] += supports
-            entry["requests"] += requests
-            entry["items"][(item.name, item.code)] += supports
+        item_name, item_code, category_name, satisfaction, ratings = items[iid]
+        town_name, community_name = areas[cid]
+        if with_rows:
+            rows.append(DashboardRow(town_name, community_name, category_name, item_code, item_name, supports,
+                                     requests, satisfaction, ratings))
+        entry = per_item[iid]
+        entry[0] += supports
+        entry[1] += requests
+        for entry in (per_area[town_name if by_town else community_name], per_category[category_name]):
+            entry[0] += supports
+            entry[1] += requests
+            entry[2][iid] += supports
     rows.sort(key=lambda r: (-r.supports, -r.requests, r.town, r.community, r.item_code))
 
     def ranked(bucket):
         out = []
-        for label, e in bucket.items():
-            (top_name, _code), top_n = max(e["items"].items(), key=lambda kv: (kv[1], kv[0][1]),
-                                           default=(("", ""), 0))
-            out.append(Ranked(label, e["supports"], e["requests"], top_name, top_n))
+        for label, (supports, requests, by_item) in bucket.items():
+            top_id, top_n = max(by_item.items(), key=lambda kv: (kv[1], items[kv[0]][1]))
+            out.append(Ranked(label, supports, requests, items[top_id][0], top_n))
         return sorted(out, key=lambda r: (-r.supports, -r.requests, r.label))
 
-    ranked_items = sorted((Ranked(items[iid].name, s, r, extra=items[iid].code, satisfaction=items[iid].satisfaction,
-                                  ratings=items[iid].rating_count) for iid, (s, r) in per_item.items()),
+    ranked_items = sorted((Ranked(items[iid][0], s, r, extra=items[iid][1], satisfaction=items[iid][3],
+                                  ratings=items[iid][4]) for iid, (s, r) in per_item.items()),
                           key=lambda r: (-r.supports, -r.requests, r.extra))[:top]
     return Dashboard(rows=rows, items=ranked_items, areas=ranked(per_area), categories=ranked(per_category),
                      area_level=AreaLevel.TOWN if by_town else AreaLevel.COMMUNITY,

@@ -15,7 +15,7 @@ from catalog import demand as ops
 from catalog.forms import DemandDecisionForm, DemandForm, SupportForm
 from catalog.models import DEMAND_STATUS_LABELS, Category, DemandRequest, DemandStatus, DemandSupport, Item
 from catalog.views import get_item
-from core import nav
+from core import cache, nav
 from core.charts import bar_chart
 from core.db import db
 from core.errors import DomainError
@@ -190,6 +190,7 @@ def decide(demand_id):
 
 
 PERIODS = {"30": 30, "90": 90, "365": 365}
+DASHBOARD_TOP = 10  # items ranked on the dashboard
 
 
 def _period():
@@ -219,8 +220,9 @@ def dashboard():
     category = db.session.get(Category, request.args.get("category", type=int) or 0)
     if category is not None and category.parent_id is not None:
         category = category.parent
-    board = ops.dashboard(area, since, until, category=category)
     if wants_export():
+        # The download is computed afresh, never from the page's cached figures: it must be exact.
+        board = ops.dashboard(area, since, until, category=category)
         fmt = requested_format()
         heads = [_("Town / street"), _("Village / community"), _("Category"), _("Item code"), _("Item"),
                  _("Supports"), _("Requests"), _("Satisfaction (1–5)"), _("Ratings in 12 months")]
@@ -228,6 +230,11 @@ def dashboard():
                  r.satisfaction if r.ratings else None, r.ratings] for r in board.rows]
         name = f"demand-{start.isoformat()}-{end.isoformat()}.{fmt}"
         return (xlsx_response if fmt == "xlsx" else csv_response)(name, heads, rows)
+    ttl = cache.seconds()
+    key = (f"demand-dashboard:{area.id if area else 'district'}:{since.isoformat()}:{until.isoformat()}:"
+           f"{category.id if category else 'all'}:{DASHBOARD_TOP}")
+    board, figures_at = cache.remember(key, ttl, lambda: ops.dashboard(area, since, until, category=category,
+                                                                       top=DASHBOARD_TOP, with_rows=False))
     unit = _("supports")
     charts = {
         "items": bar_chart([r.label for r in board.items], [r.supports for r in board.items],
@@ -243,4 +250,5 @@ def dashboard():
                                    .order_by(Category.position, Category.code)))
     args = {k: v for k, v in request.args.items() if k != "format"}
     return render_template("catalog/demand/dashboard.html", board=board, charts=charts, start=start, end=end,
-                           area=area, areas=_scope_areas(), category=category, categories=tops, args=args)
+                           area=area, areas=_scope_areas(), category=category, categories=tops, args=args,
+                           figures_at=figures_at, cache_seconds=ttl)

@@ -31,6 +31,8 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         # "thread" (in each app process; the default without) or "manual" (tests). See core/jobs.py.
         "JOBS_BACKEND": env.get("JOBS_BACKEND", ""),
         "JOBS_REDIS_PREFIX": env.get("JOBS_REDIS_PREFIX", "huimin:"),
+        # The dashboards' figures in Redis (core/cache.py): keys under this prefix.
+        "CACHE_REDIS_PREFIX": env.get("CACHE_REDIS_PREFIX", "huimin:cache:"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

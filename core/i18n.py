@@ -50,6 +50,11 @@ def fmt_datetime(value: dt.datetime | None, seconds: bool = False) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def fmt_time(value: dt.datetime | None) -> str:
+    """Shanghai time of day, HH:MM."""
+    return to_local(value).strftime("%H:%M") if value is not None else ""
+
+
 def fmt_date(value) -> str:
     if value is None:
         return ""
@@ -78,6 +83,7 @@ def parse_local_datetime(text: str) -> dt.datetime:
 def init_app(app):
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["date"] = fmt_date
+    app.jinja_env.filters["time"] = fmt_time
     app.jinja_env.filters["money"] = fmt_money
     app.jinja_env.globals["current_locale"] = current_locale
     # Pager links keep the view's own arguments (e.g. an id in the path) beside the query.

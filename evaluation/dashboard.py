@@ -3,10 +3,12 @@
 The officer's shows the figures of evaluation.figures for their jurisdiction (a town officer
 sees their town/street only) and what waits for them; the admin's shows the system's state.
 Both load in a fixed number of statements whatever the data size; each chart has its table.
+The officer's figures are reused for a few minutes (core/cache.py); what waits for them is always live.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from core import audit, charts, jobs, nav
+from core import audit, cache, charts, jobs, nav
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
 from core.models import ApiToken, Role, User, UserRole
@@ -37,9 +39,8 @@ def officer():
     scope = current_user.jurisdiction
     if scope is None:
         return render_template("evaluation/dashboard/officer.html", scope=None, f=None)
-    now = utcnow()
-    local = now.astimezone(LOCAL_TZ)
-    f = figures.compute(figures.month_period(local.year, local.month), scope, now=now, with_lists=False)
+    ttl = cache.seconds()
+    f, figures_at = month_figures(scope, ttl)
     pending = figures.pending(scope)
     chart_svgs = {
         "states": charts.bar_chart([str(s.label) for s, _n in f.projects_by_state],
@@ -58,7 +59,22 @@ def officer():
     }
     return render_template("evaluation/dashboard/officer.html", scope=scope, f=f, pending=pending,
                            charts=chart_svgs, reach_days=figures.REACH_DAYS,
-                           district=figures.is_district(scope))
+                           district=figures.is_district(scope), figures_at=figures_at, cache_seconds=ttl)
+
+
+def month_figures(scope, ttl: int) -> tuple[figures.Figures, dt.datetime]:
+    """This month's figures of the jurisdiction, computed at most every `ttl` seconds."""
+    now = utcnow()
+    local = now.astimezone(LOCAL_TZ)
+    period = figures.month_period(local.year, local.month)
+
+    def compute():
+        # Kept without the scope: an Area belongs to the session of the request that loaded it.
+        # Without lists, the figures hold no other ORM object.
+        return dataclasses.replace(figures.compute(period, scope, now=now, with_lists=False), scope=None)
+
+    f, at = cache.remember(f"officer-dashboard:{scope.id}:{period.label}", ttl, compute)
+    return dataclasses.replace(f, scope=scope), at
 
 
 # --- the admin's ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, create_engine, make_url, text
 
 from app import create_app
+from core import cache
 from core.db import db
 
 # Property tests: the same examples on every run (no flaky CI), a bounded number, no example
@@ -86,6 +87,13 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures():
+    """Each test starts with no dashboard figures kept in this process (core/cache.py): ids
+    repeat from one rolled-back test to the next, so a kept figure could belong to another test."""
+    cache.clear()
 
 
 @pytest.fixture

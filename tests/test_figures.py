@@ -8,10 +8,12 @@ import secrets
 from decimal import Decimal
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from core import cache, settings
 from core.db import db, utcnow
 from evaluation import figures
 from marketplace.models import ProjectState, SessionState
@@ -158,8 +160,10 @@ def _more_data(world, n: int):
 def test_the_officer_dashboard_runs_a_fixed_number_of_statements(client, login, world):
     login(world.officer)
     client.get("/dashboard")  # the first request of a session loads what later ones reuse
+    cache.clear()  # the figures computed, not reused
     _resp, few = _statements(client, "/dashboard")
     _more_data(world, 12)
+    cache.clear()
     resp, many = _statements(client, "/dashboard")
     assert many == few
     text = resp.get_data(as_text=True)
@@ -171,6 +175,41 @@ def test_the_officer_dashboard_runs_a_fixed_number_of_statements(client, login, 
     assert 'role="img"' in text
 
 
+def _badge(resp, testid) -> str:
+    return BeautifulSoup(resp.data, "html.parser").select_one(f"[data-testid={testid}]").get_text(" ", strip=True)
+
+
+def test_the_officer_dashboard_reuses_its_figures_and_keeps_pending_work_live(client, login, world):
+    login(world.officer)
+    client.get("/dashboard")  # the first request of a session loads what later ones reuse
+    cache.clear()
+    first, computed = _statements(client, "/dashboard")
+    again, reused = _statements(client, "/dashboard")
+    assert computed - reused == 6  # the statements of figures.compute, not run again
+    assert _badge(again, "figures-as-of") == _badge(first, "figures-as-of")
+    assert _badge(first, "figures-as-of").startswith("数据截至 ") and "每 5 分钟更新" in _badge(first, "figures-as-of")
+    delivered, awaiting = _badge(first, "delivered"), int(_badge(first, "pending-sessions"))
+
+    _more_data(world, 2)  # two sessions reported: waiting for the officer at once, in the figures later
+    resp = client.get("/dashboard")
+    assert int(_badge(resp, "pending-sessions")) == awaiting + 2
+    assert _badge(resp, "delivered") == delivered
+    with time_machine.travel(utcnow() + dt.timedelta(seconds=301), tick=False):
+        resp = client.get("/dashboard")
+    done, planned = (int(v) for v in _badge(resp, "delivered").split(" / "))
+    assert (done, planned) == tuple(int(v) + 2 for v in delivered.split(" / "))
+
+
+def test_with_no_reuse_the_officer_dashboard_is_live(client, login, world, session):
+    settings.change("dashboards.cache_seconds", 0, None)
+    login(world.officer)
+    delivered = _badge(client.get("/dashboard"), "delivered")
+    _more_data(world, 1)
+    resp = client.get("/dashboard")
+    assert _badge(resp, "delivered") != delivered
+    assert 'data-testid="figures-as-of"' not in resp.get_data(as_text=True)
+
+
 def test_a_town_officer_sees_their_jurisdiction_only(client, login, world):
     login(world.town_b_officer)
     text = client.get("/dashboard").get_data(as_text=True)
@@ -178,6 +217,15 @@ def test_a_town_officer_sees_their_jurisdiction_only(client, login, world):
     assert world.town_a.name not in text and "二号社区" not in text
     assert 'data-testid="pending-challenges">1<' in text and 'data-testid="pending-sessions">0<' in text
     assert 'data-testid="pending-decisions"' not in text
+
+
+def test_reused_figures_are_each_jurisdictions_own(client, login, world):
+    login(world.officer)
+    assert "二号社区" in client.get("/dashboard").get_data(as_text=True)  # the district's, now kept
+    client.post("/logout")
+    login(world.town_b_officer)
+    text = client.get("/dashboard").get_data(as_text=True)
+    assert "四号村" in text and "二号社区" not in text
 
 
 def test_the_dashboard_comes_first_in_the_navigation(client, login, world, make_user):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog import demand as ops
 from catalog.models import DemandRequest, DemandStatus, DemandSupport, Item, ItemStatus
+from core import cache
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Notification, Venue, VenueKind
@@ -294,6 +295,31 @@ def test_dashboard_page_chart_and_exports(client, login, make_user, demand_world
     csv_text = client.get("/officer/demand/dashboard?since=2026-03-01&until=2026-03-31&format=csv").data.decode(
         "utf-8-sig")
     assert csv_text.count("\n") == 3 and "公益电影放映" in csv_text
+
+
+def test_the_dashboard_reuses_its_figures_but_downloads_are_exact(client, login, make_user, demand_world, venue):
+    from core.db import utcnow
+    from tests.test_figures import _statements
+
+    login(make_user("officer"))
+    url = "/officer/demand/dashboard?since=2026-01-01&until=2026-12-31"
+    client.get(url)  # the first request of a session loads what later ones reuse
+    cache.clear()
+    _first, computed = _statements(client, url)
+    again, reused = _statements(client, url)
+    assert reused < computed  # the demand statements are not run again
+    assert "附议 9 次，新点单 4 个" in html_text(again) and "每 5 分钟更新" in html_text(again)
+
+    with time_machine.travel(dt.datetime(2026, 6, 11, 2, tzinfo=dt.UTC), tick=False):
+        ops.request_item(make_user("resident"), demand_world["film"], venue, "")  # a support of the open request
+    assert "附议 9 次，新点单 4 个" in html_text(client.get(url))
+    rows = list(load_workbook(io.BytesIO(client.get(url + "&format=xlsx").data)).active.iter_rows(values_only=True))
+    assert sum(r[5] for r in rows[1:]) == 10  # the download is never the cached figures
+    # Another period is other figures.
+    spring = client.get("/officer/demand/dashboard?since=2026-03-01&until=2026-03-31")
+    assert "附议 5 次，新点单 2 个" in html_text(spring)
+    with time_machine.travel(utcnow() + dt.timedelta(seconds=301), tick=False):
+        assert "附议 10 次，新点单 4 个" in html_text(client.get(url))
 
 
 def test_a_town_officer_cannot_widen_the_dashboard(client, login, make_user, demand_world):
