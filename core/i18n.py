@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+CENT = Decimal("0.01")
 LANG_COOKIE = "lang"
 
 
@@ -66,7 +67,10 @@ def fmt_date(value) -> str:
 def fmt_money(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return "¥" + format_decimal(value, format="#,##0.00")
+    # Both locales group by thousands with "," and use "." (zh_CN and en alike), so Python's own
+    # formatting gives the same text as Babel's pattern "#,##0.00" at a fraction of its cost (lists
+    # show many amounts). Half up, as amounts are rounded in China.
+    return f"¥{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,}"
 
 
 def parse_local_datetime(text: str) -> dt.datetime:
