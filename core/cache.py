@@ -11,8 +11,11 @@ Keys name everything the value depends on (scope, period, filters). Values shoul
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
-import pickle
+# pickle: entries are signed with the app's secret and checked before they are loaded (_unseal).
+import pickle  # nosec B403
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -88,6 +91,27 @@ def _redis_key(key: str) -> str:
     return (current_app.config.get("CACHE_REDIS_PREFIX") or PREFIX) + key
 
 
+# Entries are pickled (figures hold Decimals, dates and enums) and signed with the app's secret:
+# an entry is unpickled only if this application wrote it, so a write to Redis by anyone else
+# cannot become code run by the app.
+def _mac(data: bytes) -> bytes:
+    secret = str(current_app.secret_key).encode()
+    return hmac.new(secret, b"huimin-cache:" + data, hashlib.sha256).digest()
+
+
+def _seal(value) -> bytes:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _mac(data) + data
+
+
+def _unseal(raw: bytes):
+    mac, data = raw[:32], raw[32:]
+    if not hmac.compare_digest(mac, _mac(data)):
+        raise ValueError("cache entry not signed by this application")
+    # Signed by this application (checked above): not data from outside.
+    return pickle.loads(data)  # noqa: S301  # nosec B301
+
+
 # --- the one entry point ---------------------------------------------------------------------------
 
 def remember(key: str, ttl_seconds: int, compute: Callable[[], T]) -> tuple[T, dt.datetime]:
@@ -108,8 +132,7 @@ def remember(key: str, ttl_seconds: int, compute: Callable[[], T]) -> tuple[T, d
         client = _redis(url)
         raw = client.get(_redis_key(key))
         if raw is not None:
-            # Only this application writes under the prefix, in its own Redis (as trusted as the database).
-            at, value = pickle.loads(raw)  # noqa: S301
+            at, value = _unseal(raw)
             # The setting may have been shortened since this entry was stored.
             if now - at < dt.timedelta(seconds=ttl_seconds):
                 return value, at
@@ -118,7 +141,7 @@ def remember(key: str, ttl_seconds: int, compute: Callable[[], T]) -> tuple[T, d
         return compute(), now
     value = compute()
     try:
-        client.set(_redis_key(key), pickle.dumps((now, value), protocol=pickle.HIGHEST_PROTOCOL), ex=ttl_seconds)
+        client.set(_redis_key(key), _seal((now, value)), ex=ttl_seconds)
     except Exception as e:
         log.warning("cache not stored for %s: %s: %s", key, type(e).__name__, e)
     return value, now

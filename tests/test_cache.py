@@ -10,6 +10,7 @@ import redis
 import time_machine
 
 from core import cache, settings
+from core.db import utcnow
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 T0 = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
@@ -131,4 +132,30 @@ def test_a_redis_that_fails_costs_only_the_computing(app, monkeypatch):
 def test_a_broken_entry_in_redis_is_computed_again(redis_ctx):
     client, prefix = redis_ctx
     client.set(prefix + "k", b"not a pickle")
+    assert cache.remember("k", 300, Counter())[0] == {"figure": 1}
+
+
+class _Payload:
+    """Would run code if unpickled: a forged entry must never be loaded."""
+
+    ran = False
+
+    def __reduce__(self):
+        return (_mark_ran, ())
+
+
+def _mark_ran():
+    _Payload.ran = True
+    return {"figure": "forged"}
+
+
+def test_an_entry_not_signed_by_the_app_is_never_unpickled(redis_ctx):
+    import pickle
+
+    client, prefix = redis_ctx
+    forged = pickle.dumps((utcnow(), _Payload()))
+    client.set(prefix + "k", b"\0" * 32 + forged)  # a well-formed entry with a wrong signature
+    assert cache.remember("k", 300, Counter())[0] == {"figure": 1}
+    assert not _Payload.ran
+    # The entry the app writes instead is signed and read back.
     assert cache.remember("k", 300, Counter())[0] == {"figure": 1}
