@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+
 # pickle: entries are signed with the app's secret and checked before they are loaded (_unseal).
 import pickle  # nosec B403
 import threading
