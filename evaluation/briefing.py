@@ -20,7 +20,6 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core import charts
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
@@ -72,22 +71,7 @@ def _town_rows(cov: figures.Coverage) -> list[TownRow]:
 
 
 def _charts(f: figures.Figures) -> dict:
-    trend = f.trend
-    return {
-        "trend": charts.line_chart([p.label[2:] for p in trend],
-                                   {_("Satisfaction"): [p.satisfaction for p in trend]},
-                                   title=_("Satisfaction by month (counted ratings, 1–5)"), y_min=1, y_max=5,
-                                   width=620, height=240, empty_text=_("No ratings in these months")),
-        "states": charts.bar_chart([str(s.label) for s, _n in f.projects_by_state],
-                                   [n for _s, n in f.projects_by_state], title=_("Projects by state"),
-                                   width=620, bar_height=16, empty_text=_("No projects")),
-        "coverage": charts.bar_chart([t.name for t in f.coverage.towns],
-                                     [round(t.share, 1) for t in f.coverage.towns],
-                                     title=_("Communities reached in the last %(n)d days, per town/street",
-                                             n=figures.REACH_DAYS),
-                                     unit="%", width=620, bar_height=12, font_size=10,
-                                     empty_text=_("No communities")),
-    }
+    return figures.charts_of(f, width=620, bar_height=16, coverage_bar_height=12, font_size=10)
 
 
 def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = None) -> bytes:

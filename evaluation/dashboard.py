@@ -42,21 +42,7 @@ def officer():
     ttl = cache.seconds()
     f, figures_at = month_figures(scope, ttl)
     pending = figures.pending(scope)
-    chart_svgs = {
-        "states": charts.bar_chart([str(s.label) for s, _n in f.projects_by_state],
-                                   [n for _s, n in f.projects_by_state], title=_("Projects by state"),
-                                   width=480, bar_height=18, empty_text=_("No projects")),
-        "trend": charts.line_chart([p.label[2:] for p in f.trend],
-                                   {_("Satisfaction"): [p.satisfaction for p in f.trend]},
-                                   title=_("Satisfaction by month (counted ratings, 1–5)"), y_min=1, y_max=5,
-                                   width=480, height=240, empty_text=_("No ratings in these months")),
-        "coverage": charts.bar_chart([t.name for t in f.coverage.towns],
-                                     [round(t.share, 1) for t in f.coverage.towns],
-                                     title=_("Communities reached in the last %(n)d days, per town/street",
-                                             n=figures.REACH_DAYS),
-                                     unit="%", width=480, bar_height=14, font_size=11,
-                                     empty_text=_("No communities")),
-    }
+    chart_svgs = figures.charts_of(f, width=480, bar_height=18, coverage_bar_height=14, font_size=11)
     return render_template("evaluation/dashboard/officer.html", scope=scope, f=f, pending=pending,
                            charts=chart_svgs, reach_days=figures.REACH_DAYS,
                            district=figures.is_district(scope), figures_at=figures_at, cache_seconds=ttl)

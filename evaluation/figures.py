@@ -21,11 +21,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from catalog.models import DemandRequest, DemandStatus, DemandSupport
-from core import periods
+from core import charts, periods
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
 from core.models import Area, AreaLevel, Venue
@@ -81,7 +82,7 @@ def month_period(year: int, month: int) -> Period:
 def trend_periods(year: int, month: int, months: int = TREND_MONTHS) -> list[Period]:
     """The `months` calendar months ending with the given one, oldest first."""
     out = []
-    for _ in range(months):
+    for _month in range(months):
         out.append(month_period(year, month))
         year, month = _previous(year, month)
     return out[::-1]
@@ -412,3 +413,24 @@ def pending(scope: Area | None) -> Pending:
         flagged = flagged.where(Rating.session_id.in_(select(ServiceSession.id).where(_sessions_in(scope))))
     row = db.session.execute(select(reviews, awaiting, challenges, decisions, _count(flagged))).one()
     return Pending(*(int(v or 0) for v in row))
+
+
+# --- charts (server-rendered SVG; the dashboard and the briefing draw the same three) -------------
+
+def charts_of(f: Figures, *, width: int, bar_height: int, coverage_bar_height: int, font_size: int) -> dict:
+    """Projects by state, the satisfaction trend and coverage per town/street, sized by the caller."""
+    return {
+        "states": charts.bar_chart([str(s.label) for s, _n in f.projects_by_state],
+                                   [n for _s, n in f.projects_by_state], title=_("Projects by state"),
+                                   width=width, bar_height=bar_height, empty_text=_("No projects")),
+        "trend": charts.line_chart([p.label[2:] for p in f.trend],
+                                   {_("Satisfaction"): [p.satisfaction for p in f.trend]},
+                                   title=_("Satisfaction by month (counted ratings, 1–5)"), y_min=1, y_max=5,
+                                   width=width, height=240, empty_text=_("No ratings in these months")),
+        "coverage": charts.bar_chart([t.name for t in f.coverage.towns],
+                                     [round(t.share, 1) for t in f.coverage.towns],
+                                     title=_("Communities reached in the last %(n)d days, per town/street",
+                                             n=REACH_DAYS),
+                                     unit="%", width=width, bar_height=coverage_bar_height, font_size=font_size,
+                                     empty_text=_("No communities")),
+    }
