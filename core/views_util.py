@@ -54,6 +54,29 @@ def form_failed(template: str, form, error: DomainError, **context):
     return render_template(template, form=form, **context), error.status
 
 
+class ListPage:
+    """One page of an ordered list already in memory (ids ranked from cached figures, say), with
+    the attributes of `Page` so the same pager shows it; `load(keys)` gives the page's items."""
+
+    def __init__(self, keys: list, load=None, page: int | None = None, per_page: int = PER_PAGE):
+        if page is None:
+            page = request.args.get("page", 1, type=int) or 1
+        if page < 1 or page > MAX_PAGE:
+            abort(404)
+        self.page, self.per_page, self.total = page, per_page, len(keys)
+        self.pages = max(1, -(-self.total // per_page))
+        chosen = keys[(page - 1) * per_page:page * per_page]
+        self.items = load(chosen) if load else chosen
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+
+    def url_args(self, page: int) -> dict:
+        args = request.args.to_dict()
+        args["page"] = page
+        return args
+
+
 class Page:
     """One page of a query's results, loaded with two queries (rows and count)."""
 

@@ -26,11 +26,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Item, ItemStatus
-from core import nav
+from core import cache, nav
 from core.db import db, utcnow
 from core.models import Area
 from core.permissions import PUBLIC, access
-from core.views_util import Page
+from core.views_util import ListPage, Page
 from evaluation import adjustment, review
 from evaluation.feedback_models import (
     AdjustmentDecision,
@@ -89,7 +89,12 @@ def stars(value) -> Decimal | None:
 # --- home -------------------------------------------------------------------------------------
 
 def headline() -> dict:
-    """The portal's headline figures, in one statement."""
+    """The portal's headline figures, in one statement; it counts every rating and award, so the
+    figures are reused for the dashboards' cache time (core.cache)."""
+    return cache.remember("portal:headline", cache.seconds(), _headline)[0]
+
+
+def _headline() -> dict:
     now = utcnow()
     live = Award.status == AwardStatus.PUBLISHED
     counted = Rating.status == RatingStatus.COUNTED
@@ -326,43 +331,63 @@ def provider(provider_id):
 
 # --- rating summaries -------------------------------------------------------------------------
 
-def _rating_aggregate(key):
-    return (select(key.label("key"), func.avg(Rating.content).label("content"),
-                   func.avg(Rating.organisation).label("organisation"), func.avg(Rating.venue).label("venue"),
-                   func.count().label("n"))
-            .where(Rating.status == RatingStatus.COUNTED).group_by(key).subquery())
+def rating_sums(kind: str) -> tuple[dict[int, tuple[int, int, int, int]], dt.datetime]:
+    """Counted ratings' star sums per item or per provider: {id: (content, organisation, venue, n)},
+    with when they were summed. One aggregate over every rating, so it is reused for the
+    dashboards' cache time (core.cache) instead of running on every public request."""
+    key = Rating.item_id if kind == "item" else Rating.provider_id
+
+    def compute():
+        rows = db.session.execute(
+            select(key, func.sum(Rating.content), func.sum(Rating.organisation), func.sum(Rating.venue), func.count())
+            .where(Rating.status == RatingStatus.COUNTED).group_by(key))
+        return {k: (int(c), int(o), int(v), int(n)) for k, c, o, v, n in rows}
+
+    return cache.remember(f"portal:rating-sums:{kind}", cache.seconds(), compute)
 
 
-def _summaries(page) -> list[tuple]:
-    return [(row[0], summary(row.content, row.organisation, row.venue, row.n)) for row in page.items]
+def _ranked(candidates: list[tuple], sums: dict) -> list:
+    """Ids of the candidates (id, name) that have ratings: most rated first, then by name."""
+    return [i for i, name in sorted(((i, name) for i, name in candidates if i in sums),
+                                    key=lambda c: (-sums[c[0]][3], c[1], c[0]))]
+
+
+def _summary_of(sums: dict, key: int) -> dict:
+    c, o, v, n = sums[key]
+    return summary(Decimal(c) / n, Decimal(o) / n, Decimal(v) / n, n)
+
+
+def _loaded(model, ids: list[int]) -> list:
+    found = {m.id: m for m in db.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids]
 
 
 @bp.route("/ratings")
 @access(PUBLIC)
 def ratings_items():
     q = _q()
-    agg = _rating_aggregate(Rating.item_id)
-    stmt = (select(Item, agg.c.content, agg.c.organisation, agg.c.venue, agg.c.n)
-            .join(agg, agg.c.key == Item.id).where(Item.status != ItemStatus.DRAFT))
+    sums, at = rating_sums("item")
+    stmt = select(Item.id, Item.code).where(Item.status != ItemStatus.DRAFT)
     if q:
         stmt = stmt.where(or_(Item.name.contains(q, autoescape=True), Item.code.contains(q, autoescape=True)))
-    page = Page(stmt.order_by(agg.c.n.desc(), Item.code), scalars=False)
-    return render_template("portal/ratings_items.html", page=page, rows=_summaries(page), q=q,
-                           dimensions=DIMENSION_LABELS)
+    page = ListPage(_ranked(db.session.execute(stmt).all(), sums), lambda ids: _loaded(Item, ids))
+    return render_template("portal/ratings_items.html", page=page,
+                           rows=[(it, _summary_of(sums, it.id)) for it in page.items], q=q,
+                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
 
 
 @bp.route("/ratings/providers")
 @access(PUBLIC)
 def ratings_providers():
     q = _q()
-    agg = _rating_aggregate(Rating.provider_id)
-    stmt = (select(Provider, agg.c.content, agg.c.organisation, agg.c.venue, agg.c.n)
-            .join(agg, agg.c.key == Provider.id).where(Provider.status.in_(PUBLIC_PROVIDER_STATES)))
+    sums, at = rating_sums("provider")
+    stmt = select(Provider.id, Provider.name).where(Provider.status.in_(PUBLIC_PROVIDER_STATES))
     if q:
         stmt = stmt.where(Provider.name.contains(q, autoescape=True))
-    page = Page(stmt.order_by(agg.c.n.desc(), Provider.name, Provider.id), scalars=False)
-    return render_template("portal/ratings_providers.html", page=page, rows=_summaries(page), q=q,
-                           dimensions=DIMENSION_LABELS)
+    page = ListPage(_ranked(db.session.execute(stmt).all(), sums), lambda ids: _loaded(Provider, ids))
+    return render_template("portal/ratings_providers.html", page=page,
+                           rows=[(p, _summary_of(sums, p.id)) for p in page.items], q=q,
+                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
 
 
 @bp.route("/ratings/items/<int:item_id>")

@@ -8,10 +8,12 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from catalog.models import ItemStatus
+from core import cache
 from core.db import utcnow
 from core.views_util import PER_PAGE
 from evaluation import ratings, review
@@ -373,6 +375,8 @@ class Statements:
 
 
 def statements_for(client, url: str) -> int:
+    """Statements of a request that computes its figures (the figure cache emptied first)."""
+    cache.clear()
     counter = Statements()
     event.listen(Engine, "before_cursor_execute", counter)
     try:
@@ -437,6 +441,7 @@ def test_list_pages_run_as_many_statements_for_ten_rows_as_for_two(client, sessi
         rows.add()
     with_ten = statements_for(client, url)
     assert with_two == with_ten, (url, with_two, with_ten)
+    cache.clear()
     shown = client.get(url).get_data(as_text=True).count(f'data-testid="{ROW_MARK[url]}"')
     assert shown >= (RECENT if url == "/portal" else 10), (url, shown)
 
@@ -455,3 +460,28 @@ def test_comments_come_a_page_at_a_time(client, session, make_user, district, to
         assert first.count('data-testid="comment"') == PER_PAGE and second.count('data-testid="comment"') == 2
         assert "第00条留言" in first and "第21条留言" in second and "第21条留言" not in first
         assert f'data-testid="rating-count">{PER_PAGE + 2}<' in first  # the summary counts them all
+
+
+def test_rating_summaries_are_summed_once_per_cache_time_and_exact(client, session, make_user, district, town,
+                                                                     community):
+    """The summaries count every rating: they are reused for dashboards.cache_seconds, then summed anew."""
+    import time_machine
+
+    rows = Rows(session, make_user, district, town, community)
+    rows.add()
+    session.commit()
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        first = client.get("/portal/ratings").get_data(as_text=True)
+        assert 'data-testid="figures-as-of"' in first
+        # 4, 5 and 3 stars: the means per dimension and overall (4.00), from exact integer sums.
+        assert "4.00" in first and "5.00" in first and "3.00" in first
+        provider, item = rows.d.provider(), rows.d.item()
+        session.add(Rating(session_id=rows.rated.id, provider_id=provider.id, item_id=item.id,
+                           resident_id=make_user("resident").id, content=1, organisation=1, venue=1))
+        session.commit()
+        again = BeautifulSoup(client.get("/portal/ratings").get_data(as_text=True), "html.parser")
+        assert len(again.select("[data-testid=rating-summary]")) == 1  # the new item's rating not yet summed
+    with time_machine.travel(start + dt.timedelta(seconds=cache.seconds() + 1), tick=False):
+        later = BeautifulSoup(client.get("/portal/ratings").get_data(as_text=True), "html.parser")
+        assert len(later.select("[data-testid=rating-summary]")) == 2
