@@ -485,3 +485,25 @@ def test_rating_summaries_are_summed_once_per_cache_time_and_exact(client, sessi
     with time_machine.travel(start + dt.timedelta(seconds=cache.seconds() + 1), tick=False):
         later = BeautifulSoup(client.get("/portal/ratings").get_data(as_text=True), "html.parser")
         assert len(later.select("[data-testid=rating-summary]")) == 2
+
+
+def test_a_page_of_ranked_ids_behaves_as_a_page_of_rows(app):
+    from werkzeug.exceptions import NotFound
+
+    from core.views_util import ListPage
+
+    keys = list(range(1, PER_PAGE * 2 + 4))
+    with app.test_request_context("/portal/ratings?page=2&q=x"):
+        page = ListPage(keys, lambda ids: [f"row {i}" for i in ids])
+        assert (page.page, page.pages, page.total) == (2, 3, len(keys))
+        assert page.items[0] == f"row {PER_PAGE + 1}" and len(page.items) == PER_PAGE
+        assert page.has_prev and page.has_next and page.url_args(3) == {"page": 3, "q": "x"}
+    with app.test_request_context("/portal/ratings?page=3"):
+        last = ListPage(keys)
+        assert last.items == keys[PER_PAGE * 2:] and not last.has_next
+    with app.test_request_context("/portal/ratings"):
+        empty = ListPage([])
+        assert (empty.pages, empty.items, empty.has_next) == (1, [], False)
+    for bad in ("-1", "100001"):
+        with app.test_request_context(f"/portal/ratings?page={bad}"), pytest.raises(NotFound):
+            ListPage(keys)
