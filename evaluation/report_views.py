@@ -5,7 +5,6 @@ forms on the download page (/reports/, core/reports.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -30,7 +29,6 @@ from marketplace.models import Provider, ProviderStatus
 bp = Blueprint("report_requests", __name__, url_prefix="/reports")
 
 BRIEFING = "briefing"
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 class PeriodForm(FlaskForm):
@@ -132,13 +130,13 @@ def last_month() -> str:
 
 
 def parse_month(raw: str | None) -> str:
-    raw = (raw or "").strip()
-    m = _MONTH.fullmatch(raw)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise Invalid(_l("Give the month as YYYY-MM."), "month")
-    if raw > to_local(utcnow()).strftime("%Y-%m"):
-        raise Invalid(_l("A briefing covers a month that has begun."), "month")
-    return raw
+    """The month as YYYY-MM, by the briefing's rule (evaluation.briefing.parse_month); Invalid
+    naming the field otherwise."""
+    try:
+        year, month = briefing.parse_month(raw)
+    except briefing.BadMonth as e:
+        raise Invalid(str(e), "month") from None
+    return f"{year:04d}-{month:02d}"
 
 
 def register_briefing(briefing_pdf):
