@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
-from wtforms import SelectField, StringField, SubmitField
+from sqlalchemy import or_, select
+from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired
 
 from core import jobs
@@ -38,13 +38,27 @@ class PeriodForm(FlaskForm):
 
 
 class OfficerProviderReportForm(PeriodForm):
-    provider_id = SelectField(_l("Provider"), coerce=int, validate_choice=True)
+    # A code or a name typed in, not a list: a district has thousands of providers.
+    provider = StringField(_l("Provider: unified social credit code or full name"), validators=[DataRequired()])
 
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.provider_id.choices = [(p.id, f"{p.name} ({p.credit_code})") for p in db.session.scalars(
-            select(Provider).where(Provider.status.in_([ProviderStatus.APPROVED, ProviderStatus.SUSPENDED,
-                                                        ProviderStatus.BLACKLISTED])).order_by(Provider.name))]
+
+REPORTABLE = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED, ProviderStatus.BLACKLISTED)
+
+
+def find_provider(text: str) -> Provider:
+    """The provider with this credit code, or else the one with exactly this name; Invalid naming
+    the field when there is none, or when the name is not unique."""
+    text = (text or "").strip()
+    found = db.session.scalars(select(Provider).where(Provider.status.in_(REPORTABLE), or_(
+        Provider.credit_code == text.upper(), Provider.name == text)).limit(3)).all()
+    by_code = [p for p in found if p.credit_code == text.upper()]
+    if by_code:
+        return by_code[0]
+    if not found:
+        raise Invalid(_l("No provider has this credit code or name."), "provider")
+    if len(found) > 1:
+        raise Invalid(_l("Several providers have this name: give the credit code."), "provider")
+    return found[0]
 
 
 class BriefingForm(FlaskForm):
@@ -112,11 +126,14 @@ def _panel(user, forms: dict):
 def provider_report_request():
     form = OfficerProviderReportForm()
     period = validated_period(form)
-    if period is None:
-        return index_page(forms={provider_report.KIND: form}, status=422)
-    provider = db.session.get(Provider, form.provider_id.data)
+    provider = None
+    if period is not None:
+        try:
+            provider = find_provider(form.provider.data)
+        except Invalid as e:
+            apply_error(form, e.field, e.message)
     if provider is None:
-        abort(404)
+        return index_page(forms={provider_report.KIND: form}, status=422)
     job, created = provider_report.request(provider, *period, user=_user())
     return queued_response(job, created)
 

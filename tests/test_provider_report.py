@@ -15,6 +15,7 @@ from core.db import utcnow
 from core.i18n import to_local
 from evaluation import provider_report, ratings, report_views
 from evaluation.feedback_models import Rating
+from marketplace.models import ProviderStatus
 from tests.conftest import html_text
 from tests.delivery_support import Delivery
 
@@ -156,20 +157,25 @@ def test_another_provider_can_neither_see_nor_download_it(manual, history, deliv
     mine = session.scalars(select(jobs.ReportJob).where(jobs.ReportJob.requested_by_id == other.user_id)).one()
     assert mine.params["provider_id"] == other.id
     # The officers' request form is closed to providers.
-    assert client.post("/reports/provider", data={"provider_id": p.id}).status_code == 403
+    assert client.post("/reports/provider", data={"provider": p.credit_code}).status_code == 403
 
 
 def test_an_officer_requests_any_providers_report(manual, history, client, login, session):
     p, officer = history["provider"], history["officer"]
     login(officer)
     page = client.get("/reports/")
-    assert 'data-testid="officer-provider-report"' in page.get_data(as_text=True) and p.name in html_text(page)
+    assert 'data-testid="officer-provider-report"' in page.get_data(as_text=True)
+    assert p.name not in html_text(page)  # the providers are typed in, not listed (thousands in a district)
     start, end = _period()
-    bad = client.post("/reports/provider", data={"provider_id": p.id, "date_from": end, "date_to": start})
+    bad = client.post("/reports/provider", data={"provider": p.credit_code, "date_from": end, "date_to": start})
     assert bad.status_code == 422 and "起始日期不能晚于截止日期" in html_text(bad) and _job_count(session) == 0
-    resp = client.post("/reports/provider", data={"provider_id": p.id, "date_from": start, "date_to": end})
+    unknown = client.post("/reports/provider", data={"provider": "没有这个机构", "date_from": start, "date_to": end})
+    assert unknown.status_code == 422 and "没有服务商" in html_text(unknown) and _job_count(session) == 0
+    # By credit code (any case) or by exact name.
+    resp = client.post("/reports/provider", data={"provider": p.credit_code.lower(), "date_from": start,
+                                                  "date_to": end})
     assert resp.status_code == 302
-    again = client.post("/reports/provider", data={"provider_id": p.id, "date_from": start, "date_to": end})
+    again = client.post("/reports/provider", data={"provider": p.name, "date_from": start, "date_to": end})
     assert again.status_code == 302 and _job_count(session) == 1  # the duplicate reused the waiting job
     job = session.scalars(select(jobs.ReportJob)).one()
     assert job.requested_by_id == officer.id and jobs.run_next() == jobs.JobState.DONE
@@ -221,3 +227,22 @@ def test_officers_request_a_monthly_briefing(manual, briefing, make_user, client
         s.clear()
     login(other_officer)
     assert client.get(f"/reports/{job.id}/download").status_code == 200
+
+
+def test_a_name_two_providers_share_asks_for_the_credit_code(manual, delivery, client, login, session):
+    first, second, pending = delivery.provider(), delivery.provider(), delivery.provider(status=ProviderStatus.PENDING)
+    first.name = second.name = "同名艺术团"
+    pending.name = "待审艺术团"
+    session.flush()
+    login(delivery.officer())
+    start, end = _period()
+    shared = client.post("/reports/provider", data={"provider": "同名艺术团", "date_from": start, "date_to": end})
+    assert shared.status_code == 422 and "请填写统一社会信用代码" in html_text(shared) and _job_count(session) == 0
+    # A provider still under review has no report to give.
+    pending = client.post("/reports/provider", data={"provider": "待审艺术团", "date_from": start, "date_to": end})
+    assert pending.status_code == 422 and _job_count(session) == 0
+    chosen = client.post("/reports/provider", data={"provider": second.credit_code, "date_from": start,
+                                                    "date_to": end})
+    assert chosen.status_code == 302
+    job = session.scalars(select(jobs.ReportJob)).one()
+    assert job.params["provider_id"] == second.id != first.id
