@@ -57,7 +57,7 @@ def officer_covers(project) -> bool:
 
 def result_published(project) -> bool:
     """The review is public once the award is published (and stays public after the contract)."""
-    return award_ops.live_award(project) is not None or project.state in PUBLISHED_STATES
+    return project.state in PUBLISHED_STATES or award_ops.has_live_award(project)
 
 
 def _insider(project, panel) -> bool:
@@ -397,8 +397,10 @@ def report_context(project, panel):
     members = sorted(panel.members, key=lambda m: m.draw_position)
     criteria = project.criteria_of(CriterionKind.SUBJECTIVE)
     flagged = {(f.member_id, f.bid_id, f.criterion_id) for f in result.flags}
-    score_reasons = {(s.member_id, s.bid_id, s.criterion_id): s.reason for s in db.session.scalars(
-        select(Score).where(Score.member_id.in_([m.id for m in members])))}
+    # Columns, not Score objects: nothing they would load eagerly is needed here.
+    score_reasons = {(m, b, c): reason for m, b, c, reason in db.session.execute(
+        select(Score.member_id, Score.bid_id, Score.criterion_id, Score.reason)
+        .where(Score.member_id.in_([m.id for m in members])))}
     checks = db.session.scalars(select(QualificationCheck).where(QualificationCheck.panel_id == panel.id)
                                 .order_by(QualificationCheck.bid_id, QualificationCheck.criterion_id)).all()
     seated = [m for m in members if m.status != MemberStatus.RECUSED]

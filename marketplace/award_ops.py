@@ -87,6 +87,13 @@ def live_award(project: PurchaseProject) -> Award | None:
                                                  Award.status == AwardStatus.PUBLISHED))
 
 
+def has_live_award(project: PurchaseProject) -> bool:
+    """Whether the project's award is published: one indexed read, no award (and nothing it
+    loads eagerly) built."""
+    return db.session.scalar(select(Award.id).where(Award.project_id == project.id,
+                                                    Award.status == AwardStatus.PUBLISHED).limit(1)) is not None
+
+
 def publish_award(project: PurchaseProject, bid: Bid, *, top_bid: Bid, reason: str, score_summary: dict,
                   actor, now: dt.datetime | None = None) -> Award:
     """Award the project to `bid` and publish the result. Awarding any bid but the top-ranked
