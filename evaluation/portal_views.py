@@ -362,32 +362,33 @@ def _loaded(model, ids: list[int]) -> list:
     return [found[i] for i in ids]
 
 
+def _ratings_page(kind: str, model, candidates, template: str):
+    """A page of rating summaries: the candidates (id, name) that have counted ratings, most
+    rated first, each with its means from the cached sums."""
+    sums, at = rating_sums(kind)
+    page = ListPage(_ranked(db.session.execute(candidates).all(), sums), lambda ids: _loaded(model, ids))
+    return render_template(template, page=page, rows=[(o, _summary_of(sums, o.id)) for o in page.items], q=_q(),
+                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
+
+
 @bp.route("/ratings")
 @access(PUBLIC)
 def ratings_items():
     q = _q()
-    sums, at = rating_sums("item")
     stmt = select(Item.id, Item.code).where(Item.status != ItemStatus.DRAFT)
     if q:
         stmt = stmt.where(or_(Item.name.contains(q, autoescape=True), Item.code.contains(q, autoescape=True)))
-    page = ListPage(_ranked(db.session.execute(stmt).all(), sums), lambda ids: _loaded(Item, ids))
-    return render_template("portal/ratings_items.html", page=page,
-                           rows=[(it, _summary_of(sums, it.id)) for it in page.items], q=q,
-                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
+    return _ratings_page("item", Item, stmt, "portal/ratings_items.html")
 
 
 @bp.route("/ratings/providers")
 @access(PUBLIC)
 def ratings_providers():
     q = _q()
-    sums, at = rating_sums("provider")
     stmt = select(Provider.id, Provider.name).where(Provider.status.in_(PUBLIC_PROVIDER_STATES))
     if q:
         stmt = stmt.where(Provider.name.contains(q, autoescape=True))
-    page = ListPage(_ranked(db.session.execute(stmt).all(), sums), lambda ids: _loaded(Provider, ids))
-    return render_template("portal/ratings_providers.html", page=page,
-                           rows=[(p, _summary_of(sums, p.id)) for p in page.items], q=q,
-                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
+    return _ratings_page("provider", Provider, stmt, "portal/ratings_providers.html")
 
 
 @bp.route("/ratings/items/<int:item_id>")
