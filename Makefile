@@ -40,7 +40,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 # Security lint of the app's code: any finding of medium or high severity fails.
-BANDIT_PATHS := $(wildcard core catalog marketplace evaluation) app.py
+BANDIT_PATHS := core catalog marketplace evaluation seeds app.py
 bandit: $(VENV)/.installed
 	$(VENV)/bin/bandit -q -r --severity-level medium $(BANDIT_PATHS)
 

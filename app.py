@@ -77,23 +77,24 @@ def _extensions(app: Flask):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
     i18n.init_app(app)
-    from core import auth
+    from core.accounts import views as auth
 
     auth.init_login(app, login_manager)
 
 
 def _blueprints(app: Flask):
-    from core import register_blueprints as core_blueprints
+    # In the direction of imports: each package may hear the ones before it.
+    import catalog
+    import core
+    import evaluation
+    import marketplace
+    import seeds
 
-    core_blueprints(app)
-    for module in ("catalog", "marketplace", "evaluation"):
-        try:
-            package = __import__(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        package.register_blueprints(app)
+    core.init_app(app)
+    catalog.init_app(app)
+    marketplace.init_app(app)
+    evaluation.init_app(app)
+    seeds.init_app(app)
 
 
 def _hooks(app: Flask):

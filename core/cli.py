@@ -1,4 +1,4 @@
-"""Command-line: users, the audit chain, demo data, backups."""
+"""Command-line: users, the audit chain, backups."""
 
 from __future__ import annotations
 
@@ -10,21 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core import accounts, audit
+from core import audit
+from core.accounts import operations as accounts
 from core.db import db, intends_to_write
 from core.errors import DomainError
 from core.models import Area, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 audit_cli = AppGroup("audit", help="Check and export the audit chain.")
-seed_cli = AppGroup("seed", help="Load demo or scale data.")
 
-# Higher modules add their part of the demo district: (order, function(echo)).
-DEMO_SEEDERS: list[tuple[int, object]] = []
-
-
-def register_demo_seeder(order: int, fn):
-    DEMO_SEEDERS.append((order, fn))
 
 
 @users_cli.command("create")
@@ -74,28 +68,6 @@ def audit_head():
     click.echo(json.dumps(audit.head()))
 
 
-@seed_cli.command("demo")
-def seed_demo():
-    """Load the demo district (idempotent) and print the demo logins."""
-    from core import seed
-
-    with intends_to_write():
-        seed.run_demo(click.echo)
-        db.session.commit()
-
-
-@seed_cli.command("demo-if-empty")
-def seed_demo_if_empty():
-    """Load the demo district only into a database that has no users yet (used by `make run`)."""
-    from core import seed
-    from core.models import User
-
-    if db.session.scalar(select(User.id).limit(1)) is not None:
-        click.echo("database has users; demo data not loaded")
-        return
-    with intends_to_write():
-        seed.run_demo(click.echo)
-        db.session.commit()
 
 
 def register(app: Flask):
@@ -104,4 +76,3 @@ def register(app: Flask):
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
-    app.cli.add_command(seed_cli)

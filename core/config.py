@@ -63,7 +63,6 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "OCDS_PREFIX": env.get("OCDS_PREFIX", "ocds-huimin"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # /bench/floor, the baseline `make bench` compares pages with; off unless asked for.
-        "BENCH_ENDPOINTS": env.get("BENCH_ENDPOINTS", "") == "1",
     }
     if overrides:
         cfg.update(overrides)

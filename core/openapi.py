@@ -17,8 +17,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from core.accounts.schemas import ErrorSchema
 from core.permissions import AUTHENTICATED, PUBLIC
-from core.schemas import ErrorSchema
 from core.views_util import MAX_ID
 
 PREFIX = "/api/v1"

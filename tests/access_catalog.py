@@ -3,9 +3,9 @@
 The demand request lies in a community none of the role users lives in, so residents get 403
 on its page and its support button (object-level), as a stranger would."""
 
-from catalog import demand as demand_ops
-from catalog import operations as ops
-from catalog.models import Category, ItemStatus
+from catalog.demand import operations as demand_ops
+from catalog.items import operations as ops
+from catalog.items.models import Category, ItemStatus
 from core.models import Area, AreaLevel, Venue, VenueKind
 from tests.access_registry import OBJECT_GUARDED, builds
 

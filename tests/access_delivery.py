@@ -9,9 +9,9 @@ import datetime as dt
 
 from core.db import utcnow
 from core.models import Area, AreaLevel
-from evaluation import ratings
-from evaluation.feedback_models import AdjustmentDecision, DecisionAction
-from marketplace import session_ops
+from evaluation.feedback import operations as ratings
+from evaluation.feedback.models import AdjustmentDecision, DecisionAction
+from marketplace.sessions import operations as session_ops
 from tests.access_registry import OBJECT_GUARDED, builds
 from tests.delivery_support import Delivery, png_bytes
 

@@ -24,10 +24,11 @@ OBJECT_GUARDED.update({
 def scenario(ctx) -> dict:
     if "_evaluation" in ctx:
         return ctx["_evaluation"]
-    from evaluation import review
-    from evaluation.experts import declare_conflict
-    from marketplace import award_ops, contract_ops
-    from marketplace.models import ChallengeAttachment
+    from evaluation.experts.operations import declare_conflict
+    from evaluation.review import operations as review
+    from marketplace.awards import operations as award_ops
+    from marketplace.awards.models import ChallengeAttachment
+    from marketplace.contracts import operations as contract_ops
     from tests import eval_support as es
 
     session, make_user = ctx["session"], ctx["make_user"]

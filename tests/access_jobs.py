@@ -1,7 +1,7 @@
 """URL arguments of the download page (/reports/): a failed report job of a stranger provider, so
 every role meets someone else's job (answered 404, as if it did not exist)."""
 
-from core import jobs
+from core.jobs import operations as jobs
 from tests.access_registry import builds
 
 

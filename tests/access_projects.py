@@ -7,23 +7,21 @@ bid page meets a stranger's bid (sealed) and every officer page an open project.
 import datetime as dt
 from decimal import Decimal
 
-from catalog.models import Category, Item, ItemStatus
+from catalog.items.models import Category, Item, ItemStatus
 from core.db import utcnow
 from core.models import Area, AreaLevel, Venue, VenueKind
-from marketplace import bid_ops
-from marketplace.models import (
-    BidAttachment,
+from marketplace.bids import operations as bid_ops
+from marketplace.bids.models import BidAttachment
+from marketplace.projects.models import (
     Clarification,
     Criterion,
     CriterionKind,
     ProjectLine,
     ProjectMethod,
     ProjectState,
-    Provider,
-    ProviderKind,
-    ProviderStatus,
     PurchaseProject,
 )
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 from tests.access_registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({

@@ -2,7 +2,7 @@
 its documents (stored for real, so officers' downloads succeed)."""
 
 from core import uploads, uscc
-from marketplace.models import DocumentKind, Provider, ProviderDocument, ProviderKind, ProviderStatus
+from marketplace.providers.models import DocumentKind, Provider, ProviderDocument, ProviderKind, ProviderStatus
 from tests.access_registry import OBJECT_GUARDED, builds
 
 # A provider may download only its own documents; the matrix's provider owns another.

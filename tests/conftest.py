@@ -213,7 +213,7 @@ def community(make_area, town):
 
 @pytest.fixture
 def make_user(session, district, community):
-    from core import accounts
+    from core.accounts import operations as accounts
     from core.models import Role
 
     counter = iter(range(1, 10_000))
@@ -276,7 +276,7 @@ def live_server(app, tmp_path_factory):
 
     from werkzeug.serving import make_server
 
-    from core import seed
+    from seeds import demo as seed
 
     live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_COST",
                                                      "UPLOAD_DIR")},
@@ -320,7 +320,7 @@ def page(browser):
 
 
 def browser_login(page, base_url, login, password=None):
-    from core.seed import DEMO_PASSWORD
+    from seeds.district import DEMO_PASSWORD
 
     page.goto(base_url + "/login")
     page.fill("input[name=login]", login)

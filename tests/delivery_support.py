@@ -8,27 +8,21 @@ import io
 import itertools
 from decimal import Decimal
 
-from catalog.models import Category, Item, ItemStatus
+from catalog.items.models import Category, Item, ItemStatus
 from core.db import utcnow
 from core.models import Venue, VenueKind
-from marketplace import session_ops
-from marketplace.models import (
-    Award,
-    Bid,
-    BidStatus,
-    Contract,
-    ContractLine,
-    ContractState,
+from marketplace.awards.models import Award, Contract, ContractLine, ContractState
+from marketplace.bids.models import Bid, BidStatus
+from marketplace.projects.models import (
     Criterion,
     CriterionKind,
     ProjectLine,
     ProjectMethod,
     ProjectState,
-    Provider,
-    ProviderKind,
-    ProviderStatus,
     PurchaseProject,
 )
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
+from marketplace.sessions import operations as session_ops
 
 _seq = itertools.count(1)
 ALL_LEVELS = ["district", "town", "community"]

@@ -10,23 +10,21 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from catalog.models import Category, Item, ItemStatus
+from catalog.items.models import Category, Item, ItemStatus
 from core import uscc
 from core.db import utcnow
 from core.models import Venue, VenueKind
-from evaluation.models import Expert
-from marketplace.models import (
-    Bid,
+from evaluation.review.models import Expert
+from marketplace.bids.models import Bid
+from marketplace.projects.models import (
     Criterion,
     CriterionKind,
     ProjectLine,
     ProjectMethod,
     ProjectState,
-    Provider,
-    ProviderKind,
-    ProviderStatus,
     PurchaseProject,
 )
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 
 _n = itertools.count(1)
 D = Decimal
@@ -126,7 +124,8 @@ def reviewed_project(session, make_user, area, *, scores=None, n_experts=5, sign
     `scores` maps a bid index to the score every expert gives it on every subjective criterion
     (default: the first bid best). Returns a dict of the pieces.
     """
-    from evaluation import draw, review, scoring
+    from evaluation.review import draw, scoring
+    from evaluation.review import operations as review
 
     officer = officer or make_user("officer")
     cat = category(session)

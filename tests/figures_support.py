@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.models import DemandRequest, DemandStatus, DemandSupport
+from catalog.items.models import DemandRequest, DemandStatus, DemandSupport
 from core.i18n import LOCAL_TZ
 from core.models import Area
-from evaluation.feedback_models import (
+from evaluation.feedback.models import (
     AdjustmentDecision,
     DecisionAction,
     DecisionStatus,
@@ -21,18 +21,10 @@ from evaluation.feedback_models import (
     Rating,
     RatingStatus,
 )
-from marketplace.models import (
-    Award,
-    AwardStatus,
-    Bid,
-    BidStatus,
-    Challenge,
-    ProjectMethod,
-    ProjectState,
-    PurchaseProject,
-    ServiceSession,
-    SessionState,
-)
+from marketplace.awards.models import Award, AwardStatus, Challenge
+from marketplace.bids.models import Bid, BidStatus
+from marketplace.projects.models import ProjectMethod, ProjectState, PurchaseProject
+from marketplace.sessions.models import ServiceSession, SessionState
 from tests.delivery_support import Delivery
 
 

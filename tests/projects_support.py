@@ -6,21 +6,20 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from catalog.models import Category, Item, ItemStatus
+from catalog.items.models import Category, Item, ItemStatus
 from core.db import utcnow
 from core.models import AreaLevel, Venue, VenueKind
-from marketplace import bid_ops, project_ops
-from marketplace.models import (
+from marketplace.bids import operations as bid_ops
+from marketplace.projects import operations as project_ops
+from marketplace.projects.models import (
     Criterion,
     CriterionKind,
     ProjectLine,
     ProjectMethod,
     ProjectState,
-    Provider,
-    ProviderKind,
-    ProviderStatus,
     PurchaseProject,
 )
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 
 _seq = itertools.count(1)
 ALL_LEVELS = [lv.value for lv in AreaLevel]

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from core import accounts
+from core.accounts import operations as accounts
 from core.audit import AuditEvent
 from core.errors import Invalid
 from core.models import ApiToken, LoginAttempt, User

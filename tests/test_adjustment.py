@@ -12,12 +12,13 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from catalog.models import ItemStatus
+from catalog.items.models import ItemStatus
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from evaluation import adjustment, performance, ratings
-from evaluation.feedback_models import (
+from evaluation.feedback import adjustment, performance
+from evaluation.feedback import operations as ratings
+from evaluation.feedback.models import (
     AdjustmentDecision,
     AppealStatus,
     DecisionAction,
@@ -25,8 +26,10 @@ from evaluation.feedback_models import (
     Rating,
     RatingStatus,
 )
-from marketplace import bid_ops, project_ops
-from marketplace.models import ProjectMethod, ProviderStatus
+from marketplace.bids import operations as bid_ops
+from marketplace.projects import operations as project_ops
+from marketplace.projects.models import ProjectMethod
+from marketplace.providers.models import ProviderStatus
 from tests.delivery_support import Delivery
 from tests.projects_support import Market
 
@@ -257,23 +260,12 @@ def test_a_wanted_and_liked_item_is_flagged_for_more_budget(delivery, make_user,
     _rate_item(session, sessions[1], make_user, 5, now - 10 * DAY, 10)  # well liked, demand not in top quarter
     _rate_item(session, sessions[2], make_user, 4, now - 10 * DAY, 10)  # top demand, 4.0 < 4.2
     demand = {items[0].id: 40, items[2].id: 40, items[1].id: 5, items[3].id: 3, items[4].id: 1}
-    monkeypatch.setattr(adjustment, "demand_by_item", lambda since, until: demand)
+    monkeypatch.setattr(adjustment.demand_ops, "supports_by_item", lambda since, until: demand)
     made = [d for d in adjustment.evaluate(now) if d.action == DecisionAction.MORE_BUDGET]
     # five items with demand → the top quarter is the first two (cutoff 40)
     assert [(d.item_id, d.figures["cutoff"]) for d in made] == [(items[0].id, 40)]
     assert "40" in adjustment.explain(made[0])
     assert adjustment.evaluate(now) == []
-
-
-def test_demand_is_read_from_the_catalog_when_it_keeps_demand(app, session):
-    import importlib
-
-    models = importlib.import_module("catalog.models")
-    figures = adjustment.demand_by_item(utcnow() - 365 * DAY, utcnow())
-    if hasattr(models, "DemandRequest"):
-        assert isinstance(figures, dict)
-    else:
-        assert figures == {}
 
 
 def test_rules_are_published_with_versions(client):

@@ -23,8 +23,11 @@ from sqlalchemy import select, update
 
 from core import audit
 from core.db import utcnow
-from marketplace import bid_ops, session_ops
-from marketplace.models import Bid, Provider, ProviderKind, ProviderStatus, PurchaseProject
+from marketplace.bids import operations as bid_ops
+from marketplace.bids.models import Bid
+from marketplace.projects.models import PurchaseProject
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
+from marketplace.sessions import operations as session_ops
 from tests import eval_support as es
 from tests.delivery_support import Delivery
 from tests.projects_support import Market
@@ -155,7 +158,7 @@ def test_opening(app, session, market):
 # --- review ------------------------------------------------------------------------------------------
 
 def test_panel_draw(app, session, make_user, town):
-    from evaluation import draw
+    from evaluation.review import draw
 
     officer = make_user("officer")
     cat = es.category(session)
@@ -169,14 +172,15 @@ def test_panel_draw(app, session, make_user, town):
 
 
 def test_review_submission_ranking_and_sign_off(app, session, make_user, town):
-    from evaluation import ranking, review, scoring
+    from evaluation.review import operations as review
+    from evaluation.review import ranking, scoring
 
     r = es.reviewed_project(session, make_user, town, sign=False)
     session.commit()
     panel = r["panel"]
     last = max(panel.members, key=lambda m: m.draw_position)
     # Take back the last member's submission so that submitting again completes the review.
-    from evaluation.models import ReviewResult
+    from evaluation.review.models import ReviewResult
 
     session.execute(ReviewResult.__table__.delete().where(ReviewResult.panel_id == panel.id))
     last.submitted_at = None
@@ -189,8 +193,8 @@ def test_review_submission_ranking_and_sign_off(app, session, make_user, town):
 
 
 def test_award_contract_and_signing(app, session, make_user, town):
-    from evaluation import review
-    from marketplace import contract_ops
+    from evaluation.review import operations as review
+    from marketplace.contracts import operations as contract_ops
 
     r = es.reviewed_project(session, make_user, town)
     officer = r["officer"]
@@ -237,7 +241,8 @@ def test_session_report_with_photos(app, session, delivery):
 
 
 def test_rating_with_its_performance_update(app, session, delivery, make_user):
-    from evaluation import performance, ratings
+    from evaluation.feedback import operations as ratings
+    from evaluation.feedback import performance
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
     officer, s = _session_in_force(delivery, when)
@@ -253,8 +258,8 @@ def test_rating_with_its_performance_update(app, session, delivery, make_user):
 
 
 def test_adjustment_confirmation_with_its_effects(app, session, delivery, make_user, district):
-    from evaluation import adjustment
-    from evaluation.feedback_models import AdjustmentDecision, DecisionAction
+    from evaluation.feedback import adjustment
+    from evaluation.feedback.models import AdjustmentDecision, DecisionAction
 
     provider = delivery.provider()
     officer = make_user("officer", jurisdiction=district)
@@ -269,7 +274,8 @@ def test_adjustment_confirmation_with_its_effects(app, session, delivery, make_u
 
 
 def test_performance_recompute_with_snapshots(app, session, delivery, make_user):
-    from evaluation import performance, ratings
+    from evaluation.feedback import operations as ratings
+    from evaluation.feedback import performance
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
     officer, s = _session_in_force(delivery, when)
@@ -283,8 +289,8 @@ def test_performance_recompute_with_snapshots(app, session, delivery, make_user)
 # --- catalog and providers -----------------------------------------------------------------------------
 
 def test_catalog_version_publish(app, session, make_user):
-    from catalog import operations as ops
-    from catalog.models import Category, ItemStatus
+    from catalog.items import operations as ops
+    from catalog.items.models import Category, ItemStatus
 
     keeper = make_user("officer")
     top = Category(code="AT-C", name="原子测试类")
@@ -301,7 +307,7 @@ def test_catalog_version_publish(app, session, make_user):
 
 
 def test_provider_approval(app, session, make_user):
-    from marketplace import provider_ops
+    from marketplace.providers import operations as provider_ops
 
     owner = make_user("provider")
     provider = Provider(user_id=owner.id, name="待审艺术团", credit_code=es.code(), kind=ProviderKind.OTHER,
@@ -407,8 +413,8 @@ def test_report_and_rating_pages_fail_whole(failing_app, session, delivery, make
     from sqlalchemy.exc import OperationalError
 
     from core.i18n import to_local
-    from evaluation import performance
-    from marketplace.models import ServiceSession, SessionState
+    from evaluation.feedback import performance
+    from marketplace.sessions.models import ServiceSession, SessionState
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(hours=4)
     _officer, s = _session_in_force(delivery, when)

@@ -13,17 +13,13 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import LOCAL_TZ
-from evaluation import review, scoring
-from evaluation.models import PanelStatus, ReviewResult
-from marketplace import award_ops, contract_ops
-from marketplace.models import (
-    AwardStatus,
-    Challenge,
-    ChallengeOutcome,
-    ChallengeStatus,
-    Contract,
-    ProjectState,
-)
+from evaluation.review import operations as review
+from evaluation.review import scoring
+from evaluation.review.models import PanelStatus, ReviewResult
+from marketplace.awards import operations as award_ops
+from marketplace.awards.models import AwardStatus, Challenge, ChallengeOutcome, ChallengeStatus, Contract
+from marketplace.contracts import operations as contract_ops
+from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 from tests.conftest import html_text
 
@@ -224,7 +220,7 @@ def test_the_officer_sees_overdue_challenges(session, awarded, client, login):
 def test_challenge_files_share_the_upload_check_and_store(app):
     from core import uploads
     from core.errors import Invalid
-    from marketplace import challenge_files
+    from marketplace.awards import challenge_files
     from tests.delivery_support import jpeg_with_exif
 
     with app.app_context():

@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, delete, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from core import audit, seed
+from core import audit
 from core.db import db, intends_to_write
 from core.models import LoginAttempt, User
+from seeds import demo as seed
 from tests.conftest import FAST_HASH
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")

@@ -20,18 +20,12 @@ from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Notification
-from marketplace import bid_ops, sealing
-from marketplace.bid_ops import DeadlinePassed
-from marketplace.models import (
-    Bid,
-    BidAttachment,
-    BidOpening,
-    BidRevision,
-    BidStatus,
-    IllegalTransition,
-    ProjectState,
-    ProviderStatus,
-)
+from marketplace.bids import operations as bid_ops
+from marketplace.bids import sealing
+from marketplace.bids.models import Bid, BidAttachment, BidOpening, BidRevision, BidStatus
+from marketplace.bids.operations import DeadlinePassed
+from marketplace.projects.models import IllegalTransition, ProjectState
+from marketplace.providers.models import ProviderStatus
 from tests.conftest import html_text
 from tests.delivery_support import jpeg_with_exif, png_bytes
 from tests.projects_support import Market
@@ -279,7 +273,7 @@ def test_bids_on_drafts_and_cancelled_projects_are_refused(market):
     with pytest.raises(Refused):
         market.bid(draft, market.provider())
     project = market.published(officer)
-    from marketplace import project_ops
+    from marketplace.projects import operations as project_ops
 
     project_ops.cancel(project, "取消", officer)
     with pytest.raises(Refused):

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import db, utcnow
-from marketplace import bid_ops
-from marketplace.models import Bid, BidOpening, BidRevision, BidStatus, ProjectState, PurchaseProject
+from marketplace.bids import operations as bid_ops
+from marketplace.bids.models import Bid, BidOpening, BidRevision, BidStatus
+from marketplace.projects.models import ProjectState, PurchaseProject
 from tests.conftest import PASSWORD
 from tests.projects_support import Market
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
-from evaluation import briefing, figures
-from marketplace.models import Award, AwardStatus, PurchaseProject
+from evaluation.reporting import briefing, figures
+from marketplace.awards.models import Award, AwardStatus
+from marketplace.projects.models import PurchaseProject
 from tests import figures_support
 
 PDFTOTEXT = "/usr/bin/pdftotext"  # poppler-utils, installed by tools/system-deps.sh
@@ -116,7 +117,7 @@ def test_a_month_without_activity_still_makes_a_briefing(world, tmp_path):
 # --- the demo data -----------------------------------------------------------------------------
 
 def test_the_demo_briefing_reads_back_and_renders_to_images(session, tmp_path):
-    from core import seed
+    from seeds import demo as seed
 
     seed.run_demo(lambda *_a: None)
     now = utcnow()

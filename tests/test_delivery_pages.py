@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.i18n import to_local
-from evaluation import performance
-from evaluation.feedback_models import Rating
-from marketplace.models import ServiceSession, SessionState
+from evaluation.feedback import performance
+from evaluation.feedback.models import Rating
+from marketplace.sessions.models import ServiceSession, SessionState
 from tests.conftest import html_text
 from tests.delivery_support import Delivery, png_bytes
 
@@ -135,7 +135,7 @@ def test_resident_rates_through_the_page_and_comments_are_shown_escaped(world, m
 
 def test_rating_a_session_not_delivered_is_refused_with_a_reason(world, delivery, make_user, client, login,
                                                                 session):
-    from marketplace import session_ops
+    from marketplace.sessions import operations as session_ops
 
     old = delivery.schedule(world["contract"], utcnow() - dt.timedelta(days=6))
     session_ops.record_overdue(utcnow() + dt.timedelta(days=10))
@@ -193,7 +193,7 @@ def test_public_profile_says_no_ratings_yet_never_zero(world, client, make_user,
     assert api["rating_count"] == 0 and api["satisfaction"] is None and api["grade"] is None
     text = html_text(client.get(f"/performance/providers/{provider.id}"))
     assert ("暂无评价" in text or "No ratings yet" in text) and "0/5" not in text
-    from evaluation import ratings
+    from evaluation.feedback import operations as ratings
 
     held = world["held"]
     ratings.rate(held, make_user("resident"), {"content": 4, "organisation": 4, "venue": 4},
@@ -206,7 +206,7 @@ def test_public_profile_says_no_ratings_yet_never_zero(world, client, make_user,
 
 def test_the_providers_own_page_explains_the_score_without_naming_residents(world, make_user, client, login,
                                                                              session):
-    from evaluation import ratings
+    from evaluation.feedback import operations as ratings
 
     held = world["held"]
     resident = make_user("resident", name="王小明")
@@ -220,7 +220,7 @@ def test_the_providers_own_page_explains_the_score_without_naming_residents(worl
 
 
 def test_item_page_charts_satisfaction(world, make_user, client, session):
-    from evaluation import ratings
+    from evaluation.feedback import operations as ratings
 
     held = world["held"]
     ratings.rate(held, make_user("resident"), {"content": 5, "organisation": 5, "venue": 5},

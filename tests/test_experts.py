@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core.errors import Invalid
 from core.models import Role, User
-from evaluation import experts as ops
-from evaluation.models import Expert, ExpertConflict
+from evaluation.experts import operations as ops
+from evaluation.review.models import Expert, ExpertConflict
 from tests import eval_support as es
 from tests.conftest import PASSWORD, html_text
 

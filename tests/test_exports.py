@@ -23,13 +23,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from core import seed
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.i18n import to_local
 from core.models import Holiday, Role
 from core.permissions import PUBLIC, endpoint_access
 from core.views_util import Page
+from seeds import demo as seed
+from seeds.district import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 from tests.projects_support import Market
 
@@ -78,7 +79,7 @@ LOGINS = {"officer": "officer@huimin.demo", "town": "huangcun@huimin.demo", "adm
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
-def _login(client, login, password=seed.DEMO_PASSWORD):
+def _login(client, login, password=DEMO_PASSWORD):
     client.post("/logout")
     r = client.post("/login", data={"login": login, "password": password})
     assert r.status_code == 302, login
@@ -126,8 +127,9 @@ def pages(monkeypatch):
 def demo(session):
     """The demo district, plus the rows it lacks for some lists (a challenge, a flagged rating, a
     proposed adjustment decision, an entered holiday)."""
-    from evaluation.feedback_models import AdjustmentDecision, DecisionAction, FlagReason, Rating, RatingStatus
-    from marketplace.models import Award, Challenge, Provider
+    from evaluation.feedback.models import AdjustmentDecision, DecisionAction, FlagReason, Rating, RatingStatus
+    from marketplace.awards.models import Award, Challenge
+    from marketplace.providers.models import Provider
 
     seed.run_demo(lambda *_a: None)
     award = session.scalars(select(Award).order_by(Award.id)).first()

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from core import cache, settings
 from core.db import db, utcnow
-from evaluation import figures
-from marketplace.models import ProjectState, SessionState
+from evaluation.reporting import figures
+from marketplace.projects.models import ProjectState
+from marketplace.sessions.models import SessionState
 from tests import figures_support
 from tests.figures_support import local
 
@@ -136,8 +137,8 @@ def _statements(client, url) -> tuple[object, int]:
 
 def _more_data(world, n: int):
     """n more delivered sessions this month, each rated, at c1 and c2."""
-    from evaluation.feedback_models import Rating, RatingStatus
-    from marketplace.models import ServiceSession
+    from evaluation.feedback.models import Rating, RatingStatus
+    from marketplace.sessions.models import ServiceSession
 
     session = world.delivery.session
     line = world.contract.lines[0]
@@ -257,7 +258,7 @@ def test_the_admin_dashboard(client, login, make_user):
 
 
 def test_the_admin_dashboard_shows_the_report_queue(client, login, make_user, session):
-    from core import jobs
+    from core.jobs import operations as jobs
 
     admin = make_user("admin")
     asker = make_user("officer")

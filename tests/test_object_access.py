@@ -115,12 +115,13 @@ def fingerprint(session) -> dict[str, str]:
 
 def _peers(ctx) -> dict:
     """Users who own objects of the same kinds as the strangers' in the URLs."""
-    from catalog import demand as demand_ops
-    from evaluation import ratings
-    from evaluation.experts import declare_conflict
-    from evaluation.models import Panel
-    from marketplace import bid_ops, session_ops
-    from marketplace.models import PurchaseProject
+    from catalog.demand import operations as demand_ops
+    from evaluation.experts.operations import declare_conflict
+    from evaluation.feedback import operations as ratings
+    from evaluation.review.models import Panel
+    from marketplace.bids import operations as bid_ops
+    from marketplace.projects.models import PurchaseProject
+    from marketplace.sessions import operations as session_ops
     from tests import access_evaluation, access_projects
     from tests import eval_support as es
     from tests.delivery_support import Delivery, png_bytes
@@ -187,7 +188,7 @@ def _awarded_world(ctx, bidding) -> dict:
 
 def _draft_world(ctx, bidding) -> dict:
     """A stranger officer's draft project (nothing but its officers may see a draft)."""
-    from marketplace.models import Criterion, ProjectLine, ProjectMethod, ProjectState, PurchaseProject
+    from marketplace.projects.models import Criterion, ProjectLine, ProjectMethod, ProjectState, PurchaseProject
     from tests import access_projects
 
     published = access_projects._world(ctx)["project"]
@@ -213,7 +214,7 @@ def _draft_peers(endpoint) -> tuple[str, ...]:
 
 def _opened(ctx, bidding) -> dict:
     """The bidding world after the opening: the bids are no longer sealed, but still not the rivals'."""
-    from marketplace.models import ProjectState, PurchaseProject
+    from marketplace.projects.models import ProjectState, PurchaseProject
 
     session = ctx["session"]
     now = utcnow()
@@ -304,8 +305,8 @@ def test_ids_carried_in_forms_stay_within_the_users_objects(client, login, sessi
     """Another object's id in a form field (not the URL) is refused and changes nothing: a line of
     another contract, a bid of another project, a venue of another town."""
     from core.errors import DomainError
-    from evaluation import review
-    from marketplace import project_ops
+    from evaluation.review import operations as review
+    from marketplace.projects import operations as project_ops
     from tests import eval_support as es
     from tests.delivery_support import Delivery
     from tests.projects_support import Market

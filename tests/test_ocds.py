@@ -27,22 +27,14 @@ from sqlalchemy.engine import Engine
 from core import settings
 from core.db import db, intends_to_write
 from core.models import Role, User
-from marketplace import award_ops, bid_ops, ocds
-from marketplace.models import (
-    Award,
-    AwardStatus,
-    Bid,
-    BidOpening,
-    BidStatus,
-    Contract,
-    ContractState,
-    ProjectState,
-    Provider,
-    ProviderStatus,
-    PurchaseProject,
-    ServiceSession,
-    SessionState,
-)
+from marketplace.awards import operations as award_ops
+from marketplace.awards.models import Award, AwardStatus, Contract, ContractState
+from marketplace.bids import operations as bid_ops
+from marketplace.bids.models import Bid, BidOpening, BidStatus
+from marketplace.opendata import ocds
+from marketplace.projects.models import ProjectState, PurchaseProject
+from marketplace.providers.models import Provider, ProviderStatus
+from marketplace.sessions.models import ServiceSession, SessionState
 from tests.conftest import _empty_tables
 
 SCHEMA_DIR = Path(__file__).parent / "ocds_schema"
@@ -115,7 +107,7 @@ def problems(document: dict, schema_name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo(app):
-    from core import seed
+    from seeds import demo as seed
 
     with app.app_context():
         with intends_to_write():

@@ -77,8 +77,8 @@ def test_an_undeclared_api_view_is_reported(make_app):
 
 def _demo(session, make_user, district, town):
     """The demo district, a sealed bid whose contents carry a marker, and a token per role."""
-    from core.seed import run_demo
-    from marketplace.models import ProjectState, PurchaseProject
+    from marketplace.projects.models import ProjectState, PurchaseProject
+    from seeds.demo import run_demo
 
     run_demo(lambda *_a: None)
     session.commit()
@@ -91,7 +91,7 @@ def _demo(session, make_user, district, town):
 
 
 def _tokens(client):
-    from core.seed import DEMO_PASSWORD
+    from seeds.district import DEMO_PASSWORD
 
     logins = {Role.RESIDENT: "13800138000", Role.PROVIDER: "provider@huimin.demo", Role.OFFICER: "officer@huimin.demo",
               Role.ADMIN: "admin@huimin.demo", Role.EXPERT: "expert@huimin.demo"}
@@ -105,9 +105,11 @@ def _tokens(client):
 
 def _known_values(session):
     """Ids and codes that exist in the demo, so the fuzzer reaches real objects, not only 404s."""
-    from catalog.models import DemandRequest, Item
-    from evaluation.ratings import window_open
-    from marketplace.models import Provider, PurchaseProject, ServiceSession
+    from catalog.items.models import DemandRequest, Item
+    from evaluation.feedback.operations import window_open
+    from marketplace.projects.models import PurchaseProject
+    from marketplace.providers.models import Provider
+    from marketplace.sessions.models import ServiceSession
 
     def ids(model, column=None):
         return list(session.scalars(select(column or model.id).order_by(column or model.id)).all())
@@ -120,9 +122,9 @@ def _known_values(session):
 
 
 def _good_bodies(session) -> dict[str, list[dict]]:
-    from catalog.models import Item, ItemStatus
+    from catalog.items.models import Item, ItemStatus
     from core.models import User, Venue
-    from core.seed import DEMO_PASSWORD
+    from seeds.district import DEMO_PASSWORD
 
     resident = session.scalar(select(User).where(User.login == "13800138000"))
     venue = session.scalar(select(Venue.id).where(Venue.area_id == resident.community.id).order_by(Venue.id))

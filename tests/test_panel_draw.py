@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from catalog.models import Item
+from catalog.items.models import Item
 from core import settings
 from core.audit import AuditEvent
 from core.errors import Forbidden, Refused
-from evaluation import draw, rules, scoring
-from evaluation.models import MemberStatus, Panel, Score
-from marketplace.models import ProjectState
+from evaluation.review import draw, rules, scoring
+from evaluation.review.models import MemberStatus, Panel, Score
+from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 from tests.conftest import html_text
 
@@ -79,7 +79,7 @@ def test_conflicts_are_skipped_with_their_reason(session, setup, make_user):
     proj, (p1, p2) = setup["project"], setup["providers"]
     experts = setup["experts"]
     experts[0].employer_credit_code = p1.credit_code  # works for a bidder
-    from evaluation import experts as expert_ops
+    from evaluation.experts import operations as expert_ops
 
     expert_ops.declare_conflict(experts[1], credit_code=p2.credit_code, organisation=p2.name,
                                 reason="曾任该机构顾问", actor=experts[1].user)

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import utcnow
-from evaluation import performance, ratings
-from evaluation.feedback_models import FlagReason, PerformanceRun, PerformanceSnapshot, Rating, RatingStatus
-from marketplace import session_ops
-from marketplace.models import SessionState
+from evaluation.feedback import operations as ratings
+from evaluation.feedback import performance
+from evaluation.feedback.models import FlagReason, PerformanceRun, PerformanceSnapshot, Rating, RatingStatus
+from marketplace.sessions import operations as session_ops
+from marketplace.sessions.models import SessionState
 from tests.delivery_support import Delivery
 
 D = Decimal

@@ -12,25 +12,19 @@ from bs4 import BeautifulSoup
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from catalog.models import ItemStatus
+from catalog.items.models import ItemStatus
 from core import cache
 from core.db import utcnow
 from core.views_util import PER_PAGE
-from evaluation import ratings, review
-from evaluation.feedback_models import AdjustmentDecision, DecisionAction, DecisionStatus, Rating
-from evaluation.models import MemberStatus, ReviewResult
-from evaluation.portal_views import RECENT
-from marketplace.models import (
-    Award,
-    Bid,
-    BidOpening,
-    BidStatus,
-    ProjectLine,
-    ProjectMethod,
-    ProjectState,
-    ProviderStatus,
-    PurchaseProject,
-)
+from evaluation.feedback import operations as ratings
+from evaluation.feedback.models import AdjustmentDecision, DecisionAction, DecisionStatus, Rating
+from evaluation.portal.views import RECENT
+from evaluation.review import operations as review
+from evaluation.review.models import MemberStatus, ReviewResult
+from marketplace.awards.models import Award
+from marketplace.bids.models import Bid, BidOpening, BidStatus
+from marketplace.projects.models import ProjectLine, ProjectMethod, ProjectState, PurchaseProject
+from marketplace.providers.models import ProviderStatus
 from tests import eval_support as es
 from tests.conftest import html_text
 from tests.delivery_support import Delivery

@@ -11,14 +11,15 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from catalog.models import ItemStatus
+from catalog.items.models import ItemStatus
 from core import settings
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.models import Notification
-from marketplace import bid_ops, project_ops
-from marketplace.models import (
+from marketplace.bids import operations as bid_ops
+from marketplace.projects import operations as project_ops
+from marketplace.projects.models import (
     TRANSITIONS,
     Clarification,
     CriterionKind,

@@ -9,7 +9,8 @@ import time_machine
 from flask_babel import force_locale
 
 from core.db import utcnow
-from marketplace import bid_ops, project_ops
+from marketplace.bids import operations as bid_ops
+from marketplace.projects import operations as project_ops
 from tests.projects_support import Market
 
 

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 
 from core.db import UTCDateTime, utcnow
-from evaluation import performance, ranking
-from evaluation.performance import District, Figures, Parameters
-from evaluation.ranking import BidIn, CriterionIn
+from evaluation.feedback import performance
+from evaluation.feedback.performance import District, Figures, Parameters
+from evaluation.review import ranking
+from evaluation.review.ranking import BidIn, CriterionIn
 
 T0 = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
 CENT = D("0.01")
@@ -200,8 +201,8 @@ def provider_session(session, make_user, district, town, community):
 def test_the_incremental_update_equals_the_full_recompute(provider_session, history, stars, other_stars):
     """Old ratings written directly, a new one through `ratings.rate` (the incremental update):
     the provider's score equals what a full recompute gives for the same data at the same time."""
-    from evaluation import ratings as rating_ops
-    from evaluation.feedback_models import Rating, RatingStatus
+    from evaluation.feedback import operations as rating_ops
+    from evaluation.feedback.models import Rating, RatingStatus
 
     session, p, s, so, residents = provider_session
     now = utcnow().replace(microsecond=0)

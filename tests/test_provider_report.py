@@ -10,12 +10,14 @@ import subprocess
 import pytest
 from sqlalchemy import func, select
 
-from core import jobs
 from core.db import utcnow
 from core.i18n import to_local
-from evaluation import provider_report, ratings, report_views
-from evaluation.feedback_models import Rating
-from marketplace.models import ProviderStatus
+from core.jobs import operations as jobs
+from evaluation.feedback import operations as ratings
+from evaluation.feedback.models import Rating
+from evaluation.reporting import provider_report
+from evaluation.reporting import views as report_views
+from marketplace.providers.models import ProviderStatus
 from tests.conftest import html_text
 from tests.delivery_support import Delivery
 

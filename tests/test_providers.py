@@ -13,15 +13,17 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import FileStorage
 
-from catalog.models import Category
+from catalog.items.models import Category
 from core import uscc
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import LOCAL_TZ
 from core.models import Notification, Role, User
 from core.uploads import StoredFile
-from marketplace import provider_ops as ops
-from marketplace.models import (
+from marketplace.providers import operations as ops
+from marketplace.providers.models import (
+    OFFICER_ACTIONS,
+    TRANSITIONS,
     Provider,
     ProviderAction,
     ProviderDocument,
@@ -29,7 +31,6 @@ from marketplace.models import (
     ProviderKind,
     ProviderStatus,
 )
-from marketplace.models.providers import OFFICER_ACTIONS, TRANSITIONS
 from tests.conftest import PASSWORD, html_text
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -10,7 +10,7 @@ import pytest
 import redis
 import time_machine
 
-from core import accounts
+from core.accounts import operations as accounts
 from tests.conftest import PASSWORD, html_text
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"

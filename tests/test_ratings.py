@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from evaluation import ratings
-from evaluation.feedback_models import Complaint, ComplaintStatus, FlagReason, Rating, RatingStatus
-from marketplace import session_ops
+from evaluation.feedback import operations as ratings
+from evaluation.feedback.models import Complaint, ComplaintStatus, FlagReason, Rating, RatingStatus
+from marketplace.sessions import operations as session_ops
 from tests.delivery_support import Delivery
 
 FIVE = {"content": 5, "organisation": 5, "venue": 5}
@@ -99,7 +99,7 @@ def test_more_ratings_than_the_reported_attendance_are_flagged_until_reviewed(he
     assert rs[2].flag_reason == FlagReason.OVER_ATTENDANCE
     provider = held.provider
     session.refresh(provider)
-    from evaluation import performance
+    from evaluation.feedback import performance
 
     assert performance.latest_snapshot(provider.id).rating_count == 2
     officer = delivery.officer(jurisdiction=delivery.town)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from evaluation.feedback_models import Rating, RatingStatus
+from evaluation.feedback.models import Rating, RatingStatus
 from tests.delivery_support import Delivery
 from tests.test_bids_concurrency import fresh, run_together
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from core.audit import AuditEvent
 from core.db import utcnow
-from marketplace.models import PurchaseProject
+from marketplace.projects.models import PurchaseProject
 from tests import eval_support as es
 from tests.delivery_support import Delivery
 from tests.projects_support import Market
@@ -74,7 +74,7 @@ def test_business_refusals_are_audited_with_their_actor(client, login, session, 
 
 def test_object_level_refusals_are_audited(client, login, session, make_user, district, town, community):
     """Another provider's session photo: refused, and the attempt is on record."""
-    from marketplace import session_ops
+    from marketplace.sessions import operations as session_ops
     from tests.delivery_support import png_bytes
 
     d = Delivery(session, make_user, district, town, community)

@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.errors import Forbidden, Refused
-from evaluation import draw, review, scoring
-from evaluation.models import Score
-from marketplace.models import Award, BidStatus, ProjectState
+from evaluation.review import draw, scoring
+from evaluation.review import operations as review
+from evaluation.review.models import Score
+from marketplace.awards.models import Award
+from marketplace.bids.models import BidStatus
+from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 from tests.conftest import html_text
 

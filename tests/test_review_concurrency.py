@@ -11,9 +11,12 @@ from sqlalchemy import func, select
 
 from core.db import db, intends_to_write
 from core.errors import DomainError
-from evaluation import draw, review, scoring
-from evaluation.models import Panel, PanelMember, ReviewResult
-from marketplace.models import Award, Bid, PurchaseProject
+from evaluation.review import draw, scoring
+from evaluation.review import operations as review
+from evaluation.review.models import Panel, PanelMember, ReviewResult
+from marketplace.awards.models import Award
+from marketplace.bids.models import Bid
+from marketplace.projects.models import PurchaseProject
 from tests import eval_support as es
 
 pytestmark = pytest.mark.concurrency

@@ -9,8 +9,8 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation import ranking
-from evaluation.ranking import BidIn, CriterionIn
+from evaluation.review import ranking
+from evaluation.review.ranking import BidIn, CriterionIn
 
 T0 = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
 CRITERIA = [CriterionIn(101, D(0), D(30), 0), CriterionIn(102, D(0), D(20), 1)]

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from core.models import User
-from evaluation import draw, seed
-from evaluation.models import Expert, Panel, Score
-from marketplace.models import Award, Contract, ContractState, ProjectState
+from evaluation.review import draw
+from evaluation.review.models import Expert, Panel, Score
+from marketplace.awards.models import Award, Contract, ContractState
+from marketplace.projects.models import ProjectState
+from seeds import review as seed
 from tests import eval_support as es
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from core import settings
-from evaluation import draw, review, rules, scoring
+from evaluation.review import draw, rules, scoring
+from evaluation.review import operations as review
 from tests import eval_support as es
 from tests.conftest import html_text
 

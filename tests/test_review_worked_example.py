@@ -21,9 +21,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from evaluation import draw, review, scoring
-from evaluation.models import MemberStatus, ReviewResult
-from marketplace.models import Award, ProjectState
+from evaluation.review import draw, scoring
+from evaluation.review import operations as review
+from evaluation.review.models import MemberStatus, ReviewResult
+from marketplace.awards.models import Award
+from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 
 PLAN = {"A": [24, 25, 26, 22, 27], "B": [28, 27, 29, 26, 30], "C": [20, 21, 19, 22, 18]}

@@ -17,6 +17,7 @@ from core import audit
 from core.db import db
 from tests.conftest import FAST_HASH, TEST_DATABASE_URL
 from tools.bench import run as bench
+from tools.bench.floor import create_app as bench_create_app
 
 SIZES = (0.002, 0.01)
 
@@ -46,12 +47,12 @@ def districts(tmp_path_factory):
         url, options, drop = _database(tmp_path_factory.mktemp("scale"), str(factor).replace(".", "_"))
         if drop:
             drops.append(drop)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "TESTING": True,
+        app = bench_create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "TESTING": True,
                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **options},
-                          "PASSWORD_HASH_COST": FAST_HASH, "RATELIMIT_ENABLED": False, "BENCH_ENDPOINTS": True})
+                          "PASSWORD_HASH_COST": FAST_HASH, "RATELIMIT_ENABLED": False})
         with app.app_context():
             upgrade()
-            from evaluation.scale_seed import seed_scale
+            from seeds.scale import seed_scale
 
             seed_scale(factor, echo=lambda *_: None)
             db.session.commit()
@@ -67,9 +68,10 @@ def districts(tmp_path_factory):
 def test_scale_data_passes_the_apps_checks(districts):
     app = districts[SIZES[-1]]
     with app.app_context():
-        from evaluation import performance
-        from evaluation.feedback_models import PerformanceSnapshot, Rating
-        from marketplace.models import Bid, ServiceSession
+        from evaluation.feedback import performance
+        from evaluation.feedback.models import PerformanceSnapshot, Rating
+        from marketplace.bids.models import Bid
+        from marketplace.sessions.models import ServiceSession
 
         counts = {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
                   for m in (Rating, ServiceSession, Bid)}
@@ -86,7 +88,7 @@ def test_scale_data_passes_the_apps_checks(districts):
 def test_a_second_seed_is_refused(districts):
     from click import ClickException
 
-    from evaluation.scale_seed import seed_scale
+    from seeds.scale import seed_scale
 
     with districts[SIZES[0]].app_context(), pytest.raises(ClickException):
         seed_scale(SIZES[0], echo=lambda *_: None)
@@ -103,12 +105,10 @@ def test_key_pages_issue_the_same_queries_at_both_sizes(districts):
     assert small == large
 
 
-def test_the_floor_is_served_only_when_asked_for(districts):
+def test_the_floor_is_served_only_by_the_bench(districts):
     bench_app = districts[SIZES[0]]
     resp = bench_app.test_client().get("/bench/floor")
     assert resp.status_code == 200 and b'data-testid="floor"' in resp.data
-    bench_app.config["BENCH_ENDPOINTS"] = False
-    try:
-        assert bench_app.test_client().get("/bench/floor").status_code == 404
-    finally:
-        bench_app.config["BENCH_ENDPOINTS"] = True
+    app = create_app({"SQLALCHEMY_DATABASE_URI": bench_app.config["SQLALCHEMY_DATABASE_URI"],
+                      "SECRET_KEY": "test-secret", "TESTING": True, "RATELIMIT_ENABLED": False})
+    assert app.test_client().get("/bench/floor").status_code == 404

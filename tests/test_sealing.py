@@ -16,8 +16,9 @@ from sqlalchemy import select, text
 
 from core.audit import AuditEvent
 from core.errors import Forbidden
-from marketplace import bid_ops, sealing
-from marketplace.models import Bid, BidAttachment, BidRevision
+from marketplace.bids import operations as bid_ops
+from marketplace.bids import sealing
+from marketplace.bids.models import Bid, BidAttachment, BidRevision
 from tests.conftest import PASSWORD, html_text
 from tests.projects_support import Market
 

@@ -11,8 +11,11 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from marketplace import session_ops, session_photos
-from marketplace.models import ContractState, ProjectState, ServiceSession, SessionPhoto, SessionState
+from marketplace.awards.models import ContractState
+from marketplace.projects.models import ProjectState
+from marketplace.sessions import operations as session_ops
+from marketplace.sessions import photos as session_photos
+from marketplace.sessions.models import ServiceSession, SessionPhoto, SessionState
 from tests.delivery_support import Delivery, jpeg_with_exif, png_bytes
 
 

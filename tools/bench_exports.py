@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from app import create_app
 from core.db import db
-from core.seed import DEMO_PASSWORD
+from seeds.district import DEMO_PASSWORD
 
 
 def main():

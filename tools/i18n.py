@@ -28,8 +28,8 @@ MODULES = ("core", "catalog", "marketplace", "evaluation")
 LOCALES = ("zh_Hans_CN", "en")
 METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
 # Template folders a module owns besides templates/<module>/: core the shared error pages,
-# evaluation the public portal (its views live in evaluation/portal_views.py).
-EXTRA_TEMPLATES = {"core": ("errors",), "evaluation": ("portal",)}
+
+EXTRA_TEMPLATES = {"core": ("errors",)}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2)}
 

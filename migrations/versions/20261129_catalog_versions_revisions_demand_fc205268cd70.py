@@ -148,7 +148,7 @@ def upgrade():
         batch_op.add_column(sa.Column('pinyin_initials', sa.String(length=100), nullable=False, server_default=''))
 
     # ### end Alembic commands ###
-    from catalog.pinyin import pinyin_keys
+    from catalog.items.pinyin import pinyin_keys
 
     conn = op.get_bind()
     categories = sa.table('categories', sa.column('id', sa.Integer), sa.column('name', sa.String),

@@ -3,7 +3,7 @@ the demand dashboard. Headless Chromium on a phone-sized screen, against the dem
 
 import pytest
 
-from core.seed import DEMO_PASSWORD
+from seeds.district import DEMO_PASSWORD
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from core.db import db
-from evaluation import review
-from marketplace.models import PurchaseProject
+from evaluation.review import operations as review
+from marketplace.projects.models import PurchaseProject
 
 pytestmark = pytest.mark.browser
 

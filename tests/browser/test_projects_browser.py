@@ -11,23 +11,20 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from catalog.models import Item, ItemStatus
+from catalog.items.models import Item, ItemStatus
 from core.db import db, intends_to_write, utcnow
 from core.models import User, Venue
-from marketplace import bid_ops
-from marketplace.models import (
-    Bid,
-    BidStatus,
+from marketplace.bids import operations as bid_ops
+from marketplace.bids.models import Bid, BidStatus
+from marketplace.projects.models import (
     Criterion,
     CriterionKind,
     ProjectLine,
     ProjectMethod,
     ProjectState,
-    Provider,
-    ProviderKind,
-    ProviderStatus,
     PurchaseProject,
 )
+from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser

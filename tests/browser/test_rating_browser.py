@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.models import User
-from evaluation.feedback_models import Rating, RatingStatus
-from marketplace.models import ServiceSession, SessionState
+from evaluation.feedback.models import Rating, RatingStatus
+from marketplace.sessions.models import ServiceSession, SessionState
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_resident_goes_from_the_qr_link_to_a_rating(live_server, page, app):
     with page.expect_navigation():
         page.click("[data-testid=login-to-rate]")
     page.fill("input[name=login]", RESIDENT)
-    from core.seed import DEMO_PASSWORD
+    from seeds.district import DEMO_PASSWORD
 
     page.fill("input[name=password]", DEMO_PASSWORD)
     with page.expect_navigation():

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from core import jobs
+from core.jobs import operations as jobs
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def test_an_officer_downloads_the_monthly_briefing(live_server, page):
 
     from pypdf import PdfReader
 
-    from evaluation import report_views
+    from evaluation.reporting import views as report_views
 
     try:
         browser_login(page, live_server, "officer@huimin.demo")

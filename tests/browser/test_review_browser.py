@@ -9,13 +9,14 @@ import re
 import pytest
 from sqlalchemy import select
 
-from core import accounts
+from core.accounts import operations as accounts
 from core.db import db, utcnow
 from core.models import Area, User
-from core.seed import DEMO_PASSWORD
-from evaluation import draw, review, scoring
-from evaluation.models import Expert, Panel
-from marketplace.models import PurchaseProject
+from evaluation.review import draw, scoring
+from evaluation.review import operations as review
+from evaluation.review.models import Expert, Panel
+from marketplace.projects.models import PurchaseProject
+from seeds.district import DEMO_PASSWORD
 from tests import eval_support as es
 from tests.conftest import browser_login
 

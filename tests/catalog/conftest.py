@@ -2,8 +2,8 @@
 
 import pytest
 
-from catalog import operations as ops
-from catalog.models import ItemStatus
+from catalog.items import operations as ops
+from catalog.items.models import ItemStatus
 from tests.catalog.helpers import item_data
 
 

@@ -4,9 +4,9 @@ supports with a resident's bearer token; errors in the standard shape."""
 import pytest
 from sqlalchemy import func, select
 
-from catalog import demand as demand_ops
-from catalog import operations as ops
-from catalog.models import DemandRequest, DemandSupport, ItemStatus
+from catalog.demand import operations as demand_ops
+from catalog.items import operations as ops
+from catalog.items.models import DemandRequest, DemandSupport, ItemStatus
 from core.models import Venue, VenueKind
 
 

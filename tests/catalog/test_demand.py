@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from catalog import demand as ops
-from catalog.models import DemandRequest, DemandStatus, DemandSupport, Item, ItemStatus
+from catalog.demand import operations as ops
+from catalog.items.models import DemandRequest, DemandStatus, DemandSupport, Item, ItemStatus
 from core import cache
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
@@ -343,7 +343,7 @@ def test_simultaneous_requests_for_the_same_item_merge(app, session, make_user, 
     errors = []
 
     def run(user_id):
-        from catalog.models import Item
+        from catalog.items.models import Item
         from core.db import db, intends_to_write
         from core.models import User
 

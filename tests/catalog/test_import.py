@@ -7,8 +7,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from catalog.models import Item, ItemRevision, ItemStatus, RevisionKind
-from catalog.spreadsheet import COLUMNS
+from catalog.items.models import Item, ItemRevision, ItemStatus, RevisionKind
+from catalog.items.spreadsheet import COLUMNS
 from tests.conftest import html_text
 
 HEADER_ZH = [names[0] for names in COLUMNS.values()]

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from catalog import operations as ops
-from catalog.models import (
+from catalog.items import operations as ops
+from catalog.items.models import (
     CatalogVersion,
     CatalogVersionEntry,
     Item,
@@ -19,7 +19,7 @@ from catalog.models import (
     RevisionKind,
     VersionPhase,
 )
-from catalog.search import Filters, item_query
+from catalog.items.search import Filters, item_query
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from tests.catalog.helpers import item_data

@@ -3,7 +3,7 @@ demand spread over the communities; loading it twice changes nothing."""
 
 from sqlalchemy import distinct, func, select
 
-from catalog.models import (
+from catalog.items.models import (
     CatalogVersion,
     Category,
     DemandRequest,
@@ -13,7 +13,7 @@ from catalog.models import (
     ItemStatusDecision,
     VersionPhase,
 )
-from catalog.operations import compare_versions, version_in_force
+from catalog.items.operations import compare_versions, version_in_force
 from core import audit
 from core.models import Area, AreaLevel
 
@@ -24,7 +24,7 @@ def _counts(session):
 
 
 def test_demo_catalog_is_realistic_and_idempotent(session):
-    from core import seed
+    from seeds import demo as seed
 
     seed.run_demo(lambda *_a: None)
     tops = session.scalars(select(Category.name).where(Category.parent_id.is_(None))).all()

@@ -76,7 +76,7 @@ def log(msg: str):
 
 
 def env_for(db_url: str, **extra) -> dict:
-    env = dict(os.environ, FLASK_APP="app", DATABASE_URL=db_url, PYTHONPATH=str(ROOT), BENCH_ENDPOINTS="1")
+    env = dict(os.environ, FLASK_APP="app", DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -164,9 +164,9 @@ def pg_db(factor: float) -> tuple[str, dict]:
 # --- in-process: samples, query counts, plans, recompute ------------------------------------------
 
 def make_app(db_url: str):
-    from app import create_app
+    from tools.bench.floor import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "BENCH_ENDPOINTS": True, "RATELIMIT_ENABLED": False})
+    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "RATELIMIT_ENABLED": False})
 
 
 def samples(app) -> dict:
@@ -174,8 +174,8 @@ def samples(app) -> dict:
     from sqlalchemy import select, text
 
     from core.db import db
-    from evaluation.models import Panel
-    from marketplace.models import PurchaseProject
+    from evaluation.review.models import Panel
+    from marketplace.projects.models import PurchaseProject
 
     with app.app_context():
         project = db.session.scalar(select(PurchaseProject.id).join(Panel, Panel.project_id == PurchaseProject.id)
@@ -266,9 +266,9 @@ def recompute_figures(app, runs: int = 3) -> dict:
     from sqlalchemy import insert, select, text
 
     from core.db import db
-    from evaluation import performance
-    from evaluation.feedback_models import PerformanceRun, Rating
-    from marketplace.models import ServiceSession
+    from evaluation.feedback import performance
+    from evaluation.feedback.models import PerformanceRun, Rating
+    from marketplace.sessions.models import ServiceSession
 
     bare_sql = text("SELECT provider_id, count(*), sum(content + organisation + venue) FROM ratings "
                     "WHERE status = 'counted' GROUP BY provider_id")
@@ -325,7 +325,7 @@ def briefing_figures(app) -> dict:
 
     from pypdf import PdfReader
 
-    from evaluation import briefing
+    from evaluation.reporting import briefing
 
     today = dt.date.today()
     month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
@@ -352,7 +352,7 @@ class Server:
         self.log = open(OUT / log_name, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(  # nosec B603
             [str(VENV / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--timeout", "120",
-             "app:create_app()"], env=env_for(db_url, **extra), cwd=ROOT, stdout=self.log,
+             "tools.bench.floor:create_app()"], env=env_for(db_url, **extra), cwd=ROOT, stdout=self.log,
             stderr=subprocess.STDOUT)
         import requests
 

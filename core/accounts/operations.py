@@ -1,0 +1,246 @@
+"""Accounts: login names, the password rule, hashing, throttled authentication, API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import secrets
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from core import audit
+from core.db import db, utcnow
+from core.errors import Forbidden, Invalid, Refused
+from core.models import ApiToken, LoginAttempt, Role, User
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PASSWORD_MIN = 10
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def normalise_login(raw: str) -> str:
+    """An e-mail address (lower-cased) or an 11-digit mainland mobile number."""
+    value = (raw or "").strip()
+    if "@" not in value:
+        value = value.replace(" ", "").replace("-", "")
+    if not value:
+        raise Invalid(_("Enter an e-mail address or a mobile number."), "login")
+    if "@" in value:
+        try:
+            return validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise Invalid(_("This is not a valid e-mail address."), "login") from None
+    if value.startswith("+86"):
+        value = value[3:]
+    if MOBILE.match(value):
+        return value
+    raise Invalid(_("Enter an e-mail address or an 11-digit mainland mobile number starting with 1."), "login")
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "common_passwords.txt"
+    return frozenset(
+        line.strip().lower() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def check_password_rule(password: str, login: str | None = None) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise Invalid(_("The password must have at least %(n)d characters.", n=PASSWORD_MIN), "password")
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(password)) < 4:
+        raise Invalid(_("This password is too common. Choose another."), "password")
+    if login and login.split("@")[0].lower() in lowered and len(login.split("@")[0]) >= 5:
+        raise Invalid(_("The password must not contain your login name."), "password")
+
+
+def _hasher() -> PasswordHasher:
+    cost = current_app.config["PASSWORD_HASH_COST"]
+    return PasswordHasher(**cost)
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_rule(password, user.login)
+    user.password_hash = hash_password(password)
+    user.end_sessions()
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    ph = _hasher()
+    if user is None:
+        # Same work as a real check, so timing does not reveal which logins exist.
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            ph.verify(_dummy_hash(), password)
+        return False
+    try:
+        ph.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)
+    return True
+
+
+@cache
+def _dummy_hash_for(cost: tuple) -> str:
+    return PasswordHasher(**dict(cost)).hash(secrets.token_hex(8))
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(tuple(sorted(current_app.config["PASSWORD_HASH_COST"].items())))
+
+
+def _recent_failures(column, value) -> tuple[int, dt.datetime | None]:
+    since = utcnow() - THROTTLE_WINDOW
+    row = db.session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
+    ).one()
+    return row[0], row[1]
+
+
+def authenticate(raw_login: str, password: str, address: str) -> User:
+    """Return the user for valid credentials, or raise with a message that does not say which
+    part was wrong. Repeated failures per account and per address lock further tries."""
+    try:
+        login = normalise_login(raw_login)
+    except Invalid:
+        login = (raw_login or "").strip().lower()[:254]
+    for column, value, limit in (
+        (LoginAttempt.login, login, MAX_FAILURES_PER_ACCOUNT),
+        (LoginAttempt.address, address, MAX_FAILURES_PER_ADDRESS),
+    ):
+        count, last = _recent_failures(column, value)
+        if count >= limit:
+            seconds = max(1, int(((last + THROTTLE_WINDOW) - utcnow()).total_seconds()))
+            wait = seconds // 60 + 1
+            raise Refused(_("Too many failed attempts. Try again in %(m)d minutes.", m=wait),
+                          status=429, code="locked", retry_after=seconds)
+    user = db.session.scalar(select(User).where(User.login == login))
+    if not _password_matches(user, password) or not user.active:
+        db.session.add(LoginAttempt(login=login, address=address))
+        # The failed attempt must count even though the request fails.
+        db.session.commit()
+        raise Invalid(_("Wrong login name or password."), "login", code="bad_credentials", status=401)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == login))
+    user.last_login_at = utcnow()
+    audit.record("user.login", user, actor=user)
+    return user
+
+
+def create_user(*, login: str, name: str, password: str, roles, actor=None, jurisdiction=None,
+                community=None, locale=None) -> User:
+    login = normalise_login(login)
+    if db.session.scalar(select(User.id).where(User.login == login)):
+        raise Invalid(_("This login name is already registered."), "login")
+    check_password_rule(password, login)
+    roles = {Role(r) for r in roles}
+    if not roles:
+        raise Invalid(_("Choose at least one role."), "roles")
+    _check_role_areas(roles, jurisdiction, community)
+    user = User(login=login, name=name.strip(), password_hash=hash_password(password), locale=locale,
+                jurisdiction=jurisdiction if Role.OFFICER in roles else None,
+                community=community)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user, actor=actor, roles=sorted(roles),
+                 jurisdiction=getattr(jurisdiction, "code", None), community=getattr(community, "code", None))
+    return user
+
+
+def _check_role_areas(roles, jurisdiction, community):
+    from core.models import AreaLevel
+
+    if Role.OFFICER in roles:
+        if jurisdiction is None:
+            raise Invalid(_("An officer needs a jurisdiction."), "jurisdiction")
+        if jurisdiction.level not in (AreaLevel.DISTRICT, AreaLevel.TOWN):
+            raise Invalid(_("A jurisdiction is the district or one town/street."), "jurisdiction")
+    if Role.RESIDENT in roles and community is not None and community.level != AreaLevel.COMMUNITY:
+        raise Invalid(_("Choose a village or community."), "community")
+
+
+def update_user(user: User, *, actor, name=None, roles=None, jurisdiction=None, community=None) -> User:
+    before = {"name": user.name, "roles": sorted(user.roles),
+              "jurisdiction": getattr(user.jurisdiction, "code", None)}
+    if roles is not None:
+        roles = {Role(r) for r in roles}
+        if not roles:
+            raise Invalid(_("Choose at least one role."), "roles")
+        if user.id == actor.id and Role.ADMIN in user.roles and Role.ADMIN not in roles:
+            raise Refused(_("You cannot remove your own administrator role."), "roles")
+        _check_role_areas(roles, jurisdiction, community or user.community)
+        user.set_roles(roles)
+        user.jurisdiction = jurisdiction if Role.OFFICER in roles else None
+    if name is not None:
+        user.name = name.strip()
+    if community is not None:
+        user.community = community
+    after = {"name": user.name, "roles": sorted(user.roles),
+             "jurisdiction": getattr(user.jurisdiction, "code", None)}
+    audit.record("user.update", user, actor=actor, before=before, after=after)
+    return user
+
+
+def set_active(user: User, active: bool, *, actor) -> User:
+    if user.id == actor.id and not active:
+        raise Refused(_("You cannot disable your own account."))
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        user.end_sessions()
+        db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    audit.record("user.enable" if active else "user.disable", user, actor=actor)
+    return user
+
+
+def register_resident(*, login, name, password, community) -> User:
+    if community is None:
+        raise Invalid(_("Choose your village or community."), "community")
+    user = create_user(login=login, name=name, password=password, roles=[Role.RESIDENT], community=community)
+    return user
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    if not user.active:
+        raise Forbidden(_("This account is disabled."))
+    raw = secrets.token_urlsafe(32)
+    hours = current_app.config["API_TOKEN_HOURS"]
+    token = ApiToken(user=user, token_hash=_digest(raw), session_token=user.session_token,
+                     expires_at=utcnow() + dt.timedelta(hours=hours))
+    db.session.add(token)
+    audit.record("token.issue", user, actor=user, expires_at=token.expires_at)
+    return raw, token
+
+
+def user_for_token(raw: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.expires_at <= utcnow():
+        return None
+    user = token.user
+    if not user.active or user.session_token != token.session_token:
+        return None
+    return user

@@ -1,0 +1,151 @@
+"""Login, logout, resident self-registration, password change."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from core import audit
+from core.accounts import operations as accounts
+from core.db import db
+from core.errors import DomainError
+from core.forms import LoginForm, PasswordChangeForm, RegisterForm
+from core.models import Area, AreaLevel, User
+from core.permissions import AUTHENTICATED, PUBLIC, access
+from core.security import limit
+from core.views_util import apply_error, form_failed
+
+bp = Blueprint("auth", __name__)
+
+
+def init_login(app, login_manager):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        # The id carries the user's session token: rotating it ends every existing session.
+        uid, _sep, token = (user_id or "").partition(":")
+        if not uid.isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or not user.active or user.session_token != token:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_from_bearer(req):
+        header = req.headers.get("Authorization", "")
+        if req.path.startswith("/api/") and header.startswith("Bearer "):
+            return accounts.user_for_token(header[7:].strip())
+        return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def client_address() -> str:
+    return request.remote_addr or ""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access(PUBLIC)
+@limit("20/minute;200/hour", config="RATELIMIT_LOGIN")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data, client_address())
+        except DomainError as e:
+            form.login.errors.append(str(e.message))
+            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else {}
+            return render_template("core/accounts/login.html", form=form), e.status, headers
+        # A fresh session on login: nothing from before survives into the signed-in one.
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        login_user(user)
+        session.permanent = True
+        flash(_("Welcome, %(name)s.", name=user.name), "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("core/accounts/login.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@access(AUTHENTICATED)
+def logout():
+    audit.record("user.logout", current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+def community_choices():
+    rows = db.session.execute(
+        select(Area.id, Area.name, Area.parent_id)
+        .where(Area.level == AreaLevel.COMMUNITY)
+        .order_by(Area.parent_id, Area.code)
+    ).all()
+    towns = dict(db.session.execute(select(Area.id, Area.name).where(Area.level == AreaLevel.TOWN)).all())
+    return [(None, _("— choose —"))] + [(r.id, f"{towns.get(r.parent_id, '')} · {r.name}") for r in rows]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@access(PUBLIC)
+@limit("10/minute;50/hour", config="RATELIMIT_REGISTER")
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    form.community_id.choices = community_choices()
+    if form.validate_on_submit():
+        community = db.session.get(Area, form.community_id.data) if form.community_id.data else None
+        try:
+            user = accounts.register_resident(login=form.login.data, name=form.name.data,
+                                              password=form.password.data, community=community)
+        except DomainError as e:
+            return form_failed("core/accounts/register.html", form, e)
+        session.clear()
+        login_user(user)
+        flash(_("Your account is ready. Welcome!"), "success")
+        return redirect(url_for("main.index"))
+    return render_template("core/accounts/register.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access(AUTHENTICATED)
+def change_password():
+    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not accounts._password_matches(user, form.current.data):
+            apply_error(form, "current", _("The current password is wrong."))
+            return render_template("core/accounts/password.html", form=form), 422
+        try:
+            accounts.set_password(user, form.password.data)
+        except DomainError as e:
+            return form_failed("core/accounts/password.html", form, e)
+        audit.record("user.password_change", user)
+        # The rotated session token ended every session; keep this one alive.
+        login_user(user)
+        flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("core/accounts/password.html", form=form), (422 if form.errors else 200)

@@ -1,0 +1,104 @@
+"""The API documentation page: the OpenAPI document (core.openapi) rendered on the server, so it
+reads on a slow connection with no script at all."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from core.models import Role
+from core.openapi import DOCUMENTED_METHODS, document
+from core.permissions import PUBLIC, access
+
+bp = Blueprint("api_docs", __name__)
+
+REF = "#/components/schemas/"
+
+
+def _ref_name(schema: dict) -> str | None:
+    ref = schema.get("$ref", "")
+    return ref[len(REF):] if ref.startswith(REF) else None
+
+
+def describe(schema: dict | None) -> dict:
+    """A schema as the page shows it: a type text, the schema it links to, and its constraints."""
+    schema = schema or {}
+    name = _ref_name(schema)
+    if name:
+        return {"type": name, "ref": name, "notes": []}
+    for key in ("allOf", "anyOf", "oneOf"):  # a nullable nested schema: [{"nullable"}, {"$ref"}]
+        parts = [p for p in schema.get(key, []) if _ref_name(p)]
+        if parts:
+            inner = describe(parts[0])
+            nullable = any(p.get("nullable") for p in schema[key]) or schema.get("nullable")
+            return {**inner, "type": inner["type"] + (" | null" if nullable else "")}
+    if schema.get("type") == "array":
+        inner = describe(schema.get("items"))
+        return {**inner, "type": f"array[{inner['type']}]"}
+    text = schema.get("type") or "any"
+    if schema.get("format"):
+        text += f" ({schema['format']})"
+    if schema.get("nullable"):
+        text += " | null"
+    notes = []
+    if "enum" in schema:
+        notes.append("one of: " + ", ".join(repr(v) if v == "" else str(v) for v in schema["enum"]))
+    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "min"),
+                       ("maximum", "max"), ("minItems", "min items"), ("maxItems", "max items"),
+                       ("pattern", "pattern")):
+        if key in schema:
+            notes.append(f"{label} {schema[key]}")
+    if schema.get("default") not in (None, ""):
+        notes.append(f"default {schema['default']}")
+    if schema.get("description"):
+        notes.append(schema["description"])
+    return {"type": text, "ref": None, "notes": notes}
+
+
+def _properties(schema: dict) -> list[dict]:
+    required = set(schema.get("required", []))
+    return [{"name": name, "required": name in required, **describe(prop)}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def _content_schema(obj: dict) -> dict | None:
+    return obj.get("content", {}).get("application/json", {}).get("schema")
+
+
+def _body(doc: dict, body: dict) -> dict:
+    """The request body with its fields written out, as a caller needs them at hand."""
+    shown = describe(_content_schema(body))
+    schema = doc["components"]["schemas"].get(shown["ref"] or "", {})
+    return {"required": body.get("required", False), **shown, "fields": _properties(schema)}
+
+
+def operations(doc: dict) -> list[dict]:
+    out = []
+    for path, item in doc["paths"].items():
+        for method in DOCUMENTED_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            body = op.get("requestBody")
+            out.append({
+                "id": op["operationId"], "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""), "tag": (op.get("tags") or ["api"])[0],
+                "auth": bool(op.get("security")), "roles": [str(Role(r).label) for r in op.get("x-roles", [])],
+                "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                                **describe(p.get("schema"))} for p in op.get("parameters", [])],
+                "body": _body(doc, body) if body else None,
+                "responses": [{"status": status, "description": r.get("description", ""),
+                               **(describe(_content_schema(r)) if _content_schema(r) else
+                                  {"type": "", "ref": None, "notes": []})}
+                              for status, r in op["responses"].items()],
+            })
+    out.sort(key=lambda o: (o["tag"], o["path"], DOCUMENTED_METHODS.index(o["method"].lower())))
+    return out
+
+
+@bp.route("/api/docs")
+@access(PUBLIC)
+def index():
+    doc = document(current_app)
+    schemas = [{"name": name, "properties": _properties(schema)}
+               for name, schema in sorted(doc["components"]["schemas"].items())]
+    return render_template("core/site/api_docs.html", doc=doc, operations=operations(doc), schemas=schemas)

@@ -1,0 +1,42 @@
+"""`flask evaluation recompute` and `flask evaluation apply-due`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from core.db import db, intends_to_write
+
+evaluation_cli = AppGroup("evaluation", help="Performance scores and adjustment rules.")
+
+
+@evaluation_cli.command("recompute")
+@click.option("--no-rules", is_flag=True, help="Only recompute the scores; do not run the adjustment rules.")
+def recompute(no_rules):
+    """Record missed sessions, recompute every provider's score and every item's satisfaction
+    (set-based SQL, one snapshot per provider), then run the adjustment rules."""
+    from evaluation.feedback import adjustment, performance
+    from marketplace.sessions import operations as session_ops
+
+    with intends_to_write():
+        missed, by_default = session_ops.record_overdue()
+        results = performance.recompute_all()
+        made = [] if no_rules else adjustment.evaluate()
+        db.session.commit()
+    grades = {g: sum(1 for r in results.values() if r.grade == g) for g in "ABCD"}
+    click.echo(f"sessions: {missed} recorded missed, {by_default} accepted by default")
+    click.echo(f"providers scored: {len(results)} " + " ".join(f"{g}={n}" for g, n in grades.items()))
+    click.echo(f"new adjustment proposals: {len(made)}")
+
+
+@evaluation_cli.command("apply-due")
+def apply_due():
+    """Record missed sessions and let adjustment proposals whose days have passed take effect."""
+    from evaluation.feedback import adjustment
+    from marketplace.sessions import operations as session_ops
+
+    with intends_to_write():
+        missed, by_default = session_ops.record_overdue()
+        applied = adjustment.apply_due()
+        db.session.commit()
+    click.echo(f"sessions: {missed} recorded missed, {by_default} accepted by default; adjustments applied: {applied}")

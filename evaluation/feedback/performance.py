@@ -1,0 +1,452 @@
+"""The performance model: each provider's score (0–100) and grade, and each item's satisfaction.
+
+Model "perf-1" (published on /performance/model):
+
+- Satisfaction (1–5): a rating's value is the mean of its three dimensions; each counted rating
+  weighs w = exp(−ln 2 · age / half-life) (half-life 180 days: a rating half a year old counts
+  half). Bayesian average with the district's mean m as prior, prior weight C = 20:
+      S = (C·m + Σ w·value) / (C + Σ w)
+  so a provider with few ratings starts at the district mean, never at zero. Points: (S − 1) / 4 × 100.
+- Acceptance (0–100): the decayed mean of the officers' acceptance scores (a disputed session
+  counts 0; a report accepted by default, without a score, is left out).
+- Punctuality (0–100): the decayed share of due sessions (reported or missed) reported on time.
+- Complaints: upheld complaints per 100 delivered sessions; points = max(0, 100 − penalty × rate).
+- A component without any data of the provider takes the district's figure (100 if the district
+  has none either). Score = Σ weight × points / Σ weights, rounded to 0.01. Grades: A ≥ 90,
+  B ≥ 75, C ≥ 60, D < 60.
+
+Sessions decay by their planned time, ratings by the time they were given. Everything is
+aggregated in SQL (a handful of GROUP BY queries for all providers at once); Python then combines
+one row per provider. Every computation is kept as a PerformanceSnapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, insert, literal, select, update
+
+from catalog.items.models import Item
+from core import audit, settings
+from core.db import db, utcnow
+from evaluation.feedback.models import (
+    Complaint,
+    ComplaintStatus,
+    PerformanceRun,
+    PerformanceSnapshot,
+    Rating,
+    RatingStatus,
+)
+from marketplace.providers.models import Provider
+from marketplace.sessions.models import ServiceSession, SessionState
+
+MODEL_VERSION = "perf-1"
+
+W_SATISFACTION = settings.define("performance.weight_satisfaction", 40,
+                                 _l("Performance score: weight of resident satisfaction"), int, 0, 100)
+W_ACCEPTANCE = settings.define("performance.weight_acceptance", 30,
+                               _l("Performance score: weight of acceptance results"), int, 0, 100)
+W_PUNCTUALITY = settings.define("performance.weight_punctuality", 15,
+                                _l("Performance score: weight of on-time reporting"), int, 0, 100)
+W_COMPLAINTS = settings.define("performance.weight_complaints", 15,
+                               _l("Performance score: weight of upheld complaints"), int, 0, 100)
+PRIOR_WEIGHT = settings.define("performance.prior_weight", 20,
+                               _l("Satisfaction: weight of the district mean (in ratings)"), int, 0, 1000)
+HALF_LIFE = settings.define("performance.half_life_days", 180,
+                            _l("Satisfaction and delivery figures: half-life of the time decay (days)"), int, 1, 3650)
+COMPLAINT_PENALTY = settings.define(
+    "performance.complaint_penalty", Decimal("5"),
+    _l("Points lost per upheld complaint per 100 delivered sessions"), Decimal, 0, 100)
+DEFAULT_PRIOR = settings.define(
+    "performance.default_prior_mean", Decimal("4.0"),
+    _l("Satisfaction prior while the district has no ratings (1–5)"), Decimal, 1, 5)
+ITEM_WINDOW_DAYS = 365
+
+TRIGGER_LABELS = {
+    "recompute": _l("full recomputation"),
+    "rating": _l("a rating"),
+    "report": _l("a session report"),
+    "acceptance": _l("an acceptance decision"),
+    "complaint": _l("an upheld complaint"),
+}
+GRADES = (("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)), ("D", Decimal(0)))
+LN2 = math.log(2)
+SQLITE_UNIX_EPOCH_JD = 2440587.5
+DUE_STATES = (SessionState.REPORTED, SessionState.CONFIRMED, SessionState.DISPUTED, SessionState.MISSED)
+DELIVERED_STATES = (SessionState.REPORTED, SessionState.CONFIRMED, SessionState.DISPUTED)
+CENT = Decimal("0.01")
+
+
+def grade_for(score: Decimal) -> str:
+    return next(g for g, floor in GRADES if score >= floor)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    weights: dict  # component → int
+    prior_weight: int
+    half_life_days: int
+    complaint_penalty: Decimal
+    default_prior: Decimal
+
+    @classmethod
+    def current(cls) -> Parameters:
+        return cls(
+            weights={"satisfaction": settings.get(W_SATISFACTION.key), "acceptance": settings.get(W_ACCEPTANCE.key),
+                     "punctuality": settings.get(W_PUNCTUALITY.key), "complaints": settings.get(W_COMPLAINTS.key)},
+            prior_weight=settings.get(PRIOR_WEIGHT.key), half_life_days=settings.get(HALF_LIFE.key),
+            complaint_penalty=Decimal(settings.get(COMPLAINT_PENALTY.key)),
+            default_prior=Decimal(settings.get(DEFAULT_PRIOR.key)))
+
+    def as_dict(self) -> dict:
+        return {"weights": self.weights, "prior_weight": self.prior_weight, "half_life_days": self.half_life_days,
+                "complaint_penalty": str(self.complaint_penalty), "default_prior": str(self.default_prior)}
+
+
+@dataclass
+class Figures:
+    """One provider's aggregates, as SQL returned them."""
+
+    rating_count: int = 0
+    rating_star_sum: float = 0.0  # undecayed Σ value: the district's mean is Σ over providers / Σ count
+    rating_weight: float = 0.0
+    rating_weighted_sum: float = 0.0
+    acceptance_count: int = 0
+    acceptance_weight: float = 0.0
+    acceptance_weighted_sum: float = 0.0
+    due_count: int = 0
+    due_weight: float = 0.0
+    on_time_count: int = 0
+    on_time_weight: float = 0.0
+    delivered_count: int = 0
+    complaints_upheld: int = 0
+
+    @property
+    def has_history(self) -> bool:
+        return self.rating_count > 0 or self.due_count > 0
+
+
+@dataclass
+class District:
+    prior_mean: Decimal
+    acceptance: Decimal | None
+    punctuality: Decimal | None
+
+
+@dataclass
+class Result:
+    figures: Figures
+    prior_mean: Decimal
+    satisfaction: Decimal
+    acceptance: Decimal
+    acceptance_from_district: bool
+    punctuality: Decimal
+    punctuality_from_district: bool
+    complaints_per_100: Decimal
+    points: dict = field(default_factory=dict)
+    score: Decimal = Decimal(0)
+    grade: str = "D"
+
+
+# --- SQL: decay weights and aggregates ----------------------------------------------------------
+
+def _epoch_days(col):
+    """Days since 1970-01-01 of a stored UTC time, on either backend."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(col) - SQLITE_UNIX_EPOCH_JD
+    return func.extract("epoch", col) / 86400.0
+
+
+def _now_days(now: dt.datetime) -> float:
+    return now.timestamp() / 86400.0
+
+
+def decay(col, now: dt.datetime, half_life: int):
+    """exp(−ln 2 · age in days / half-life), computed by the database."""
+    age = literal(_now_days(now)) - _epoch_days(col)
+    return func.exp(literal(-LN2 / half_life) * age)
+
+
+def _stars(model=Rating):
+    return (model.content + model.organisation + model.venue) / 3.0
+
+
+def aggregate(now: dt.datetime, params: Parameters, provider_ids=None) -> dict[int, Figures]:
+    """Per-provider figures in four grouped queries (all providers, or the ones given)."""
+    out: dict[int, Figures] = {}
+
+    def scoped(stmt, col):
+        return stmt.where(col.in_(list(provider_ids))) if provider_ids is not None else stmt
+
+    def fig(pid) -> Figures:
+        return out.setdefault(pid, Figures())
+
+    w = decay(Rating.created_at, now, params.half_life_days)
+    stmt = scoped(select(Rating.provider_id, func.count(), func.sum(_stars()), func.sum(w), func.sum(w * _stars()))
+                  .where(Rating.status == RatingStatus.COUNTED, Rating.created_at <= now)
+                  .group_by(Rating.provider_id), Rating.provider_id)
+    for pid, n, sx, sw, swx in db.session.execute(stmt):
+        f = fig(pid)
+        f.rating_count, f.rating_star_sum = n, float(sx or 0)
+        f.rating_weight, f.rating_weighted_sum = float(sw or 0), float(swx or 0)
+
+    ws = decay(ServiceSession.scheduled_at, now, params.half_life_days)
+    decided = and_(ServiceSession.state.in_([SessionState.CONFIRMED, SessionState.DISPUTED]),
+                   ServiceSession.decided_at <= now,
+                   (ServiceSession.state == SessionState.DISPUTED) | ServiceSession.acceptance_score.isnot(None))
+    acceptance_value = case((ServiceSession.state == SessionState.DISPUTED, 0),
+                            else_=ServiceSession.acceptance_score)
+    due = ServiceSession.state.in_(DUE_STATES)
+    on_time = and_(ServiceSession.state.in_(DELIVERED_STATES), ServiceSession.reported_late.is_(False))
+    delivered = ServiceSession.state.in_(DELIVERED_STATES)
+    stmt = scoped(select(
+        ServiceSession.provider_id,
+        func.sum(case((decided, 1), else_=0)), func.sum(case((decided, ws), else_=0.0)),
+        func.sum(case((decided, ws * acceptance_value), else_=0.0)),
+        func.sum(case((due, 1), else_=0)), func.sum(case((due, ws), else_=0.0)),
+        func.sum(case((on_time, 1), else_=0)), func.sum(case((on_time, ws), else_=0.0)),
+        func.sum(case((delivered, 1), else_=0)),
+    ).where(ServiceSession.scheduled_at <= now).group_by(ServiceSession.provider_id), ServiceSession.provider_id)
+    for pid, nd, wd, wdx, ndue, wdue, nok, wok, ndel in db.session.execute(stmt):
+        f = fig(pid)
+        f.acceptance_count, f.acceptance_weight, f.acceptance_weighted_sum = int(nd or 0), float(wd or 0), \
+            float(wdx or 0)
+        f.due_count, f.due_weight, f.on_time_count, f.on_time_weight = int(ndue or 0), float(wdue or 0), \
+            int(nok or 0), float(wok or 0)
+        f.delivered_count = int(ndel or 0)
+
+    stmt = scoped(select(Complaint.provider_id, func.count()).where(
+        Complaint.status == ComplaintStatus.UPHELD, Complaint.decided_at <= now).group_by(Complaint.provider_id),
+        Complaint.provider_id)
+    for pid, n in db.session.execute(stmt):
+        fig(pid).complaints_upheld = n
+    return out
+
+
+def district_figures(now: dt.datetime, params: Parameters) -> District:
+    """The district's rating mean (the prior) and its acceptance and punctuality, over all providers."""
+    mean = db.session.scalar(select(func.avg(_stars())).where(Rating.status == RatingStatus.COUNTED,
+                                                              Rating.created_at <= now))
+    prior = _dec(mean) if mean is not None else params.default_prior
+    totals = aggregate_totals(now, params)
+    acceptance = _dec(totals[1] / totals[0]) if totals[0] else None
+    punctuality = _dec(100 * totals[3] / totals[2]) if totals[2] else None
+    return District(prior, acceptance, punctuality)
+
+
+def district_for_update(now: dt.datetime, params: Parameters) -> District:
+    """The district figures of the latest full recompute made with these parameters (see
+    PerformanceRun); read from the tables when there is none yet."""
+    run = db.session.scalar(select(PerformanceRun).where(PerformanceRun.computed_at <= now,
+                                                         PerformanceRun.model_version == MODEL_VERSION)
+                            .order_by(PerformanceRun.computed_at.desc(), PerformanceRun.id.desc()).limit(1))
+    if run is None or run.parameters != params.as_dict():
+        return district_figures(now, params)
+    return District(run.prior_mean, run.acceptance, run.punctuality)
+
+
+def district_from(figures: dict[int, Figures], params: Parameters) -> District:
+    """The district's figures as sums of every provider's: the same numbers district_figures() reads
+    from the tables, without scanning them again (a full recompute has aggregated every provider)."""
+    count = sum(f.rating_count for f in figures.values())
+    prior = _dec(sum(f.rating_star_sum for f in figures.values()) / count) if count else params.default_prior
+    acc_w = sum(f.acceptance_weight for f in figures.values())
+    due_w = sum(f.due_weight for f in figures.values())
+    acceptance = _dec(sum(f.acceptance_weighted_sum for f in figures.values()) / acc_w) if acc_w else None
+    punctuality = _dec(100 * sum(f.on_time_weight for f in figures.values()) / due_w) if due_w else None
+    return District(prior, acceptance, punctuality)
+
+
+def aggregate_totals(now: dt.datetime, params: Parameters) -> tuple[float, float, float, float]:
+    """(Σw, Σw·acceptance) over decided sessions, (Σw, Σw·on time) over due sessions, district-wide."""
+    ws = decay(ServiceSession.scheduled_at, now, params.half_life_days)
+    decided = and_(ServiceSession.state.in_([SessionState.CONFIRMED, SessionState.DISPUTED]),
+                   ServiceSession.decided_at <= now,
+                   (ServiceSession.state == SessionState.DISPUTED) | ServiceSession.acceptance_score.isnot(None))
+    acceptance_value = case((ServiceSession.state == SessionState.DISPUTED, 0),
+                            else_=ServiceSession.acceptance_score)
+    due = ServiceSession.state.in_(DUE_STATES)
+    on_time = and_(ServiceSession.state.in_(DELIVERED_STATES), ServiceSession.reported_late.is_(False))
+    row = db.session.execute(select(
+        func.sum(case((decided, ws), else_=0.0)), func.sum(case((decided, ws * acceptance_value), else_=0.0)),
+        func.sum(case((due, ws), else_=0.0)), func.sum(case((on_time, ws), else_=0.0)),
+    ).where(ServiceSession.scheduled_at <= now)).one()
+    return tuple(float(v or 0) for v in row)
+
+
+# --- the model itself (pure arithmetic, tested by hand) -------------------------------------------
+
+def _dec(value) -> Decimal:
+    return Decimal(repr(float(value))) if not isinstance(value, Decimal) else value
+
+
+def _q(value: Decimal, places: str = "0.000001") -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def compute(f: Figures, params: Parameters, district: District) -> Result:
+    C = Decimal(params.prior_weight)
+    m = district.prior_mean
+    satisfaction = (C * m + _dec(f.rating_weighted_sum)) / (C + _dec(f.rating_weight)) \
+        if (C + _dec(f.rating_weight)) > 0 else m
+    if f.acceptance_weight > 0:
+        acceptance, acc_district = _dec(f.acceptance_weighted_sum) / _dec(f.acceptance_weight), False
+    else:
+        acceptance, acc_district = (district.acceptance if district.acceptance is not None else Decimal(100)), True
+    if f.due_weight > 0:
+        punctuality, punct_district = Decimal(100) * _dec(f.on_time_weight) / _dec(f.due_weight), False
+    else:
+        punctuality, punct_district = (district.punctuality if district.punctuality is not None
+                                       else Decimal(100)), True
+    per100 = Decimal(100) * f.complaints_upheld / f.delivered_count if f.delivered_count else Decimal(0)
+    points = {
+        "satisfaction": (satisfaction - 1) / 4 * 100,
+        "acceptance": acceptance,
+        "punctuality": punctuality,
+        "complaints": max(Decimal(0), Decimal(100) - params.complaint_penalty * per100),
+    }
+    points = {k: min(Decimal(100), max(Decimal(0), _q(v))) for k, v in points.items()}
+    total_weight = sum(params.weights.values())
+    raw = sum(Decimal(params.weights[k]) * points[k] for k in points) / total_weight if total_weight else Decimal(0)
+    score = raw.quantize(CENT, rounding=ROUND_HALF_UP)
+    return Result(f, _q(m), _q(satisfaction), _q(acceptance), acc_district, _q(punctuality), punct_district,
+                  _q(per100), points, score, grade_for(score))
+
+
+# --- writing scores ---------------------------------------------------------------------------
+
+def _snapshot_row(pid: int, r: Result, params: Parameters, run_id: str, trigger: str, now: dt.datetime) -> dict:
+    f = r.figures
+    return {
+        "provider_id": pid, "run_id": run_id, "trigger": trigger, "computed_at": now, "model_version": MODEL_VERSION,
+        "parameters": params.as_dict(), "rating_count": f.rating_count,
+        "rating_weight": _q(_dec(f.rating_weight)), "rating_weighted_sum": _q(_dec(f.rating_weighted_sum)),
+        "prior_mean": r.prior_mean, "satisfaction": r.satisfaction, "acceptance_count": f.acceptance_count,
+        "acceptance": r.acceptance, "acceptance_from_district": r.acceptance_from_district,
+        "due_count": f.due_count, "on_time_count": f.on_time_count, "punctuality": r.punctuality,
+        "punctuality_from_district": r.punctuality_from_district, "delivered_count": f.delivered_count,
+        "complaints_upheld": f.complaints_upheld, "complaints_per_100": r.complaints_per_100,
+        "satisfaction_points": r.points["satisfaction"], "acceptance_points": r.points["acceptance"],
+        "punctuality_points": r.points["punctuality"], "complaint_points": r.points["complaints"],
+        "score": r.score, "grade": r.grade,
+    }
+
+
+def _write(results: dict[int, Result], params: Parameters, run_id: str, trigger: str, now: dt.datetime):
+    if not results:
+        return
+    rows = [_snapshot_row(pid, r, params, run_id, trigger, now) for pid, r in sorted(results.items())]
+    db.session.execute(insert(PerformanceSnapshot), rows)
+    db.session.execute(update(Provider), [{"id": pid, "performance_score": r.score, "grade": r.grade}
+                                          for pid, r in sorted(results.items())])
+
+
+def recompute_all(now: dt.datetime | None = None, actor=None) -> dict[int, Result]:
+    """Every provider with history, and every item's satisfaction: one snapshot per provider."""
+    now = now or utcnow()
+    params = Parameters.current()
+    figures = aggregate(now, params)
+    district = district_from(figures, params)
+    results = {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
+    run_id = "run-" + uuid.uuid4().hex[:12]
+    _write(results, params, run_id, "recompute", now)
+    items = update_items(now)
+    db.session.add(PerformanceRun(run_id=run_id, computed_at=now, model_version=MODEL_VERSION,
+                                  parameters=params.as_dict(), prior_mean=_q(district.prior_mean),
+                                  acceptance=_q(district.acceptance) if district.acceptance is not None else None,
+                                  punctuality=_q(district.punctuality) if district.punctuality is not None else None,
+                                  providers=len(results), items=items))
+    db.session.expire_all()
+    audit.record("performance.recompute", actor=actor, object_type="performance_snapshots", object_id=run_id,
+                 providers=len(results), items=items, model=MODEL_VERSION, prior_mean=district.prior_mean)
+    return results
+
+
+def update_provider(provider_id: int, trigger: str, now: dt.datetime | None = None,
+                    item_ids=None) -> Result | None:
+    """One provider's score after a new rating or decision, without recomputing everyone."""
+    now = now or utcnow()
+    params = Parameters.current()
+    figures = aggregate(now, params, [provider_id]).get(provider_id)
+    if item_ids:
+        update_items(now, item_ids)
+    if figures is None or not figures.has_history:
+        return None
+    result = compute(figures, params, district_for_update(now, params))
+    _write({provider_id: result}, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
+    provider = db.session.get(Provider, provider_id)
+    if provider is not None:
+        db.session.refresh(provider, ["performance_score", "grade"])
+    return result
+
+
+def item_figures(now: dt.datetime, item_ids=None) -> dict[int, tuple[Decimal, int]]:
+    """(mean of counted ratings, their number) per item over the last 12 months."""
+    since = now - dt.timedelta(days=ITEM_WINDOW_DAYS)
+    # Integer sums of the three dimensions: the mean is exact before it is rounded.
+    stmt = (select(Rating.item_id, func.sum(Rating.content + Rating.organisation + Rating.venue), func.count())
+            .where(Rating.status == RatingStatus.COUNTED, Rating.created_at > since, Rating.created_at <= now)
+            .group_by(Rating.item_id))
+    if item_ids is not None:
+        stmt = stmt.where(Rating.item_id.in_(list(item_ids)))
+    return {iid: ((Decimal(total) / (3 * n)).quantize(CENT, rounding=ROUND_HALF_UP), n)
+            for iid, total, n in db.session.execute(stmt)}
+
+
+def update_items(now: dt.datetime, item_ids=None) -> int:
+    """Write Item.satisfaction and Item.rating_count (12 months of counted ratings)."""
+    figures = item_figures(now, item_ids)
+    stale = select(Item.id).where(Item.rating_count > 0) if item_ids is None else \
+        select(Item.id).where(Item.id.in_(list(item_ids)))
+    rows = [{"id": iid, "satisfaction": sat, "rating_count": n} for iid, (sat, n) in sorted(figures.items())]
+    rows += [{"id": iid, "satisfaction": None, "rating_count": 0}
+             for iid in db.session.scalars(stale) if iid not in figures]
+    if rows:
+        db.session.execute(update(Item), rows)
+    return len(rows)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def latest_snapshot(provider_id: int) -> PerformanceSnapshot | None:
+    return db.session.scalar(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == provider_id)
+                             .order_by(PerformanceSnapshot.computed_at.desc(), PerformanceSnapshot.id.desc())
+                             .limit(1))
+
+
+def snapshot_at(provider_id: int, moment: dt.datetime) -> PerformanceSnapshot | None:
+    """The snapshot in force at a moment (e.g. a project's opening): explains a past review."""
+    return db.session.scalar(select(PerformanceSnapshot).where(
+        PerformanceSnapshot.provider_id == provider_id, PerformanceSnapshot.computed_at <= moment)
+        .order_by(PerformanceSnapshot.computed_at.desc(), PerformanceSnapshot.id.desc()).limit(1))
+
+
+def what_would_move(snap: PerformanceSnapshot) -> list:
+    """Plain-language levers, from the snapshot's own figures."""
+    params = snap.parameters or {}
+    weights = params.get("weights", {})
+    total = sum(weights.values()) or 1
+    out = []
+    prior_weight = Decimal(params.get("prior_weight", 20))
+    # One more 5-star rating of weight 1.
+    w, s = snap.rating_weight, snap.rating_weighted_sum
+    new_sat = (prior_weight * snap.prior_mean + s + 5) / (prior_weight + w + 1)
+    gain = (new_sat - snap.satisfaction) / 4 * 100 * Decimal(weights.get("satisfaction", 0)) / total
+    out.append(_l("Each new five-star rating adds about %(pts)s points; ratings lose half their weight every "
+                  "%(days)s days.", pts=str(gain.quantize(CENT)), days=params.get("half_life_days", 180)))
+    if snap.acceptance_points < 100:
+        out.append(_l("Acceptance counts %(w)s of 100: sessions accepted with higher scores lift it; a disputed "
+                      "session counts 0.", w=weights.get("acceptance", 0)))
+    if snap.punctuality_points < 100:
+        out.append(_l("Report every session within the set days after it takes place: %(late)d of %(due)d due "
+                      "sessions were not reported on time.", late=snap.due_count - snap.on_time_count,
+                      due=snap.due_count))
+    if snap.complaints_upheld:
+        out.append(_l("%(n)d upheld complaint(s) cost %(pts)s points of the complaints component.",
+                      n=snap.complaints_upheld, pts=str((100 - snap.complaint_points).quantize(CENT))))
+    return out
