@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from core import audit
 from core.accounts import operations as accounts
+from core.accounts.models import Role
+from core.areas.models import Area
 from core.db import db, intends_to_write
 from core.errors import DomainError
-from core.models import Area, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 audit_cli = AppGroup("audit", help="Check and export the audit chain.")

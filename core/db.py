@@ -8,7 +8,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, Numeric, event, select
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    MetaData,
+    Numeric,
+    event,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -158,3 +165,16 @@ def lock_row(model, pk):
     stmt = select(model).where(model.id == pk).with_for_update(of=model)
     # unique(): joined eager loads of collections repeat the row.
     return db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalar_one_or_none()
+
+
+def enum_column(enum_cls, **kw):
+    """An enum stored by value as a plain string with a CHECK, stable across backends."""
+    return Enum(
+        enum_cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        validate_strings=True,
+        create_constraint=True,
+        name=kw.pop("name", enum_cls.__name__.lower()),
+        length=kw.pop("length", 32),
+    )

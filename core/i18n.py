@@ -10,8 +10,9 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 
+from core.money import CENT
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-CENT = Decimal("0.01")
 LANG_COOKIE = "lang"
 
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+import datetime as dt
 
-from core.db import db, utcnow
-from core.models import Notification, User
+from sqlalchemy import (
+    ForeignKey,
+    String,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.accounts.models import User
+from core.db import UTCDateTime, db, utcnow
 
 
 def notify(user: User | int, subject, body="", link: str | None = None) -> Notification:
@@ -26,3 +36,17 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+class Notification(db.Model):
+    """An in-app inbox message."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

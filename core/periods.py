@@ -7,6 +7,7 @@ which keeps month grouping inside SQL.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from sqlalchemy import func, literal_column
@@ -38,3 +39,14 @@ def last_months(now: dt.datetime, count: int = 12) -> list[str]:
 def month_start(key: str) -> dt.datetime:
     """The UTC instant at which the local month 'YYYY-MM' begins."""
     return dt.datetime(int(key[:4]), int(key[5:7]), 1, tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day `months` later (or the month's last day, if shorter)."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))

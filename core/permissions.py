@@ -13,7 +13,7 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from core.models import Role
+from core.accounts.models import Role
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"

@@ -29,7 +29,7 @@ from marshmallow import ValidationError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import settings
-from core.models import Role
+from core.accounts.models import Role
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

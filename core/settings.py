@@ -6,16 +6,22 @@ value or the default; `change()` validates, stores and audits.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    String,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
-from core.db import db, utcnow
-from core.models import Setting
+from core.db import UTCDateTime, db, utcnow
 
 
 @dataclass(frozen=True)
@@ -93,3 +99,14 @@ def change(key: str, raw, actor) -> object:
         g.pop("settings_cache", None)
     audit.record("setting.change", actor=actor, object_type="settings", object_id=key, before=before, after=value)
     return value
+
+
+class Setting(db.Model):
+    """An admin-changed value of a rule; rules not in this table take their coded default."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -30,9 +30,9 @@ from sqlalchemy import ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import settings
+from core.accounts.models import User
 from core.db import UTCDateTime, db, utcnow
 from core.errors import Invalid
-from core.models import User
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}

@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from core import audit
 from core.db import db
 from core.errors import Invalid
+from core.holidays.models import Holiday
 from core.i18n import LOCAL_TZ
-from core.models import Holiday
 
 END_OF_DAY = dt.time(23, 59, 59, 999999)
 # No sane calendar has a year without a working day; this only stops a runaway loop.

@@ -32,7 +32,7 @@ def _seed_cli() -> AppGroup:
     @group.command("demo-if-empty")
     def seed_demo_if_empty():
         """Load the demo district only into a database that has no users yet (used by `make run`)."""
-        from core.models import User
+        from core.accounts.models import User
         from seeds.demo import run_demo
 
         if db.session.scalar(select(User.id).limit(1)) is not None:

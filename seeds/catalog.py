@@ -11,22 +11,16 @@ import random
 from sqlalchemy import func, select, update
 
 from catalog.demand import operations as demand_ops
+from catalog.demand.models import DemandRequest, DemandStatus, DemandSupport
 from catalog.items import operations as ops
-from catalog.items.models import (
-    CatalogVersion,
-    Category,
-    DemandRequest,
-    DemandStatus,
-    DemandSupport,
-    Item,
-    ItemRevision,
-    ItemStatus,
-    ItemStatusDecision,
-)
+from catalog.items.models import Category, Item, ItemRevision, ItemStatus, ItemStatusDecision
+from catalog.versions import operations as version_ops
+from catalog.versions.models import CatalogVersion
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User, UserRole
+from core.areas.models import Area, AreaLevel, Venue
 from core.db import db
 from core.i18n import LOCAL_TZ
-from core.models import Area, AreaLevel, Role, User, UserRole, Venue
 from seeds.catalog_data import CATEGORIES, CEILING_CHANGES, ITEMS, NEW_ITEMS_2027
 
 OFFICER_LOGIN = "officer@huimin.demo"
@@ -97,9 +91,9 @@ def _catalog(officer, echo) -> None:
     _backdate(ItemRevision, _new_ids(ItemRevision, rev0), PREPARED_AT)
     _backdate(ItemStatusDecision, _new_ids(ItemStatusDecision, dec0), PREPARED_AT, "decided_at")
 
-    version = ops.create_version(year=2026, title="大兴区2026年公共文化服务指导性目录",
+    version = version_ops.create_version(year=2026, title="大兴区2026年公共文化服务指导性目录",
                                  notes="经公示无异议后自2026年起执行。", actor=officer)
-    ops.publish_version(version, publicity_days=7, actor=officer)
+    version_ops.publish_version(version, publicity_days=7, actor=officer)
     version.published_at, version.publicity_ends_at = PUBLISHED_AT, PUBLICITY_ENDS
     _backdate(CatalogVersion, [version.id], PREPARED_AT)
 
@@ -132,7 +126,7 @@ def _catalog(officer, echo) -> None:
         _backdate(ItemRevision, _new_ids(ItemRevision, rev_before), _local(2026, 10, 15))
         _backdate(ItemStatusDecision, _new_ids(ItemStatusDecision, dec_before), _local(2026, 10, 15), "decided_at")
     if not db.session.scalar(select(CatalogVersion.id).where(CatalogVersion.year == 2027)):
-        ops.create_version(year=2027, title="大兴区2027年公共文化服务指导性目录（征求意见稿）",
+        version_ops.create_version(year=2027, title="大兴区2027年公共文化服务指导性目录（征求意见稿）",
                            notes="汇总2026年动态调整结果与居民点单需求。", actor=officer)
     db.session.flush()
     echo(f"catalog: {len(categories)} categories, {len(items)} items, 2026 version published, 2027 draft")

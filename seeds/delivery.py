@@ -14,12 +14,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.accounts.models import Role, User
 from core.db import db, utcnow
-from core.models import Role, User
-from evaluation.feedback import adjustment, performance
+from evaluation.adjustment import operations as adjustment
 from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
-from marketplace.awards.models import Award, Contract, ContractLine, ContractState
+from evaluation.performance import operations as performance
+from marketplace.awards.models import Award
 from marketplace.bids.models import Bid, BidStatus
+from marketplace.contracts.models import Contract, ContractLine, ContractState
 from marketplace.projects.models import ProjectState, PurchaseProject
 from marketplace.sessions.models import ServiceSession, SessionState
 

@@ -8,8 +8,9 @@ import random
 from sqlalchemy import select
 
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User
+from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from core.db import db
-from core.models import Area, AreaLevel, Role, User, Venue, VenueKind
 
 # Printed for the demo on purpose; production installs never load demo data.
 DEMO_PASSWORD = "Huimin-Demo-2026"  # noqa: S105  # nosec B105

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from catalog.items.models import Category, Item, ItemStatus
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User
+from core.areas.models import AreaLevel, Venue
 from core.db import db, utcnow
-from core.models import AreaLevel, Role, User, Venue
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects import operations as project_ops

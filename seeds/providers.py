@@ -12,8 +12,8 @@ from werkzeug.datastructures import FileStorage
 
 from core import uscc
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User
 from core.db import db, utcnow
-from core.models import Role, User
 from marketplace.providers import operations as ops
 from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 from marketplace.providers.operations import top_categories

@@ -14,16 +14,18 @@ from sqlalchemy import select
 from catalog.items.models import Category
 from core import uscc
 from core.accounts import operations as accounts
+from core.accounts.models import User
 from core.db import db, utcnow
 from core.errors import DomainError
-from core.models import User
 from core.workdays import working_deadline
+from evaluation.experts.models import Expert
 from evaluation.review import draw, rules
 from evaluation.review import operations as review
-from evaluation.review.models import Expert, MemberStatus, Panel, QualificationCheck, Score
-from marketplace.awards.models import Award, Contract, ContractState
+from evaluation.review.models import MemberStatus, Panel, QualificationCheck, Score
+from marketplace.awards.models import Award
 from marketplace.bids.models import BidStatus
 from marketplace.contracts import operations as contract_ops
+from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects.models import CriterionKind, ProjectState, PurchaseProject
 from seeds.district import DEMO_PASSWORD
 

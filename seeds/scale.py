@@ -25,35 +25,23 @@ from decimal import ROUND_HALF_UP, Decimal
 import click
 from sqlalchemy import func, insert, select, text
 
-from catalog.items.models import (
-    CatalogVersion,
-    CatalogVersionEntry,
-    Category,
-    DemandRequest,
-    DemandSupport,
-    Item,
-    ItemRevision,
-)
+from catalog.demand.models import DemandRequest, DemandSupport
+from catalog.items.models import Category, Item, ItemRevision
 from catalog.items.pinyin import pinyin_keys
+from catalog.versions.models import CatalogVersion, CatalogVersionEntry
 from core import audit, uscc
 from core.accounts import operations as accounts
+from core.accounts.models import User, UserRole
+from core.areas.models import Area, Venue
 from core.db import db, intends_to_write, utcnow
-from core.models import Area, User, UserRole, Venue
+from evaluation.experts.models import Expert, expert_specialties
 from evaluation.feedback.models import Complaint, Rating
 from evaluation.review import draw, rules
-from evaluation.review.models import (
-    Expert,
-    Panel,
-    PanelMember,
-    ReviewBidResult,
-    ReviewLine,
-    ReviewResult,
-    Score,
-    expert_specialties,
-)
-from marketplace.awards.models import Award, Contract, ContractLine, PaymentMilestone
+from evaluation.review.models import Panel, PanelMember, ReviewBidResult, ReviewLine, ReviewResult, Score
+from marketplace.awards.models import Award
 from marketplace.bids import sealing
 from marketplace.bids.models import Bid, BidOpening, BidRevision
+from marketplace.contracts.models import Contract, ContractLine, PaymentMilestone
 from marketplace.projects.models import Criterion, ProjectLine, PurchaseProject
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession

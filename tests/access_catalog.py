@@ -6,7 +6,8 @@ on its page and its support button (object-level), as a stranger would."""
 from catalog.demand import operations as demand_ops
 from catalog.items import operations as ops
 from catalog.items.models import Category, ItemStatus
-from core.models import Area, AreaLevel, Venue, VenueKind
+from catalog.versions import operations as version_ops
+from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from tests.access_registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({"demand.detail", "demand.support", "catalog_api.support_demand"})
@@ -25,8 +26,8 @@ def _world(ctx):
                             "price_ceiling": "100", "target_groups": ["general"], "levels": ["community"],
                             "standard_content": "内容"}, keeper)
     ops.decide_item_status(item, ItemStatus.ACTIVE, "测试", keeper)
-    version = ops.create_version(year=2030, title="访问测试目录", actor=keeper)
-    ops.publish_version(version, publicity_days=1, actor=keeper)
+    version = version_ops.create_version(year=2030, title="访问测试目录", actor=keeper)
+    version_ops.publish_version(version, publicity_days=1, actor=keeper)
     district = Area(code="ACC-CD", name="区", level=AreaLevel.DISTRICT, population=1)
     town = Area(code="ACC-CT", name="镇", level=AreaLevel.TOWN, population=1, parent=district)
     elsewhere = Area(code="ACC-CC", name="别处社区", level=AreaLevel.COMMUNITY, population=1, parent=town)

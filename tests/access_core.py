@@ -1,6 +1,6 @@
 """URL arguments of the core pages."""
 
-from core.models import Area, AreaLevel, Venue, VenueKind
+from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from tests.access_registry import builds
 
 

@@ -7,10 +7,10 @@ and lodged a complaint; a rule proposed an adjustment for the stranger provider.
 
 import datetime as dt
 
+from core.areas.models import Area, AreaLevel
 from core.db import utcnow
-from core.models import Area, AreaLevel
+from evaluation.adjustment.models import AdjustmentDecision, DecisionAction
 from evaluation.feedback import operations as ratings
-from evaluation.feedback.models import AdjustmentDecision, DecisionAction
 from marketplace.sessions import operations as session_ops
 from tests.access_registry import OBJECT_GUARDED, builds
 from tests.delivery_support import Delivery, png_bytes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.models import Area, AreaLevel
+from core.areas.models import Area, AreaLevel
 from tests.access_registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({

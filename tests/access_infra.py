@@ -3,7 +3,7 @@
 import datetime as dt
 
 from core import workdays
-from core.models import Holiday
+from core.holidays.models import Holiday
 from tests.access_registry import builds
 
 

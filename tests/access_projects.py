@@ -8,8 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 from catalog.items.models import Category, Item, ItemStatus
+from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from core.db import utcnow
-from core.models import Area, AreaLevel, Venue, VenueKind
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import BidAttachment
 from marketplace.projects.models import (

@@ -178,7 +178,7 @@ PASSWORD = "Correct-Horse-42"
 
 @pytest.fixture
 def make_area(session):
-    from core.models import Area, AreaLevel
+    from core.areas.models import Area, AreaLevel
 
     counter = iter(range(1, 10_000))
 
@@ -214,7 +214,7 @@ def community(make_area, town):
 @pytest.fixture
 def make_user(session, district, community):
     from core.accounts import operations as accounts
-    from core.models import Role
+    from core.accounts.models import Role
 
     counter = iter(range(1, 10_000))
 

@@ -9,10 +9,11 @@ import itertools
 from decimal import Decimal
 
 from catalog.items.models import Category, Item, ItemStatus
+from core.areas.models import Venue, VenueKind
 from core.db import utcnow
-from core.models import Venue, VenueKind
-from marketplace.awards.models import Award, Contract, ContractLine, ContractState
+from marketplace.awards.models import Award
 from marketplace.bids.models import Bid, BidStatus
+from marketplace.contracts.models import Contract, ContractLine, ContractState
 from marketplace.projects.models import (
     Criterion,
     CriterionKind,

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from catalog.items.models import Category, Item, ItemStatus
 from core import uscc
+from core.areas.models import Venue, VenueKind
 from core.db import utcnow
-from core.models import Venue, VenueKind
-from evaluation.review.models import Expert
+from evaluation.experts.models import Expert
 from marketplace.bids.models import Bid
 from marketplace.projects.models import (
     Criterion,

@@ -10,17 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.items.models import DemandRequest, DemandStatus, DemandSupport
+from catalog.demand.models import DemandRequest, DemandStatus, DemandSupport
+from core.areas.models import Area
 from core.i18n import LOCAL_TZ
-from core.models import Area
-from evaluation.feedback.models import (
-    AdjustmentDecision,
-    DecisionAction,
-    DecisionStatus,
-    FlagReason,
-    Rating,
-    RatingStatus,
-)
+from evaluation.adjustment.models import AdjustmentDecision, DecisionAction, DecisionStatus
+from evaluation.feedback.models import FlagReason, Rating, RatingStatus
 from marketplace.awards.models import Award, AwardStatus, Challenge
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import ProjectMethod, ProjectState, PurchaseProject

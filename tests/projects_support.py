@@ -7,8 +7,8 @@ import itertools
 from decimal import Decimal
 
 from catalog.items.models import Category, Item, ItemStatus
+from core.areas.models import AreaLevel, Venue, VenueKind
 from core.db import utcnow
-from core.models import AreaLevel, Venue, VenueKind
 from marketplace.bids import operations as bid_ops
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import (

@@ -7,9 +7,9 @@ import time_machine
 from sqlalchemy import func, select
 
 from core.accounts import operations as accounts
+from core.accounts.models import ApiToken, LoginAttempt, User
 from core.audit import AuditEvent
 from core.errors import Invalid
-from core.models import ApiToken, LoginAttempt, User
 from tests.conftest import PASSWORD, html_text
 
 

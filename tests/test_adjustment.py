@@ -13,19 +13,15 @@ import time_machine
 from sqlalchemy import select
 
 from catalog.items.models import ItemStatus
+from core import periods
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from evaluation.feedback import adjustment, performance
+from evaluation.adjustment import operations as adjustment
+from evaluation.adjustment.models import AdjustmentDecision, AppealStatus, DecisionAction, DecisionStatus
 from evaluation.feedback import operations as ratings
-from evaluation.feedback.models import (
-    AdjustmentDecision,
-    AppealStatus,
-    DecisionAction,
-    DecisionStatus,
-    Rating,
-    RatingStatus,
-)
+from evaluation.feedback.models import Rating, RatingStatus
+from evaluation.performance import operations as performance
 from marketplace.bids import operations as bid_ops
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import ProjectMethod
@@ -88,7 +84,7 @@ def test_the_loop_closes(delivery, market, make_user, session):
     session.commit()
     session.refresh(poor)
     assert poor.status == ProviderStatus.SUSPENDED
-    assert poor.suspended_until == adjustment.add_months(now, 6) == decision.effective_until
+    assert poor.suspended_until == periods.add_months(now, 6) == decision.effective_until
 
     project = market.open_project(now + 10 * DAY, officer=officer, method=ProjectMethod.COMPETITIVE_CONSULTATION)
     with pytest.raises(Forbidden) as refused:

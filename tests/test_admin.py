@@ -6,8 +6,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from core import settings
+from core.accounts.models import User
+from core.areas.models import Area, AreaLevel, Venue
 from core.audit import AuditEvent
-from core.models import Area, AreaLevel, User, Venue
 from tests.conftest import html_text
 
 

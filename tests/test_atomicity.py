@@ -242,7 +242,7 @@ def test_session_report_with_photos(app, session, delivery):
 
 def test_rating_with_its_performance_update(app, session, delivery, make_user):
     from evaluation.feedback import operations as ratings
-    from evaluation.feedback import performance
+    from evaluation.performance import operations as performance
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
     officer, s = _session_in_force(delivery, when)
@@ -258,8 +258,8 @@ def test_rating_with_its_performance_update(app, session, delivery, make_user):
 
 
 def test_adjustment_confirmation_with_its_effects(app, session, delivery, make_user, district):
-    from evaluation.feedback import adjustment
-    from evaluation.feedback.models import AdjustmentDecision, DecisionAction
+    from evaluation.adjustment import operations as adjustment
+    from evaluation.adjustment.models import AdjustmentDecision, DecisionAction
 
     provider = delivery.provider()
     officer = make_user("officer", jurisdiction=district)
@@ -275,7 +275,7 @@ def test_adjustment_confirmation_with_its_effects(app, session, delivery, make_u
 
 def test_performance_recompute_with_snapshots(app, session, delivery, make_user):
     from evaluation.feedback import operations as ratings
-    from evaluation.feedback import performance
+    from evaluation.performance import operations as performance
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
     officer, s = _session_in_force(delivery, when)
@@ -291,6 +291,7 @@ def test_performance_recompute_with_snapshots(app, session, delivery, make_user)
 def test_catalog_version_publish(app, session, make_user):
     from catalog.items import operations as ops
     from catalog.items.models import Category, ItemStatus
+    from catalog.versions import operations as version_ops
 
     keeper = make_user("officer")
     top = Category(code="AT-C", name="原子测试类")
@@ -301,9 +302,9 @@ def test_catalog_version_publish(app, session, make_user):
                                 "price_ceiling": "100", "target_groups": ["general"], "levels": ["community"],
                                 "standard_content": "内容"}, keeper)
         ops.decide_item_status(item, ItemStatus.ACTIVE, "测试", keeper)
-    version = ops.create_version(year=2031, title="原子测试目录", actor=keeper)
+    version = version_ops.create_version(year=2031, title="原子测试目录", actor=keeper)
     assert all_or_nothing(app, session, "catalog version publish",
-                          lambda: ops.publish_version(version, publicity_days=1, actor=keeper))
+                          lambda: version_ops.publish_version(version, publicity_days=1, actor=keeper))
 
 
 def test_provider_approval(app, session, make_user):
@@ -413,7 +414,7 @@ def test_report_and_rating_pages_fail_whole(failing_app, session, delivery, make
     from sqlalchemy.exc import OperationalError
 
     from core.i18n import to_local
-    from evaluation.feedback import performance
+    from evaluation.performance import operations as performance
     from marketplace.sessions.models import ServiceSession, SessionState
 
     when = utcnow().replace(microsecond=0) - dt.timedelta(hours=4)

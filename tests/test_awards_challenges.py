@@ -17,8 +17,9 @@ from evaluation.review import operations as review
 from evaluation.review import scoring
 from evaluation.review.models import PanelStatus, ReviewResult
 from marketplace.awards import operations as award_ops
-from marketplace.awards.models import AwardStatus, Challenge, ChallengeOutcome, ChallengeStatus, Contract
+from marketplace.awards.models import AwardStatus, Challenge, ChallengeOutcome, ChallengeStatus
 from marketplace.contracts import operations as contract_ops
+from marketplace.contracts.models import Contract
 from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 from tests.conftest import html_text

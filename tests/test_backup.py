@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from core import audit
+from core.accounts.models import LoginAttempt, User
 from core.db import db, intends_to_write
-from core.models import LoginAttempt, User
 from seeds import demo as seed
 from tests.conftest import FAST_HASH
 

@@ -19,7 +19,7 @@ from core import settings
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Notification
+from core.notifications import Notification
 from marketplace.bids import operations as bid_ops
 from marketplace.bids import sealing
 from marketplace.bids.models import Bid, BidAttachment, BidOpening, BidRevision, BidStatus

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core import workdays
 from core.audit import AuditEvent
-from core.models import Holiday
+from core.holidays.models import Holiday
 from tests.conftest import html_text
 
 FALLBACK = workdays.package_years().stop

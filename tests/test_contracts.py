@@ -16,8 +16,8 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from evaluation.review import operations as review
-from marketplace.awards.models import ContractState
 from marketplace.contracts import operations as contract_ops
+from marketplace.contracts.models import ContractState
 from marketplace.projects.models import ProjectState
 from tests import eval_support as es
 from tests.conftest import html_text

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.i18n import to_local
-from evaluation.feedback import performance
 from evaluation.feedback.models import Rating
+from evaluation.performance import operations as performance
 from marketplace.sessions.models import ServiceSession, SessionState
 from tests.conftest import html_text
 from tests.delivery_support import Delivery, png_bytes

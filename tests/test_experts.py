@@ -9,10 +9,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from core.accounts.models import Role, User
 from core.errors import Invalid
-from core.models import Role, User
 from evaluation.experts import operations as ops
-from evaluation.review.models import Expert, ExpertConflict
+from evaluation.experts.models import Expert, ExpertConflict
 from tests import eval_support as es
 from tests.conftest import PASSWORD, html_text
 

@@ -23,10 +23,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from core.accounts.models import Role
 from core.audit import AuditEvent
 from core.db import utcnow
+from core.holidays.models import Holiday
 from core.i18n import to_local
-from core.models import Holiday, Role
 from core.permissions import PUBLIC, endpoint_access
 from core.views_util import Page
 from seeds import demo as seed
@@ -127,7 +128,8 @@ def pages(monkeypatch):
 def demo(session):
     """The demo district, plus the rows it lacks for some lists (a challenge, a flagged rating, a
     proposed adjustment decision, an entered holiday)."""
-    from evaluation.feedback.models import AdjustmentDecision, DecisionAction, FlagReason, Rating, RatingStatus
+    from evaluation.adjustment.models import AdjustmentDecision, DecisionAction
+    from evaluation.feedback.models import FlagReason, Rating, RatingStatus
     from marketplace.awards.models import Award, Challenge
     from marketplace.providers.models import Provider
 
@@ -341,7 +343,7 @@ def test_times_are_local_and_money_a_number(client, session, login, make_user, d
 
 
 def test_cells_that_look_like_formulas_are_written_as_text(client, session, login, make_user, district):
-    from core.models import Venue, VenueKind
+    from core.areas.models import Venue, VenueKind
 
     session.add(Venue(name="=HYPERLINK(\"http://x\")", kind=VenueKind.CULTURAL_ROOM, area=district))
     session.flush()

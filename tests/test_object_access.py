@@ -19,9 +19,9 @@ import hashlib
 import pytest
 from sqlalchemy import select, update
 
+from core.areas.models import Area, AreaLevel
 from core.audit import AuditEvent
 from core.db import db, utcnow
-from core.models import Area, AreaLevel
 from core.permissions import AUTHENTICATED, PUBLIC, endpoint_access
 from tests.access_registry import BUILDERS
 from tests.test_access import rules

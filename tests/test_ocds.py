@@ -25,12 +25,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from core import settings
+from core.accounts.models import Role, User
 from core.db import db, intends_to_write
-from core.models import Role, User
 from marketplace.awards import operations as award_ops
-from marketplace.awards.models import Award, AwardStatus, Contract, ContractState
+from marketplace.awards.models import Award, AwardStatus
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidOpening, BidStatus
+from marketplace.contracts.models import Contract, ContractState
 from marketplace.opendata import ocds
 from marketplace.projects.models import ProjectState, PurchaseProject
 from marketplace.providers.models import Provider, ProviderStatus

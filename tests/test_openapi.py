@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from core import openapi
-from core.models import Role
+from core.accounts.models import Role
 from tests.conftest import html_text
 from tests.projects_support import Market
 
@@ -105,7 +105,8 @@ def _tokens(client):
 
 def _known_values(session):
     """Ids and codes that exist in the demo, so the fuzzer reaches real objects, not only 404s."""
-    from catalog.items.models import DemandRequest, Item
+    from catalog.demand.models import DemandRequest
+    from catalog.items.models import Item
     from evaluation.feedback.operations import window_open
     from marketplace.projects.models import PurchaseProject
     from marketplace.providers.models import Provider
@@ -123,7 +124,8 @@ def _known_values(session):
 
 def _good_bodies(session) -> dict[str, list[dict]]:
     from catalog.items.models import Item, ItemStatus
-    from core.models import User, Venue
+    from core.accounts.models import User
+    from core.areas.models import Venue
     from seeds.district import DEMO_PASSWORD
 
     resident = session.scalar(select(User).where(User.login == "13800138000"))
@@ -261,7 +263,7 @@ def test_a_page_past_the_last_possible_one_is_404_on_pages(client):
 
 
 def test_text_with_nul_is_refused_before_the_database(client, session, make_user):
-    from core.models import LoginAttempt
+    from core.accounts.models import LoginAttempt
 
     before = session.query(LoginAttempt).count()
     resp = client.post("/api/v1/tokens", json={"username": "a\x00b", "password": "x"})

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from evaluation.feedback import operations as ratings
-from evaluation.feedback import performance
-from evaluation.feedback.models import FlagReason, PerformanceRun, PerformanceSnapshot, Rating, RatingStatus
+from evaluation.feedback.models import FlagReason, Rating, RatingStatus
+from evaluation.performance import operations as performance
+from evaluation.performance.models import PerformanceRun, PerformanceSnapshot
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import SessionState
 from tests.delivery_support import Delivery

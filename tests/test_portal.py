@@ -16,8 +16,9 @@ from catalog.items.models import ItemStatus
 from core import cache
 from core.db import utcnow
 from core.views_util import PER_PAGE
+from evaluation.adjustment.models import AdjustmentDecision, DecisionAction, DecisionStatus
 from evaluation.feedback import operations as ratings
-from evaluation.feedback.models import AdjustmentDecision, DecisionAction, DecisionStatus, Rating
+from evaluation.feedback.models import Rating
 from evaluation.portal.views import RECENT
 from evaluation.review import operations as review
 from evaluation.review.models import MemberStatus, ReviewResult

@@ -16,7 +16,7 @@ from core import settings
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Notification
+from core.notifications import Notification
 from marketplace.bids import operations as bid_ops
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import (

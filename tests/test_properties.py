@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 
 from core.db import UTCDateTime, utcnow
-from evaluation.feedback import performance
-from evaluation.feedback.performance import District, Figures, Parameters
+from evaluation.performance import operations as performance
+from evaluation.performance.operations import District, Figures, Parameters
 from evaluation.review import ranking
 from evaluation.review.ranking import BidIn, CriterionIn
 

@@ -15,10 +15,11 @@ from werkzeug.datastructures import FileStorage
 
 from catalog.items.models import Category
 from core import uscc
+from core.accounts.models import Role, User
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import LOCAL_TZ
-from core.models import Notification, Role, User
+from core.notifications import Notification
 from core.uploads import StoredFile
 from marketplace.providers import operations as ops
 from marketplace.providers.models import (

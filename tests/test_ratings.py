@@ -99,7 +99,7 @@ def test_more_ratings_than_the_reported_attendance_are_flagged_until_reviewed(he
     assert rs[2].flag_reason == FlagReason.OVER_ATTENDANCE
     provider = held.provider
     session.refresh(provider)
-    from evaluation.feedback import performance
+    from evaluation.performance import operations as performance
 
     assert performance.latest_snapshot(provider.id).rating_count == 2
     officer = delivery.officer(jurisdiction=delivery.town)

@@ -67,7 +67,7 @@ def test_two_officers_drawing_at_once_make_one_panel(app, session, make_user, to
     officer_id, project_id = _setup(session, make_user, town)
 
     def job():
-        from core.models import User
+        from core.accounts.models import User
 
         draw.draw_panel(db.session.get(PurchaseProject, project_id), db.session.get(User, officer_id))
 
@@ -79,7 +79,7 @@ def test_two_officers_drawing_at_once_make_one_panel(app, session, make_user, to
 def test_the_last_two_submissions_compute_one_result_and_one_award(app, session, make_user, town):
     officer_id, project_id = _setup(session, make_user, town)
     proj = session.get(PurchaseProject, project_id)
-    from core.models import User
+    from core.accounts.models import User
 
     panel = draw.draw_panel(proj, session.get(User, officer_id), seed="race")
     subjective = proj.criteria_of("subjective")

@@ -7,11 +7,13 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from core.accounts.models import User
 from core.db import utcnow
-from core.models import User
+from evaluation.experts.models import Expert
 from evaluation.review import draw
-from evaluation.review.models import Expert, Panel, Score
-from marketplace.awards.models import Award, Contract, ContractState
+from evaluation.review.models import Panel, Score
+from marketplace.awards.models import Award
+from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects.models import ProjectState
 from seeds import review as seed
 from tests import eval_support as es

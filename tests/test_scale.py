@@ -68,8 +68,9 @@ def districts(tmp_path_factory):
 def test_scale_data_passes_the_apps_checks(districts):
     app = districts[SIZES[-1]]
     with app.app_context():
-        from evaluation.feedback import performance
-        from evaluation.feedback.models import PerformanceSnapshot, Rating
+        from evaluation.feedback.models import Rating
+        from evaluation.performance import operations as performance
+        from evaluation.performance.models import PerformanceSnapshot
         from marketplace.bids.models import Bid
         from marketplace.sessions.models import ServiceSession
 

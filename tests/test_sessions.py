@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
-from marketplace.awards.models import ContractState
+from marketplace.contracts.models import ContractState
 from marketplace.projects.models import ProjectState
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions import photos as session_photos

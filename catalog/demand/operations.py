@@ -14,21 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from catalog.items.models import (
-    ACTIVE_DEMAND,
-    DEMAND_TRANSITIONS,
-    Category,
-    DemandRequest,
-    DemandStatus,
-    DemandSupport,
-    Item,
-)
+from catalog.demand.models import ACTIVE_DEMAND, DEMAND_TRANSITIONS, DemandRequest, DemandStatus, DemandSupport
+from catalog.items.models import Category, Item
 from catalog.items.operations import lock_row
 from core import audit
+from core.accounts.models import Role, User
+from core.areas.models import Area, AreaLevel, Venue
 from core.charts import line_chart
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Area, AreaLevel, Role, User, Venue
 from core.notifications import notify
 from core.periods import last_months, local_month, month_start
 

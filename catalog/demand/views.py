@@ -12,15 +12,17 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from catalog.demand import operations as ops
-from catalog.items.forms import DemandDecisionForm, DemandForm, SupportForm
-from catalog.items.models import DEMAND_STATUS_LABELS, Category, DemandRequest, DemandStatus, DemandSupport, Item
+from catalog.demand.forms import DemandDecisionForm, DemandForm, SupportForm
+from catalog.demand.models import DEMAND_STATUS_LABELS, DemandRequest, DemandStatus, DemandSupport
+from catalog.items.models import Category, Item
 from catalog.items.views import get_item
 from core import cache, nav
+from core.accounts.models import Role
+from core.areas.models import Area, AreaLevel, Venue
 from core.charts import bar_chart
 from core.db import db
 from core.errors import DomainError
 from core.i18n import LOCAL_TZ, local_now
-from core.models import Area, AreaLevel, Role, Venue
 from core.permissions import AUTHENTICATED, access, require
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
 from core.spreadsheets.files import csv_response, xlsx_response

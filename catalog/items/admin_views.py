@@ -10,17 +10,21 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from catalog.items import operations as ops
-from catalog.items.forms import CategoryForm, ItemForm, PublishForm, StatusDecisionForm, VersionEditForm, VersionForm
-from catalog.items.models import TARGET_GROUP_LABELS, CatalogVersion, CatalogVersionEntry, Category, ItemStatusDecision
+from catalog.items.forms import CategoryForm, ItemForm, StatusDecisionForm
+from catalog.items.models import TARGET_GROUP_LABELS, Category, ItemStatusDecision
 from catalog.items.search import Filters, category_tree, item_query
 from catalog.items.spreadsheet import ITEMS, all_items_stmt, import_items
 from catalog.items.views import get_item
+from catalog.versions import operations as version_ops
+from catalog.versions.forms import PublishForm, VersionEditForm, VersionForm
+from catalog.versions.models import CatalogVersion, CatalogVersionEntry
 from core import nav, settings
+from core.accounts.models import Role
+from core.areas.models import AreaLevel
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
-from core.models import AreaLevel, Role
 from core.permissions import access
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
 from core.spreadsheets.files import RowErrors
@@ -173,7 +177,7 @@ def category_edit(category_id):
 # --- versions --------------------------------------------------------------------------------------------
 
 def _version_figures(versions) -> dict:
-    in_force = ops.version_in_force()
+    in_force = version_ops.version_in_force()
     counts = dict(db.session.execute(select(CatalogVersionEntry.version_id, func.count())
                                      .where(CatalogVersionEntry.version_id.in_([v.id for v in versions]))
                                      .group_by(CatalogVersionEntry.version_id)).all())
@@ -198,7 +202,7 @@ def versions():
     page = Page(stmt)
     counts = dict(db.session.execute(select(CatalogVersionEntry.version_id, func.count())
                                      .group_by(CatalogVersionEntry.version_id)).all())
-    in_force = ops.version_in_force()
+    in_force = version_ops.version_in_force()
     form = VersionForm()
     if request.method == "GET":
         form.year.data = local_now().year + 1
@@ -214,7 +218,7 @@ def version_new():
         form.year.data = local_now().year + 1
     if form.validate_on_submit():
         try:
-            version = ops.create_version(year=form.year.data, title=form.title.data, notes=form.notes.data,
+            version = version_ops.create_version(year=form.year.data, title=form.title.data, notes=form.notes.data,
                                          actor=current_user)
         except DomainError as e:
             return form_failed("catalog/versions/admin/version_new.html", form, e)
@@ -224,13 +228,13 @@ def version_new():
 
 
 def _version_context(version):
-    previous = ops.previous_published(version)
-    comparison = ops.compare_versions(previous, version) if previous else None
-    entries = ops.version_entries(version)
-    in_force = ops.version_in_force()
+    previous = version_ops.previous_published(version)
+    comparison = version_ops.compare_versions(previous, version) if previous else None
+    entries = version_ops.version_entries(version)
+    in_force = version_ops.version_in_force()
     return {"version": version, "previous": previous, "comparison": comparison, "entry_count": len(entries),
             "now": utcnow(), "in_force_year": in_force.year if in_force else None,
-            "default_days": settings.get(ops.PUBLICITY_DAYS.key), "delete_form": ConfirmForm()}
+            "default_days": settings.get(version_ops.PUBLICITY_DAYS.key), "delete_form": ConfirmForm()}
 
 
 @bp.route("/versions/<int:version_id>", methods=["GET", "POST"])
@@ -240,10 +244,10 @@ def version_detail(version_id):
     form = VersionEditForm(obj=version) if request.method == "GET" else VersionEditForm()
     publish_form = PublishForm()
     if request.method == "GET":
-        publish_form.publicity_days.data = settings.get(ops.PUBLICITY_DAYS.key)
+        publish_form.publicity_days.data = settings.get(version_ops.PUBLICITY_DAYS.key)
     if form.validate_on_submit():
         try:
-            ops.update_version(version, title=form.title.data, notes=form.notes.data, actor=current_user)
+            version_ops.update_version(version, title=form.title.data, notes=form.notes.data, actor=current_user)
         except DomainError as e:
             return form_failed("catalog/versions/admin/version.html", form, e, publish_form=publish_form,
                                **_version_context(version))
@@ -261,7 +265,7 @@ def version_publish(version_id):
     form = VersionEditForm(obj=version, formdata=None)
     if publish_form.validate_on_submit():
         try:
-            ops.publish_version(version, publicity_days=publish_form.publicity_days.data, actor=current_user)
+            version_ops.publish_version(version, publicity_days=publish_form.publicity_days.data, actor=current_user)
         except DomainError as e:
             db.session.rollback()
             apply_error(publish_form, e.field, e.message)
@@ -280,7 +284,7 @@ def version_delete(version_id):
     version = _get(CatalogVersion, version_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ops.delete_version(version, current_user)
+    version_ops.delete_version(version, current_user)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("catalog_admin.versions"))
 

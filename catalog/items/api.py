@@ -9,24 +9,24 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.demand import operations as demand_ops
-from catalog.items.models import DemandRequest, DemandSupport, Item, ItemStatus
-from catalog.items.operations import latest_decisions
-from catalog.items.schemas import (
+from catalog.demand.models import DemandRequest, DemandSupport
+from catalog.demand.schemas import (
     DemandCreatedSchema,
     DemandCreateSchema,
     DemandPageQuerySchema,
     DemandPageSchema,
     DemandSchema,
-    ItemDetailSchema,
-    ItemPageSchema,
-    ItemQuerySchema,
     SupportCreateSchema,
 )
+from catalog.items.models import Item, ItemStatus
+from catalog.items.operations import latest_decisions
+from catalog.items.schemas import ItemDetailSchema, ItemPageSchema, ItemQuerySchema
 from catalog.items.search import Filters, item_query
 from core.accounts.api import load_json
+from core.accounts.models import Role
+from core.areas.models import Venue
 from core.db import db
 from core.errors import Invalid
-from core.models import Role, Venue
 from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page

@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 
 from catalog.items.models import COMPARED_FIELDS, ITEM_STATUS_LABELS, TARGET_GROUP_LABELS, ItemStatus, TargetGroup
+from core.areas.models import AreaLevel
 from core.i18n import fmt_money
-from core.models import AreaLevel
 
 FIELD_LABELS = {
     "code": _l("Code"),

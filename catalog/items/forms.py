@@ -8,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from catalog.items.models import DEMAND_STATUS_LABELS, TARGET_GROUP_LABELS, DemandStatus, ItemStatus
+from catalog.items.models import TARGET_GROUP_LABELS, ItemStatus
+from core.areas.models import AreaLevel
 from core.forms import MultiCheckboxField, coerce_optional_int
-from core.models import AreaLevel
 
 
 class CategoryForm(FlaskForm):
@@ -60,40 +60,3 @@ class StatusDecisionForm(FlaskForm):
         self.status.choices = [(s.value, s.label) for s in STATUS_TRANSITIONS[ItemStatus(item.status)]]
 
 
-class VersionForm(FlaskForm):
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=120)],
-                        description=_l("Leave empty for “Guidance catalog <year>”."))
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
-    submit = SubmitField(_l("Create the draft"))
-
-
-class VersionEditForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
-    submit = SubmitField(_l("Save"))
-
-
-class PublishForm(FlaskForm):
-    publicity_days = IntegerField(_l("Publicity period (days)"), validators=[InputRequired()])
-    submit = SubmitField(_l("Publish"))
-
-
-class DemandForm(FlaskForm):
-    venue_id = SelectField(_l("Venue in your community"), coerce=coerce_optional_int, validators=[InputRequired()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)],
-                         description=_l("When and for whom, e.g. weekend afternoons for the elderly."))
-    submit = SubmitField(_l("Send the request"))
-
-
-class SupportForm(FlaskForm):
-    submit = SubmitField(_l("Support"))
-
-
-class DemandDecisionForm(FlaskForm):
-    status = SelectField(_l("Decision"), choices=[(s.value, DEMAND_STATUS_LABELS[s]) for s in
-                                                   (DemandStatus.PLANNED, DemandStatus.FULFILLED,
-                                                    DemandStatus.DECLINED)])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
-                           description=_l("The residents who asked will read it."))
-    submit = SubmitField(_l("Record"))

@@ -15,13 +15,14 @@ import enum
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from catalog.items.pinyin import pinyin_keys
-from core.db import Fixed, Money, UTCDateTime, db, utcnow
+from core.accounts.models import User
+from core.areas.models import AreaLevel
+from core.db import Fixed, Money, UTCDateTime, db, enum_column, utcnow
 from core.errors import Refused
-from core.models import Area, AreaLevel, User, Venue, enum_column
 
 
 class ItemStatus(enum.StrEnum):
@@ -320,158 +321,7 @@ def _item_changes_need_a_revision(session, flush_context, instances):
 
 # --- catalog versions ---------------------------------------------------------------------------
 
-class VersionPhase(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLICITY = "publicity"
-    IN_FORCE = "in_force"
-    SUPERSEDED = "superseded"
-
-    @property
-    def label(self):
-        return {
-            VersionPhase.DRAFT: _l("Draft"),
-            VersionPhase.PUBLICITY: _l("In publicity period"),
-            VersionPhase.IN_FORCE: _l("In force"),
-            VersionPhase.SUPERSEDED: _l("Superseded"),
-        }[self]
-
-
-class CatalogVersion(db.Model):
-    """The catalog of one year: drafted, published for a publicity period (公示期), then in force
-    until a later year's version comes into force. Publishing pins the revision of every item."""
-
-    __tablename__ = "catalog_versions"
-    __table_args__ = (
-        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_plausible"),
-        CheckConstraint("(published_at IS NULL AND publicity_ends_at IS NULL) OR "
-                        "(published_at IS NOT NULL AND publicity_ends_at > published_at)",
-                        name="publicity_after_publishing"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, unique=True)
-    title: Mapped[str] = mapped_column(String(120))
-    notes: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    publicity_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id], lazy="joined")
-
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
-
-    def phase(self, now: dt.datetime | None = None, in_force_year: int | None = None) -> VersionPhase:
-        """The phase at `now`; `in_force_year` is the year of the version in force then, when known,
-        so that older published versions show as superseded."""
-        now = now or utcnow()
-        if self.published_at is None:
-            return VersionPhase.DRAFT
-        if now < self.publicity_ends_at:
-            return VersionPhase.PUBLICITY
-        if in_force_year is not None and in_force_year > self.year:
-            return VersionPhase.SUPERSEDED
-        return VersionPhase.IN_FORCE
-
-
-class CatalogVersionEntry(db.Model):
-    """An item as it stands in a published version: the revision pinned at publishing."""
-
-    __tablename__ = "catalog_version_entries"
-
-    version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id", ondelete="CASCADE"), primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True, index=True)
-    revision_id: Mapped[int] = mapped_column(ForeignKey("item_revisions.id"), index=True)
-
-    revision: Mapped[ItemRevision] = relationship(lazy="joined", innerjoin=True)
-
 
 # --- resident demand (点单) -----------------------------------------------------------------------
 
-class DemandStatus(enum.StrEnum):
-    OPEN = "open"
-    PLANNED = "planned"
-    FULFILLED = "fulfilled"
-    DECLINED = "declined"
 
-    @property
-    def label(self):
-        return DEMAND_STATUS_LABELS[self]
-
-    @property
-    def is_active(self) -> bool:
-        return self in ACTIVE_DEMAND
-
-
-DEMAND_STATUS_LABELS = {
-    DemandStatus.OPEN: _l("Awaiting a decision"),
-    DemandStatus.PLANNED: _l("Planned"),
-    DemandStatus.FULFILLED: _l("Fulfilled"),
-    DemandStatus.DECLINED: _l("Declined"),
-}
-# While a request is open or planned, a second request for the same item and community
-# becomes a support of it.
-ACTIVE_DEMAND = (DemandStatus.OPEN, DemandStatus.PLANNED)
-DEMAND_TRANSITIONS = {
-    DemandStatus.OPEN: (DemandStatus.PLANNED, DemandStatus.FULFILLED, DemandStatus.DECLINED),
-    DemandStatus.PLANNED: (DemandStatus.FULFILLED, DemandStatus.DECLINED),
-    DemandStatus.FULFILLED: (),
-    DemandStatus.DECLINED: (),
-}
-
-
-class DemandRequest(db.Model):
-    """A resident's request (点单) for a catalog item at a venue of their community."""
-
-    __tablename__ = "demand_requests"
-    __table_args__ = (
-        # At most one open or planned request per item and community (the database enforces the merge).
-        Index("ix_demand_requests_one_active", "item_id", "community_id", unique=True,
-              sqlite_where=text("status IN ('open', 'planned')"),
-              postgresql_where=text("status IN ('open', 'planned')")),
-        CheckConstraint("status = 'open' OR (decided_at IS NOT NULL AND decided_by_id IS NOT NULL)",
-                        name="decision_recorded"),
-        CheckConstraint("status = 'open' OR status_reason <> ''", name="decision_has_reason"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
-    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[DemandStatus] = mapped_column(enum_column(DemandStatus), default=DemandStatus.OPEN, index=True)
-    status_reason: Mapped[str] = mapped_column(Text, default="")
-    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-    item: Mapped[Item] = relationship(lazy="joined", innerjoin=True)
-    community: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
-    venue: Mapped[Venue] = relationship(lazy="joined", innerjoin=True)
-    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined", innerjoin=True)
-    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="select")
-
-
-class DemandSupport(db.Model):
-    """One resident's support (附议) of a request; the requester's own counts as the first.
-    Once per resident and request, enforced by the database."""
-
-    __tablename__ = "demand_supports"
-    __table_args__ = (
-        UniqueConstraint("request_id", "user_id"),
-        # The demand dashboard counts a period's supports per request from the index alone.
-        Index("ix_demand_supports_time_request", "created_at", "request_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("demand_requests.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-    request: Mapped[DemandRequest] = relationship(lazy="select")
-    user: Mapped[User] = relationship(lazy="select")

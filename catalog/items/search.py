@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased
 
 from catalog.items.models import IN_CATALOG, Category, Item, ItemStatus, TargetGroup
 from catalog.items.pinyin import pinyin_query
+from core.areas.models import AreaLevel
 from core.db import db
-from core.models import AreaLevel
 
 # The public's status filter: the catalog as it stands, each status on its own, or everything published.
 STATUS_FILTERS = ("in_catalog", *[s.value for s in ItemStatus if s != ItemStatus.DRAFT], "all")

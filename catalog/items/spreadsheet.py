@@ -18,10 +18,10 @@ from catalog.items.models import ITEM_STATUS_LABELS, TARGET_GROUP_LABELS, Catego
 from catalog.items.operations import clean_item_data, create_item, require_catalog_keeper, update_item
 from catalog.items.search import Filters, item_query
 from core import audit
+from core.areas.models import AreaLevel
 from core.db import db
 from core.errors import Invalid
 from core.i18n import current_locale
-from core.models import AreaLevel
 from core.spreadsheets.exports import Column, Table
 from core.spreadsheets.files import RowErrors, read_table
 

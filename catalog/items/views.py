@@ -8,30 +8,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from catalog import signals as hooks
+from catalog.demand.models import ACTIVE_DEMAND, DemandRequest
 from catalog.demand.operations import demand_trend, item_demand, support_counts, supported_by
-from catalog.items.models import (
-    ACTIVE_DEMAND,
-    COMPARED_FIELDS,
-    TARGET_GROUP_LABELS,
-    CatalogVersion,
-    CatalogVersionEntry,
-    Category,
-    DemandRequest,
-    Item,
-    ItemRevision,
-    ItemStatus,
-)
-from catalog.items.operations import (
-    compare_versions,
-    latest_decisions,
-    previous_published,
-    version_entries,
-    version_in_force,
-)
+from catalog.items.models import COMPARED_FIELDS, TARGET_GROUP_LABELS, Category, Item, ItemRevision, ItemStatus
+from catalog.items.operations import latest_decisions
 from catalog.items.search import STATUS_FILTERS, Filters, category_tree, item_query
+from catalog.versions.models import CatalogVersion, CatalogVersionEntry
+from catalog.versions.operations import compare_versions, previous_published, version_entries, version_in_force
 from core import nav
+from core.accounts.models import Role
+from core.areas.models import AreaLevel
 from core.db import db, utcnow
-from core.models import AreaLevel, Role
 from core.permissions import PUBLIC, access
 from core.views_util import Page
 
@@ -97,7 +84,7 @@ def item(item_code):
     in_force = version_in_force()
     sections = {key: hooks.render_item_section(key, item) for key in hooks.ITEM_SECTIONS}
     demand_months, demand_chart = demand_trend(item.id, utcnow())
-    from catalog.items.forms import SupportForm
+    from catalog.demand.forms import SupportForm
 
     return render_template("catalog/items/item.html", item=item, decision=decision, demand=demand, mine=mine,
                            mine_supports=mine_counts.get(mine.id, 0) if mine else 0,

@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from core import audit
+from core.accounts.models import ApiToken, LoginAttempt, Role, User
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import ApiToken, LoginAttempt, Role, User
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PASSWORD_MIN = 10
@@ -165,7 +165,7 @@ def create_user(*, login: str, name: str, password: str, roles, actor=None, juri
 
 
 def _check_role_areas(roles, jurisdiction, community):
-    from core.models import AreaLevel
+    from core.areas.models import AreaLevel
 
     if Role.OFFICER in roles:
         if jurisdiction is None:

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from core import audit
 from core.accounts import operations as accounts
+from core.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from core.accounts.models import User
+from core.areas.models import Area, AreaLevel
 from core.db import db
 from core.errors import DomainError
-from core.forms import LoginForm, PasswordChangeForm, RegisterForm
-from core.models import Area, AreaLevel, User
 from core.permissions import AUTHENTICATED, PUBLIC, access
 from core.security import limit
 from core.views_util import apply_error, form_failed

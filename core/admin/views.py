@@ -13,13 +13,16 @@ from sqlalchemy import or_, select
 
 from core import nav, settings
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User, UserRole
+from core.admin.forms import SettingForm, UserEditForm, UserForm
 from core.areas import operations as geo
+from core.areas.forms import AreaForm, VenueForm
+from core.areas.models import Area, AreaLevel, Venue
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import DomainError
-from core.forms import AreaForm, ConfirmForm, ImportForm, SettingForm, UserEditForm, UserForm, VenueForm
+from core.forms import ConfirmForm, ImportForm
 from core.i18n import LOCAL_TZ
-from core.models import Area, AreaLevel, Role, User, UserRole, Venue
 from core.permissions import access
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.spreadsheets.files import RowErrors

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import audit
+from core.areas.models import PARENT_LEVEL, Area, AreaLevel, Venue, VenueKind
 from core.db import db
 from core.errors import Invalid
-from core.models import PARENT_LEVEL, Area, AreaLevel, Venue, VenueKind
 from core.spreadsheets.files import RowErrors, read_table
 
 

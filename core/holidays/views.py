@@ -16,11 +16,12 @@ from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from core import nav, workdays
+from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm
+from core.holidays.models import Holiday
 from core.i18n import local_now
-from core.models import Holiday, Role
 from core.permissions import access
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page, apply_error

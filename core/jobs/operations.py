@@ -42,8 +42,8 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, sel
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import audit, settings, uploads
-from core.db import UTCDateTime, db, intends_to_write, utcnow
-from core.models import Role, User, enum_column
+from core.accounts.models import Role, User
+from core.db import UTCDateTime, db, enum_column, intends_to_write, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import nav, uploads
+from core.accounts.models import Role
 from core.db import db, lock_row
 from core.forms import ConfirmForm
 from core.jobs import operations as jobs
-from core.models import Role
 from core.permissions import access
 from core.views_util import Page
 

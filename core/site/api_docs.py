@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from core.models import Role
+from core.accounts.models import Role
 from core.openapi import DOCUMENTED_METHODS, document
 from core.permissions import PUBLIC, access
 

@@ -12,8 +12,7 @@ from core.accounts.views import safe_next
 from core.db import db
 from core.forms import ConfirmForm
 from core.i18n import LANG_COOKIE
-from core.models import Notification
-from core.notifications import mark_read
+from core.notifications import Notification, mark_read
 from core.permissions import AUTHENTICATED, PUBLIC, access
 from core.security import served_over_https
 from core.views_util import Page

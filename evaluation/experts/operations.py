@@ -16,11 +16,11 @@ from sqlalchemy import select
 from catalog.items.models import Category
 from core import audit, uscc
 from core.accounts import operations as accounts
+from core.accounts.models import Role, User
 from core.db import db
 from core.errors import Invalid
-from core.models import Role, User
 from core.spreadsheets.files import RowErrors, read_table
-from evaluation.review.models import Expert, ExpertConflict
+from evaluation.experts.models import Expert, ExpertConflict
 
 
 def normalise_credit_code(raw: str) -> str:

@@ -11,19 +11,19 @@ from sqlalchemy import or_, select
 
 from catalog.items.models import Category
 from core import nav
+from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
-from core.models import Role
 from core.permissions import access, require
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.spreadsheets.files import RowErrors
 from core.views_util import Page, form_failed
 from evaluation.experts import operations as ops
+from evaluation.experts.forms import ConflictForm, ExpertEditForm, ExpertForm
+from evaluation.experts.models import Expert, ExpertConflict
 from evaluation.review.draw import reviews_by_expert
-from evaluation.review.forms import ConflictForm, ExpertEditForm, ExpertForm
-from evaluation.review.models import Expert, ExpertConflict
 
 bp = Blueprint("experts", __name__)
 

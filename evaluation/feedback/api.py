@@ -7,8 +7,8 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from core.accounts.api import load_json
+from core.accounts.models import Role
 from core.db import db
-from core.models import Role
 from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.security import by_caller, limit

@@ -15,7 +15,8 @@ evaluation_cli = AppGroup("evaluation", help="Performance scores and adjustment 
 def recompute(no_rules):
     """Record missed sessions, recompute every provider's score and every item's satisfaction
     (set-based SQL, one snapshot per provider), then run the adjustment rules."""
-    from evaluation.feedback import adjustment, performance
+    from evaluation.adjustment import operations as adjustment
+    from evaluation.performance import operations as performance
     from marketplace.sessions import operations as session_ops
 
     with intends_to_write():
@@ -32,7 +33,7 @@ def recompute(no_rules):
 @evaluation_cli.command("apply-due")
 def apply_due():
     """Record missed sessions and let adjustment proposals whose days have passed take effect."""
-    from evaluation.feedback import adjustment
+    from evaluation.adjustment import operations as adjustment
     from marketplace.sessions import operations as session_ops
 
     with intends_to_write():

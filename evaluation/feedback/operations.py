@@ -19,14 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core import audit, settings
+from core.accounts.models import Role, User
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime
-from core.models import Role, User
 from core.notifications import notify
 from core.periods import last_months, local_month, month_start
-from evaluation.feedback import performance
 from evaluation.feedback.models import Complaint, ComplaintStatus, FlagReason, Rating, RatingStatus
+from evaluation.performance import operations as performance
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import ServiceSession, SessionState
 

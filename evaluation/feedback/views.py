@@ -15,17 +15,19 @@ from sqlalchemy.orm import selectinload
 from catalog.demand.operations import demand_trend
 from catalog.items.models import Item, ItemStatus
 from core import audit, nav, settings
+from core.accounts.models import Role
+from core.areas.models import Area, Venue
 from core.charts import line_chart
 from core.db import db, utcnow
 from core.errors import DomainError
-from core.models import Area, Role, Venue
 from core.pdf import render_pdf_response
 from core.permissions import PUBLIC, access, require
 from core.qr import qr_svg
 from core.security import by_caller, limit
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page, apply_error
-from evaluation.feedback import adjustment, performance
+from evaluation.adjustment import operations as adjustment
+from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.forms import (
     AppealAnswerForm,
@@ -39,15 +41,9 @@ from evaluation.feedback.forms import (
     ReplyForm,
     ReviewForm,
 )
-from evaluation.feedback.models import (
-    AdjustmentDecision,
-    Complaint,
-    ComplaintStatus,
-    DecisionStatus,
-    PerformanceSnapshot,
-    Rating,
-    RatingStatus,
-)
+from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
+from evaluation.performance import operations as performance
+from evaluation.performance.models import PerformanceSnapshot
 from marketplace.providers.models import Provider, ProviderStatus
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import ServiceSession
@@ -61,13 +57,6 @@ nav.register("performance.mine", _l("My performance"), order=33)
 nav.register("performance.model", _l("Performance model"), order=90, group="public")
 
 PUBLIC_PROVIDER_STATES = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED, ProviderStatus.BLACKLISTED)
-
-
-def _session_or_404(session_id: int) -> ServiceSession:
-    s = db.session.get(ServiceSession, session_id)
-    if s is None:
-        abort(404)
-    return s
 
 
 def rating_url(s: ServiceSession, external: bool = True) -> str:
@@ -119,14 +108,14 @@ def _rate_page(s: ServiceSession, form=None, complaint_form=None, status=200):
 @bp.route("/rate/<int:session_id>")
 @access(PUBLIC)
 def rate(session_id):
-    return _rate_page(_session_or_404(session_id))
+    return _rate_page(db.get_or_404(ServiceSession, session_id))
 
 
 @bp.route("/rate/<int:session_id>", methods=["POST"])
 @access(Role.RESIDENT)
 @limit("10/minute;60/hour", key=by_caller, config="RATELIMIT_RATING")
 def rate_submit(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     form = RatingForm()
     if not form.validate_on_submit():
         return _rate_page(s, form=form, status=422)
@@ -136,7 +125,7 @@ def rate_submit(session_id):
     except DomainError as e:
         _undo(e)
         apply_error(form, e.field, e.message)
-        return _rate_page(_session_or_404(session_id), form=form, status=e.status)
+        return _rate_page(db.get_or_404(ServiceSession, session_id), form=form, status=e.status)
     flash(_("Thank you: your rating was recorded.") if created else _("Your rating was changed."), "success")
     return redirect(url_for("ratings.rate", session_id=session_id))
 
@@ -145,7 +134,7 @@ def rate_submit(session_id):
 @access(Role.RESIDENT)
 @limit("5/minute;20/hour", key=by_caller)
 def complain(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     form = ComplaintForm()
     if not form.validate_on_submit():
         return _rate_page(s, complaint_form=form, status=422)
@@ -154,7 +143,7 @@ def complain(session_id):
     except DomainError as e:
         _undo(e)
         apply_error(form, e.field, e.message)
-        return _rate_page(_session_or_404(session_id), complaint_form=form, status=e.status)
+        return _rate_page(db.get_or_404(ServiceSession, session_id), complaint_form=form, status=e.status)
     flash(_("Your complaint was lodged; an officer will decide on it."), "success")
     return redirect(url_for("ratings.rate", session_id=session_id))
 
@@ -162,7 +151,7 @@ def complain(session_id):
 @bp.route("/rate/<int:session_id>/qr.svg")
 @access(PUBLIC)
 def qr(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     svg = str(qr_svg(rating_url(s), scale=6, title=_("Rate this session")))
     resp = Response('<?xml version="1.0" encoding="utf-8"?>\n' + svg, mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "public, max-age=86400"
@@ -172,7 +161,7 @@ def qr(session_id):
 @bp.route("/rate/<int:session_id>/poster.pdf")
 @access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
 def poster(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     require(session_ops.may_view(current_user, s))
     start, end = ratings.window(s)
     return render_pdf_response("evaluation/feedback/poster.html", f"评价海报-{s.reference}.pdf", s=s,

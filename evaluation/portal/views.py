@@ -27,20 +27,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.items.models import Item, ItemStatus
 from core import cache, nav
+from core.areas.models import Area
 from core.db import db, utcnow
-from core.models import Area
 from core.permissions import PUBLIC, access
 from core.views_util import ListPage, Page
-from evaluation.feedback import adjustment
-from evaluation.feedback.models import (
-    AdjustmentDecision,
-    DecisionAction,
-    DecisionStatus,
-    PerformanceSnapshot,
-    Rating,
-    RatingStatus,
-)
+from evaluation.adjustment import operations as adjustment
+from evaluation.adjustment.models import AdjustmentDecision, DecisionAction, DecisionStatus
+from evaluation.feedback.models import Rating, RatingStatus
 from evaluation.feedback.views import PUBLIC_PROVIDER_STATES, profile_of
+from evaluation.performance.models import PerformanceSnapshot
 from evaluation.review import operations as review
 from evaluation.review.models import MemberStatus, ReviewResult
 from evaluation.review.views import result_published

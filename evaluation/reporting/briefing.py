@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
-from evaluation.feedback import adjustment
+from evaluation.adjustment import operations as adjustment
 from evaluation.reporting import figures
 
 TEMPLATE = "evaluation/reporting/briefing_pdf.html"

@@ -19,10 +19,10 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from core import audit, cache, charts, nav
+from core.accounts.models import ApiToken, Role, User, UserRole
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
 from core.jobs import operations as jobs
-from core.models import ApiToken, Role, User, UserRole
 from core.permissions import access
 from evaluation.reporting import figures
 

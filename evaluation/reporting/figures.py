@@ -25,13 +25,15 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from catalog.items.models import DemandRequest, DemandStatus, DemandSupport
+from catalog.demand.models import DemandRequest, DemandStatus, DemandSupport
 from core import charts, periods
+from core.areas.models import Area, AreaLevel, Venue
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
-from core.models import Area, AreaLevel, Venue
-from evaluation.feedback import performance
-from evaluation.feedback.models import AdjustmentDecision, DecisionStatus, Rating, RatingStatus
+from core.money import CENT
+from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
+from evaluation.feedback.models import Rating, RatingStatus
+from evaluation.performance import operations as performance
 from marketplace.awards.models import Award, AwardStatus, Challenge, ChallengeStatus
 from marketplace.projects.models import ProjectState, PurchaseProject
 from marketplace.providers.models import Provider
@@ -42,7 +44,6 @@ TREND_MONTHS = 12
 AWARDS_SHOWN = 100  # the briefing lists at most this many awards; the total is always given
 # Projects whose bids are opened but not yet awarded: the review is the officer's next step.
 REVIEW_PENDING = (ProjectState.OPENED, ProjectState.UNDER_REVIEW)
-CENT = Decimal("0.01")
 
 
 # --- periods ---------------------------------------------------------------------------------
@@ -56,10 +57,6 @@ class Period:
     label: str  # "2026-11"
 
 
-def month_start(year: int, month: int) -> dt.datetime:
-    return periods.month_start(f"{year:04d}-{month:02d}")
-
-
 def _next(year: int, month: int) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
@@ -69,7 +66,8 @@ def _previous(year: int, month: int) -> tuple[int, int]:
 
 
 def month_period(year: int, month: int) -> Period:
-    return Period(month_start(year, month), month_start(*_next(year, month)), f"{year:04d}-{month:02d}")
+    return Period(periods.month_start(periods.month_key(year, month)),
+                  periods.month_start(periods.month_key(*_next(year, month))), periods.month_key(year, month))
 
 
 def trend_periods(year: int, month: int, months: int = TREND_MONTHS) -> list[Period]:
@@ -366,7 +364,7 @@ def compute(period: Period, scope: Area | None = None, now: dt.datetime | None =
     now = now or utcnow()
     f = Figures(period=period, scope=scope)
     local = period.start.astimezone(LOCAL_TZ)
-    procurement(f, month_start(local.year, 1))
+    procurement(f, periods.month_start(periods.month_key(local.year, 1)))
     deliveries(f)
     f.trend = satisfaction_trend(scope, trend_periods(local.year, local.month, trend_months))
     f.ratings, f.satisfaction = f.trend[-1].ratings, f.trend[-1].satisfaction

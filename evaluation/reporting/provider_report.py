@@ -26,8 +26,10 @@ from core.errors import Invalid
 from core.i18n import to_local
 from core.jobs import operations as jobs
 from core.pdf import create_pdf
-from evaluation.feedback import adjustment, performance
-from evaluation.feedback.models import AdjustmentDecision, Complaint, ComplaintStatus, Rating, RatingStatus
+from evaluation.adjustment import operations as adjustment
+from evaluation.adjustment.models import AdjustmentDecision
+from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
+from evaluation.performance import operations as performance
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession, SessionState
 

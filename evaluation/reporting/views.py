@@ -15,12 +15,12 @@ from sqlalchemy import or_, select
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired
 
+from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import Invalid
 from core.i18n import to_local
 from core.jobs import operations as jobs
 from core.jobs.views import index_page
-from core.models import Role
 from core.permissions import access
 from core.views_util import apply_error
 from evaluation.reporting import briefing, provider_report

@@ -22,8 +22,9 @@ from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import to_local
 from core.notifications import notify
+from evaluation.experts.models import Expert
 from evaluation.review import rules
-from evaluation.review.models import Expert, MemberStatus, Panel, PanelMember, Score
+from evaluation.review.models import MemberStatus, Panel, PanelMember, Score
 from marketplace.awards import operations as award_ops
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import ProjectState, PurchaseProject

@@ -11,20 +11,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import nav
+from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm
 from core.i18n import local_now
-from core.models import Role
 from core.pdf import render_pdf_response
 from core.permissions import PUBLIC, access, require
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page, apply_error
+from evaluation.experts.models import Expert
 from evaluation.review import draw, scoring
 from evaluation.review import operations as review
 from evaluation.review.bid_content import plan_of
 from evaluation.review.forms import AwardForm, FailForm, QualificationForm, RecuseForm
-from evaluation.review.models import Expert, MemberStatus, Panel, PanelMember, QualificationCheck, Score
+from evaluation.review.models import MemberStatus, Panel, PanelMember, QualificationCheck, Score
 from marketplace.awards import operations as award_ops
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import CriterionKind, ProjectState, PurchaseProject

@@ -15,10 +15,10 @@ from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from core import audit, nav
+from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.i18n import fmt_datetime
-from core.models import Role
 from core.pdf import render_pdf_response
 from core.permissions import AUTHENTICATED, PUBLIC, access, require
 from core.spreadsheets.exports import Column, Table, wants_export

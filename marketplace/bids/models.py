@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Fixed, Money, UTCDateTime, db, utcnow
-from core.models import User, enum_column
+from core.accounts.models import User
+from core.db import Fixed, Money, UTCDateTime, db, enum_column, utcnow
 from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 

@@ -17,10 +17,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import audit, settings, uploads
+from core.accounts.models import User
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime
-from core.models import User
+from core.money import parse_money
 from core.notifications import notify
 from marketplace.bids import sealing
 from marketplace.bids.models import Bid, BidAttachment, BidOpening, BidRevision, BidStatus
@@ -28,7 +29,6 @@ from marketplace.projects.models import IllegalTransition, ProjectState, Purchas
 from marketplace.projects.operations import (
     fail_if_too_few_valid_bids,
     may_manage,
-    parse_money,
     project_link,
     server_time_text,
 )
@@ -259,7 +259,7 @@ def may_read(user, bid: Bid) -> bool:
         return True
     if bid.project.opened_at is None:
         return False
-    from core.models import Role
+    from core.accounts.models import Role
 
     return user.has_role(Role.ADMIN) or may_manage(user, bid.project)
 

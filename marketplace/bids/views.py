@@ -12,18 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core import nav
+from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.forms import ConfirmForm
 from core.i18n import fmt_datetime
-from core.models import Role
 from core.permissions import access
 from core.views_util import Page, apply_error
 from marketplace.bids import operations as bid_ops
+from marketplace.bids.forms import BidForm
 from marketplace.bids.models import Bid, BidAttachment
-from marketplace.projects.forms import BidForm
+from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PurchaseProject
-from marketplace.projects.views import get_project
 
 bp = Blueprint("bids", __name__, url_prefix="/projects")
 
@@ -57,7 +57,7 @@ def _input(form: BidForm) -> bid_ops.BidInput:
 @bp.route("/<int:project_id>/bid", methods=["GET", "POST"])
 @access(Role.PROVIDER)
 def edit(project_id):
-    project: PurchaseProject = get_project(project_id)
+    project: PurchaseProject = project_ops.visible_project(project_id, current_user) or abort(404)
     provider = bid_ops.provider_of(current_user)
     bid = bid_ops.own_bid(project, provider)
     form = BidForm()
@@ -93,7 +93,7 @@ def edit(project_id):
 @bp.route("/<int:project_id>/bid/withdraw", methods=["POST"])
 @access(Role.PROVIDER)
 def withdraw(project_id):
-    project = get_project(project_id)
+    project = project_ops.visible_project(project_id, current_user) or abort(404)
     provider = bid_ops.provider_of(current_user)
     bid_ops.withdraw_bid(project, provider, current_user)
     flash(_("Your bid was withdrawn. You may submit again until the deadline."), "success")
@@ -103,7 +103,7 @@ def withdraw(project_id):
 @bp.route("/<int:project_id>/attachments/<int:attachment_id>")
 @access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
 def attachment(project_id, attachment_id):
-    project = get_project(project_id)
+    project = project_ops.visible_project(project_id, current_user) or abort(404)
     att = db.session.get(BidAttachment, attachment_id)
     if att is None:
         abort(404)

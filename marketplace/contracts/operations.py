@@ -11,15 +11,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core import audit
+from core.accounts.models import Role
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Role
+from core.money import CENT
 from core.notifications import notify
-from marketplace.awards.models import Award, Contract, ContractLine, ContractState, PaymentMilestone
+from marketplace.awards.models import Award
 from marketplace.awards.operations import contract_refusal
+from marketplace.contracts.models import Contract, ContractLine, ContractState, PaymentMilestone
 from marketplace.projects.models import ProjectState
 
-CENT = Decimal("0.01")
 # The default payment schedule: (label, percent, share of sessions delivered before it is due).
 DEFAULT_MILESTONES = (
     (_l("Advance on signing"), Decimal(30), Decimal(0)),

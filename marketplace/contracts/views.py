@@ -15,19 +15,19 @@ from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core import nav
+from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm
 from core.i18n import local_now
-from core.models import Role
 from core.pdf import render_pdf_response
 from core.permissions import AUTHENTICATED, access, require
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page, apply_error
 from marketplace.awards import operations as award_ops
-from marketplace.awards.models import Contract, PaymentMilestone
 from marketplace.awards.views import keep_refusal, officer_covers
 from marketplace.contracts import operations as contract_ops
+from marketplace.contracts.models import Contract, PaymentMilestone
 from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 

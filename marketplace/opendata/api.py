@@ -12,7 +12,7 @@ from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page
 from marketplace.opendata import ocds
-from marketplace.projects.schemas import (
+from marketplace.opendata.schemas import (
     OcdsRecordPackageSchema,
     OcdsRecordQuerySchema,
     OcdsReleasePackageSchema,

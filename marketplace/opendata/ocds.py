@@ -31,8 +31,9 @@ from sqlalchemy.orm import lazyload, selectinload
 from core import settings
 from core.db import utcnow
 from core.i18n import to_local
-from marketplace.awards.models import Award, Contract, ContractState, PaymentMilestone
+from marketplace.awards.models import Award
 from marketplace.bids.models import BidOpening
+from marketplace.contracts.models import Contract, ContractState, PaymentMilestone
 from marketplace.projects.models import CriterionKind, ProjectMethod, ProjectState, PurchaseProject
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession, SessionState

@@ -12,27 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.accounts.api import load_json
+from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import Forbidden
-from core.models import Role
 from core.openapi import api_doc
 from core.permissions import PUBLIC, access, require
 from core.views_util import Page
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidStatus
-from marketplace.projects import operations as project_ops
-from marketplace.projects.models import Clarification, ProjectState, PurchaseProject
-from marketplace.projects.schemas import (
+from marketplace.bids.schemas import (
     BidInSchema,
     OpenedBidListSchema,
     OpeningSchema,
     OwnBidSchema,
-    ProjectPageSchema,
-    ProjectQuerySchema,
-    ProjectSchema,
     ReceiptSchema,
     WithdrawalSchema,
 )
+from marketplace.projects import operations as project_ops
+from marketplace.projects.models import Clarification, ProjectState, PurchaseProject
+from marketplace.projects.schemas import ProjectPageSchema, ProjectQuerySchema, ProjectSchema
 from marketplace.projects.views import public_projects_stmt
 
 bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")

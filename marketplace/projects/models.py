@@ -21,9 +21,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.items.models import Item
-from core.db import Fixed, Money, UTCDateTime, db, utcnow
+from core.accounts.models import User
+from core.areas.models import Area, Venue
+from core.db import Fixed, Money, UTCDateTime, db, enum_column, utcnow
 from core.errors import Refused
-from core.models import Area, User, Venue, enum_column
 
 
 class ProjectMethod(enum.StrEnum):

@@ -12,13 +12,16 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from catalog.items.models import Item
 from core import audit, settings
+from core.accounts.models import Role, User
+from core.areas.models import Area, Venue
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime
-from core.models import Area, Role, User, Venue
+from core.money import CENT, parse_money
 from core.notifications import notify
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import (
@@ -54,7 +57,6 @@ settings.define(MIN_BIDS_KEY.format("single_source"), 1,
                 _l("Single source: fewest valid bids for a project to proceed"), int, 1, 20)
 
 PRICE_WEIGHT_MIN, PRICE_WEIGHT_MAX = Decimal(10), Decimal(30)
-CENT = Decimal("0.01")
 
 
 def min_window(method: ProjectMethod) -> dt.timedelta:
@@ -93,6 +95,15 @@ def may_manage(user, project: PurchaseProject) -> bool:
             and user.covers_area(project.area))
 
 
+def visible_project(project_id: int, user) -> PurchaseProject | None:
+    """The project if the user may see it: public once published, drafts only to its officers."""
+    # Its area comes with it: every project page names it (one query whatever is already loaded).
+    project = db.session.get(PurchaseProject, project_id, options=[joinedload(PurchaseProject.area)])
+    if project is None or (project.state == ProjectState.DRAFT and not may_manage(user, project)):
+        return None
+    return project
+
+
 def _require_manager(actor: User, project: PurchaseProject, action: str):
     if not may_manage(actor, project):
         raise Forbidden(_l("This project lies outside your jurisdiction."), audit_action=action, obj=project)
@@ -106,18 +117,6 @@ def _lock(project: PurchaseProject) -> PurchaseProject:
 
 
 # --- validation of a project's content -------------------------------------------------------
-
-def parse_money(raw, field: str) -> Decimal:
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise Invalid(_l("Enter an amount in yuan, e.g. 12000.00."), field) from None
-    if not value.is_finite() or value <= 0:
-        raise Invalid(_l("The amount must be more than zero."), field)
-    if value != value.quantize(CENT):
-        raise Invalid(_l("Amounts have at most two decimals (fen)."), field)
-    return value.quantize(CENT)
-
 
 def _decimal(raw, field: str) -> Decimal | None:
     if raw is None or str(raw).strip() == "":

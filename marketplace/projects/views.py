@@ -11,14 +11,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from catalog.items.models import Item, ItemStatus
 from core import nav
+from core.accounts.models import Role
+from core.areas.models import Area, AreaLevel, Venue
 from core.db import db, utcnow
 from core.errors import Invalid
 from core.i18n import parse_local_datetime, to_local
-from core.models import Area, AreaLevel, Role, Venue
 from core.permissions import PUBLIC, access, require
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
 from core.views_util import Page, apply_error
@@ -42,12 +43,7 @@ nav.register("projects.manage", _l("Manage projects"), order=21)
 
 
 def get_project(project_id: int) -> PurchaseProject:
-    """The project if the current user may see it: public once published, drafts only to its officers."""
-    # Its area comes with it: every project page names it (one query whatever is already loaded).
-    project = db.session.get(PurchaseProject, project_id, options=[joinedload(PurchaseProject.area)])
-    if project is None or (project.state == ProjectState.DRAFT and not project_ops.may_manage(current_user, project)):
-        abort(404)
-    return project
+    return project_ops.visible_project(project_id, current_user) or abort(404)
 
 
 def managed_project(project_id: int) -> PurchaseProject:

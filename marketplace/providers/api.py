@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.accounts.models import Role
 from core.db import db
-from core.models import Role
 from core.openapi import api_doc
 from core.permissions import access
 from marketplace.providers import operations as ops

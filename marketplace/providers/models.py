@@ -23,10 +23,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Fixed, UTCDateTime, db, utcnow
+from core.accounts.models import User
+from core.db import Fixed, UTCDateTime, db, enum_column, utcnow
 from core.errors import Refused
 from core.i18n import to_local
-from core.models import User, enum_column
 from core.uploads import StoredFile
 
 

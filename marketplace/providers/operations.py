@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog.items.models import Category
 from core import audit, uscc
+from core.accounts.models import Role, User, UserRole
+from core.areas.models import Area, AreaLevel
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Area, AreaLevel, Role, User, UserRole
 from core.notifications import notify
 from core.uploads import store
 from marketplace.providers.models import (

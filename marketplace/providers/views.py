@@ -14,10 +14,11 @@ from sqlalchemy import func, or_, select
 from catalog.items.models import Category
 from core import audit, nav, uscc
 from core.accounts import operations as accounts
+from core.accounts.models import Role
+from core.areas.models import AreaLevel
 from core.db import db
 from core.errors import DomainError
 from core.i18n import LOCAL_TZ
-from core.models import AreaLevel, Role
 from core.permissions import PUBLIC, access, require
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.uploads import send

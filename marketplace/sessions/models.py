@@ -21,9 +21,10 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.items.models import Item
-from core.db import UTCDateTime, db, utcnow
-from core.models import User, Venue, enum_column
-from marketplace.awards.models import Contract, ContractLine
+from core.accounts.models import User
+from core.areas.models import Venue
+from core.db import UTCDateTime, db, enum_column, utcnow
+from marketplace.contracts.models import Contract, ContractLine
 from marketplace.providers.models import Provider
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload
 
 from core import audit, settings
+from core.accounts.models import Role, User
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime, to_local
-from core.models import Role, User
 from core.notifications import notify
-from marketplace.awards.models import Contract, ContractLine, ContractState
+from marketplace.contracts.models import Contract, ContractLine, ContractState
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import ProjectState, PurchaseProject
 from marketplace.providers.models import Provider
@@ -261,7 +261,7 @@ def report_session(session: ServiceSession, data: ReportInput, actor: User,
 
 def _notify_officers(session: ServiceSession):
     """Tell the officers who may accept it that a session waits for them."""
-    from core.models import User as U
+    from core.accounts.models import User as U
 
     ids, node = [], session.venue.area
     while node is not None:  # the venue's area and every area above it

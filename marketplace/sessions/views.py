@@ -12,14 +12,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from core import audit, nav
+from core.accounts.models import Role
+from core.areas.models import Area, Venue
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden, Invalid
 from core.i18n import parse_local_datetime
-from core.models import Area, Role, Venue
 from core.permissions import access, require
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page, apply_error
-from marketplace.awards.models import Contract, ContractState
+from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PurchaseProject
 from marketplace.sessions import operations as session_ops
@@ -33,13 +34,6 @@ nav.register("sessions.index", _l("Delivery"), order=30)
 
 # Panels other modules add to a session's page: functions (session, user) → markup or None.
 SESSION_PANELS: list = []
-
-
-def _session_or_404(session_id: int) -> ServiceSession:
-    s = db.session.get(ServiceSession, session_id)
-    if s is None:
-        abort(404)
-    return s
 
 
 def _contract_or_404(contract_id: int) -> Contract:
@@ -195,7 +189,7 @@ def _session_page(s: ServiceSession, report_form=None, confirm_form=None, disput
 @access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
 def detail(session_id):
     _overdue_lazily()
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     require(session_ops.may_view(current_user, s))
     return _session_page(s)
 
@@ -203,7 +197,7 @@ def detail(session_id):
 @bp.route("/sessions/<int:session_id>/report", methods=["POST"])
 @access(Role.PROVIDER)
 def report(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     if not session_ops.is_own(current_user, s):
         raise Forbidden(_l("Only the provider that delivers this session may report it."),
                         audit_action="session.report", obj=s)
@@ -221,7 +215,7 @@ def report(session_id):
     except DomainError as e:
         _undo(e)
         apply_error(form, e.field, e.message)
-        return _session_page(_session_or_404(session_id), report_form=form, status=e.status)
+        return _session_page(db.get_or_404(ServiceSession, session_id), report_form=form, status=e.status)
     flash(_("Session reported. The venue's officer has been asked to accept it."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -235,7 +229,7 @@ def _require_venue_officer(s: ServiceSession, action: str):
 @bp.route("/sessions/<int:session_id>/confirm", methods=["POST"])
 @access(Role.OFFICER)
 def confirm(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     _require_venue_officer(s, "session.confirm")
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -245,7 +239,7 @@ def confirm(session_id):
     except DomainError as e:
         _undo(e)
         apply_error(form, e.field, e.message)
-        return _session_page(_session_or_404(session_id), confirm_form=form, status=e.status)
+        return _session_page(db.get_or_404(ServiceSession, session_id), confirm_form=form, status=e.status)
     flash(_("Session accepted."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -253,7 +247,7 @@ def confirm(session_id):
 @bp.route("/sessions/<int:session_id>/dispute", methods=["POST"])
 @access(Role.OFFICER)
 def dispute(session_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     _require_venue_officer(s, "session.dispute")
     form = DisputeForm()
     if not form.validate_on_submit():
@@ -263,7 +257,7 @@ def dispute(session_id):
     except DomainError as e:
         _undo(e)
         apply_error(form, e.field, e.message)
-        return _session_page(_session_or_404(session_id), dispute_form=form, status=e.status)
+        return _session_page(db.get_or_404(ServiceSession, session_id), dispute_form=form, status=e.status)
     flash(_("Session disputed; the provider has been told why."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -271,7 +265,7 @@ def dispute(session_id):
 @bp.route("/sessions/<int:session_id>/photos/<int:photo_id>")
 @access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
 def photo(session_id, photo_id):
-    s = _session_or_404(session_id)
+    s = db.get_or_404(ServiceSession, session_id)
     require(session_ops.may_view(current_user, s))
     p = session_ops.photo_of(s, photo_id)
     data = session_photos.read(p.sha256) if p is not None else None

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from catalog.items.models import Item, ItemStatus
+from core.accounts.models import User
+from core.areas.models import Venue
 from core.db import db, intends_to_write, utcnow
-from core.models import User, Venue
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import (

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from core.accounts.models import User
 from core.db import db, utcnow
-from core.models import User
 from evaluation.feedback.models import Rating, RatingStatus
 from marketplace.sessions.models import ServiceSession, SessionState
 

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from core.accounts import operations as accounts
+from core.accounts.models import User
+from core.areas.models import Area
 from core.db import db, utcnow
-from core.models import Area, User
+from evaluation.experts.models import Expert
 from evaluation.review import draw, scoring
 from evaluation.review import operations as review
-from evaluation.review.models import Expert, Panel
+from evaluation.review.models import Panel
 from marketplace.projects.models import PurchaseProject
 from seeds.district import DEMO_PASSWORD
 from tests import eval_support as es

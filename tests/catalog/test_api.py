@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.demand import operations as demand_ops
+from catalog.demand.models import DemandRequest, DemandSupport
 from catalog.items import operations as ops
-from catalog.items.models import DemandRequest, DemandSupport, ItemStatus
-from core.models import Venue, VenueKind
+from catalog.items.models import ItemStatus
+from core.areas.models import Venue, VenueKind
 
 
 @pytest.fixture

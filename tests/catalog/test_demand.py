@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from catalog.demand import operations as ops
-from catalog.items.models import DemandRequest, DemandStatus, DemandSupport, Item, ItemStatus
+from catalog.demand.models import DemandRequest, DemandStatus, DemandSupport
+from catalog.items.models import Item, ItemStatus
 from core import cache
+from core.areas.models import Venue, VenueKind
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
-from core.models import Notification, Venue, VenueKind
+from core.notifications import Notification
 from tests.conftest import html_text
 
 
@@ -344,8 +346,8 @@ def test_simultaneous_requests_for_the_same_item_merge(app, session, make_user, 
 
     def run(user_id):
         from catalog.items.models import Item
+        from core.accounts.models import User
         from core.db import db, intends_to_write
-        from core.models import User
 
         with app.app_context(), intends_to_write():
             try:

@@ -9,17 +9,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from catalog.items import operations as ops
-from catalog.items.models import (
-    CatalogVersion,
-    CatalogVersionEntry,
-    Item,
-    ItemRevision,
-    ItemStatus,
-    ItemStatusDecision,
-    RevisionKind,
-    VersionPhase,
-)
+from catalog.items.models import Item, ItemRevision, ItemStatus, ItemStatusDecision, RevisionKind
 from catalog.items.search import Filters, item_query
+from catalog.versions import operations as version_ops
+from catalog.versions.models import CatalogVersion, CatalogVersionEntry, VersionPhase
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from tests.catalog.helpers import item_data
@@ -123,8 +116,8 @@ def test_duplicate_code_is_refused(client, login, session, keeper, categories, m
 
 def test_editing_a_published_item_in_place_is_refused(session, keeper, make_item):
     item = make_item(code="PUB-1", name="已发布项目", price_ceiling="5000")
-    version = ops.create_version(year=2026, title="2026", actor=keeper)
-    ops.publish_version(version, publicity_days=7, actor=keeper)
+    version = version_ops.create_version(year=2026, title="2026", actor=keeper)
+    version_ops.publish_version(version, publicity_days=7, actor=keeper)
     session.commit()  # a savepoint in the test's transaction
     revisions = _count(session, ItemRevision)
     item.price_ceiling = Decimal("9999")
@@ -260,58 +253,58 @@ def test_version_lifecycle_draft_publicity_in_force_superseded(session, keeper, 
     make_item(code="V-D", name="草稿", status=ItemStatus.DRAFT)
     start = dt.datetime(2025, 12, 1, 1, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
-        v26 = ops.create_version(year=2026, title="2026版", actor=keeper)
+        v26 = version_ops.create_version(year=2026, title="2026版", actor=keeper)
         assert v26.phase() == VersionPhase.DRAFT
-        ops.publish_version(v26, publicity_days=7, actor=keeper)
+        version_ops.publish_version(v26, publicity_days=7, actor=keeper)
         assert v26.phase() == VersionPhase.PUBLICITY and v26.publicity_ends_at == start + dt.timedelta(days=7)
-        assert ops.version_in_force() is None
-    entries = ops.version_entries(v26)
+        assert version_ops.version_in_force() is None
+    entries = version_ops.version_entries(v26)
     assert {e.code for e in entries.values()} == {"V-A", "V-B"}  # drafts are not in the catalog
     assert v26.phase(start + dt.timedelta(days=7)) == VersionPhase.IN_FORCE
-    assert ops.version_in_force(start + dt.timedelta(days=8)).id == v26.id
+    assert version_ops.version_in_force(start + dt.timedelta(days=8)).id == v26.id
 
     # During 2026: b changes, a is retired, c is added.
     ops.update_item(b, {**b.snapshot(), "category": b.category, "price_ceiling": "250"}, keeper, note="上调")
     ops.decide_item_status(a, ItemStatus.RETIRED, "退出目录", keeper)
     c = make_item(code="V-C", name="丙")
-    v27 = ops.create_version(year=2027, title="2027版", actor=keeper)
-    comparison = ops.compare_versions(v26, v27)  # a draft compares with what it would pin now
+    v27 = version_ops.create_version(year=2027, title="2027版", actor=keeper)
+    comparison = version_ops.compare_versions(v26, v27)  # a draft compares with what it would pin now
     assert [e.code for e in comparison.added] == ["V-C"]
     assert [e.code for e in comparison.removed] == ["V-A"]
     assert [(after.code, diffs) for _before, after, diffs in comparison.changed] == [
         ("V-B", [("price_ceiling", "200.00", "250.00")])]
 
     with time_machine.travel(dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC), tick=False):
-        ops.publish_version(v27, publicity_days=5, actor=keeper)
+        version_ops.publish_version(v27, publicity_days=5, actor=keeper)
     later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-    in_force = ops.version_in_force(later)
+    in_force = version_ops.version_in_force(later)
     assert in_force.id == v27.id and v26.phase(later, in_force.year) == VersionPhase.SUPERSEDED
     # The 2026 version still shows b as it was pinned.
-    assert ops.version_entries(v26)[b.id].data["price_ceiling"] == "200.00"
-    assert ops.version_entries(v27)[c.id].revision == c.revision
+    assert version_ops.version_entries(v26)[b.id].data["price_ceiling"] == "200.00"
+    assert version_ops.version_entries(v27)[c.id].revision == c.revision
 
 
 def test_version_refusals(session, keeper, make_item):
     make_item(code="VR-1")
-    v = ops.create_version(year=2026, title="2026", actor=keeper)
+    v = version_ops.create_version(year=2026, title="2026", actor=keeper)
     with pytest.raises(Invalid):
-        ops.create_version(year=2026, title="again", actor=keeper)
+        version_ops.create_version(year=2026, title="again", actor=keeper)
     with pytest.raises(Invalid):
-        ops.publish_version(v, publicity_days=0, actor=keeper)
-    ops.publish_version(v, publicity_days=3, actor=keeper)
-    for call in (lambda: ops.publish_version(v, actor=keeper),
-                 lambda: ops.update_version(v, title="新标题", notes="", actor=keeper),
-                 lambda: ops.delete_version(v, keeper)):
+        version_ops.publish_version(v, publicity_days=0, actor=keeper)
+    version_ops.publish_version(v, publicity_days=3, actor=keeper)
+    for call in (lambda: version_ops.publish_version(v, actor=keeper),
+                 lambda: version_ops.update_version(v, title="新标题", notes="", actor=keeper),
+                 lambda: version_ops.delete_version(v, keeper)):
         with pytest.raises(Refused):
             call()
     with pytest.raises(Invalid):
-        ops.create_version(year=2025, title="too late", actor=keeper)
+        version_ops.create_version(year=2025, title="too late", actor=keeper)
 
 
 def test_publishing_needs_items_in_the_catalog(session, keeper, categories):
-    v = ops.create_version(year=2026, title="空", actor=keeper)
+    v = version_ops.create_version(year=2026, title="空", actor=keeper)
     with pytest.raises(Refused):
-        ops.publish_version(v, actor=keeper)
+        version_ops.publish_version(v, actor=keeper)
     assert _count(session, CatalogVersionEntry) == 0
 
 
@@ -320,10 +313,10 @@ def test_items_made_outside_the_operations_get_a_baseline_revision(session, keep
                 target_groups=["general"], levels=["town"], status=ItemStatus.ACTIVE)
     session.add(item)
     session.flush()
-    v = ops.create_version(year=2026, title="2026", actor=keeper)
-    ops.publish_version(v, actor=keeper)
+    v = version_ops.create_version(year=2026, title="2026", actor=keeper)
+    version_ops.publish_version(v, actor=keeper)
     rev = session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id))
-    assert rev.kind == RevisionKind.BASELINE and ops.version_entries(v)[item.id].revision == 1
+    assert rev.kind == RevisionKind.BASELINE and version_ops.version_entries(v)[item.id].revision == 1
 
 
 def test_officer_pages_draft_publish_and_compare(client, login, session, keeper, make_item):
@@ -408,8 +401,8 @@ def test_the_code_of_a_published_item_is_stable(session, keeper, make_item):
     item = make_item(code="CODE-1")
     assert ops.update_item(item, {**item.snapshot(), "category": item.category, "code": "CODE-1A"}, keeper)
     assert item.code == "CODE-1A"  # never published: a typo may still be fixed
-    v = ops.create_version(year=2026, title="2026", actor=keeper)
-    ops.publish_version(v, actor=keeper)
+    v = version_ops.create_version(year=2026, title="2026", actor=keeper)
+    version_ops.publish_version(v, actor=keeper)
     with pytest.raises(Invalid) as e:
         ops.update_item(item, {**item.snapshot(), "category": item.category, "code": "CODE-2"}, keeper)
     assert e.value.field == "code" and session.get(Item, item.id).code == "CODE-1A"

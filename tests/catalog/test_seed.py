@@ -3,19 +3,12 @@ demand spread over the communities; loading it twice changes nothing."""
 
 from sqlalchemy import distinct, func, select
 
-from catalog.items.models import (
-    CatalogVersion,
-    Category,
-    DemandRequest,
-    DemandSupport,
-    Item,
-    ItemStatus,
-    ItemStatusDecision,
-    VersionPhase,
-)
-from catalog.items.operations import compare_versions, version_in_force
+from catalog.demand.models import DemandRequest, DemandSupport
+from catalog.items.models import Category, Item, ItemStatus, ItemStatusDecision
+from catalog.versions.models import CatalogVersion, VersionPhase
+from catalog.versions.operations import compare_versions, version_in_force
 from core import audit
-from core.models import Area, AreaLevel
+from core.areas.models import Area, AreaLevel
 
 
 def _counts(session):

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
+from core.areas.models import Area
 from core.db import db
-from core.models import Area
 from core.permissions import PUBLIC, access
 
 bp = Blueprint("bench", __name__, url_prefix="/bench", template_folder=str(Path(__file__).parent / "templates"))

@@ -266,8 +266,9 @@ def recompute_figures(app, runs: int = 3) -> dict:
     from sqlalchemy import insert, select, text
 
     from core.db import db
-    from evaluation.feedback import performance
-    from evaluation.feedback.models import PerformanceRun, Rating
+    from evaluation.feedback.models import Rating
+    from evaluation.performance import operations as performance
+    from evaluation.performance.models import PerformanceRun
     from marketplace.sessions.models import ServiceSession
 
     bare_sql = text("SELECT provider_id, count(*), sum(content + organisation + venue) FROM ratings "

@@ -34,14 +34,8 @@ from sqlalchemy import and_, case, func, insert, literal, select, update
 from catalog.items.models import Item
 from core import audit, settings
 from core.db import db, utcnow
-from evaluation.feedback.models import (
-    Complaint,
-    ComplaintStatus,
-    PerformanceRun,
-    PerformanceSnapshot,
-    Rating,
-    RatingStatus,
-)
+from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
+from evaluation.performance.models import PerformanceRun, PerformanceSnapshot
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession, SessionState
 

@@ -12,7 +12,6 @@ Effects reach the lower modules through one function each: `suspend_provider` / 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -27,22 +26,17 @@ from sqlalchemy.exc import OperationalError
 from catalog.demand import operations as demand_ops
 from catalog.items import operations as item_ops
 from catalog.items.models import Item, ItemStatus
-from core import audit, settings
+from core import audit, periods, settings
+from core.accounts.models import Role, User
+from core.areas.models import AreaLevel
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_date
-from core.models import AreaLevel, Role, User
 from core.notifications import notify
-from evaluation.feedback import performance
-from evaluation.feedback.models import (
-    AdjustmentDecision,
-    AppealStatus,
-    DecisionAction,
-    DecisionStatus,
-    PerformanceSnapshot,
-    Rating,
-    RatingStatus,
-)
+from evaluation.adjustment.models import AdjustmentDecision, AppealStatus, DecisionAction, DecisionStatus
+from evaluation.feedback.models import Rating, RatingStatus
+from evaluation.performance import operations as performance
+from evaluation.performance.models import PerformanceSnapshot
 from marketplace.providers import operations as provider_ops
 from marketplace.providers.models import Provider, ProviderStatus
 
@@ -92,12 +86,6 @@ RULES = {r.key: r for r in (
          _l("An active item in the top quarter of residents' demand over the last 12 months, with satisfaction of "
             "at least 4.2 from at least 10 ratings, is flagged for more budget.")),
 )}
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 # --- the boundaries to lower modules ----------------------------------------------------------
@@ -190,7 +178,7 @@ def _propose(rule_key: str, now: dt.datetime, figures: dict, provider: Provider 
 
 
 def district_officers() -> list[User]:
-    from core.models import Area
+    from core.areas.models import Area
 
     users = db.session.scalars(select(User).join(Area, Area.id == User.jurisdiction_id).where(
         Area.level == AreaLevel.DISTRICT, User.active.is_(True))).all()
@@ -310,7 +298,7 @@ def _reason(d: AdjustmentDecision) -> str:
 
 def _apply_effect(d: AdjustmentDecision, actor, now: dt.datetime):
     if d.action == DecisionAction.SUSPEND:
-        until = add_months(now, settings.get(SUSPEND_MONTHS.key))
+        until = periods.add_months(now, settings.get(SUSPEND_MONTHS.key))
         d.effective_until = until
         suspend_provider(d.provider, until, _reason(d), actor)
     elif d.action == DecisionAction.WATCH:
