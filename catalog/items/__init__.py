@@ -1,0 +1,1 @@
+"""The guidance catalog's categories and items: revisions, status decisions, search, import and export."""

@@ -1,0 +1,1 @@
+"""Accounts: users and roles, the password rule, sign-in and registration, API tokens."""

@@ -1,0 +1,1 @@
+"""Admin pages: users and roles, areas, venues, settings, the audit log."""

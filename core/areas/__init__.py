@@ -1,0 +1,1 @@
+"""The three-level area network (district → town/street → village/community) and venues."""

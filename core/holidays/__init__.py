@@ -1,0 +1,1 @@
+"""Statutory holidays and make-up working days an admin enters for years the calendar data lacks."""

@@ -1,0 +1,1 @@
+"""Spreadsheets (.xlsx and .csv): reading and writing rows, and the download of every list page."""

@@ -1,0 +1,1 @@
+"""Residents' ratings and complaints about sessions, providers' replies, officers' reviews."""

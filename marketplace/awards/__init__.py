@@ -1,0 +1,1 @@
+"""Awards (中标), their publicity and challenges (质疑)."""

@@ -1,0 +1,1 @@
+"""Sealed bids: submit, revise, withdraw, the opening (开标), sealing at rest."""

@@ -1,0 +1,1 @@
+"""Contracts made from awards: lines, milestones, signatures, completion and termination."""

@@ -1,0 +1,1 @@
+"""Providers (承接主体): registration, documents, officers' review, suspension."""
