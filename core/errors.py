@@ -22,7 +22,7 @@ class DomainError(Exception):
     """A business rule refused an action. Operations raise it; nothing they did is kept.
 
     `audit_action` names the refused action; the refusal itself is then written to the
-    audit log (after the rollback, so the refused change is not).
+    audit log (after the rollback, so the refused change is not) by core.refusals.
     """
 
     status = 409
@@ -91,12 +91,12 @@ def json_error(status: int, code: str, message, fields=None, headers=None):
     return resp
 
 
-def _page(status: int, message, headers=None):
+def error_page(status: int, message, headers=None):
     resp = render_template("errors/error.html", status=status, message=message), status
     return (*resp, headers) if headers else resp
 
 
-def _safe_rollback():
+def safe_rollback():
     # The connection itself may be gone (database down); there is nothing left to undo then.
     with contextlib.suppress(Exception):
         db.session.rollback()
@@ -114,25 +114,18 @@ def handle_http(e: HTTPException):
         headers["Allow"] = e.get_response().headers.get("Allow", "")
     if is_api_request():
         return json_error(status, e.name.lower().replace(" ", "_"), message, headers=headers)
-    return _page(status, message, headers)
+    return error_page(status, message, headers)
 
 
 def handle_domain(e: DomainError):
-    _safe_rollback()
-    if e.audit_action:
-        from core import audit
+    # A refusal no view answered itself: on record, undone, and the error page or JSON error.
+    from core.refusals import refused
 
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
-    headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
-    if is_api_request():
-        return json_error(e.status, e.code, e.message, e.fields(), headers=headers)
-    return _page(e.status, e.message, headers)
+    return refused(e)
 
 
 def handle_validation(e: ValidationError):
-    _safe_rollback()
+    safe_rollback()
     fields = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
     return json_error(422, "invalid", _("Some of the input is invalid."), fields)
 
@@ -140,7 +133,7 @@ def handle_validation(e: ValidationError):
 def handle_db_down(e: Exception):
     from flask import current_app, g
 
-    _safe_rollback()
+    safe_rollback()
     current_app.logger.error("database unavailable on %s %s: %s: %s", request.method, request.path,
                              type(e).__name__, str(e).splitlines()[0] if str(e) else "")
     # Nobody can be looked up now: the rest of this request (locale, access log) sees a visitor.
@@ -155,7 +148,7 @@ def handle_db_down(e: Exception):
 def handle_unexpected(e: Exception):
     from flask import current_app
 
-    _safe_rollback()
+    safe_rollback()
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     if is_api_request():
         return json_error(500, "internal", HTTP_MESSAGES[500])

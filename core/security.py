@@ -202,12 +202,12 @@ def _headers(response):
 
 
 def _csrf_refused(e: CSRFError):
-    from core.errors import _page, json_error
+    from core.errors import error_page, json_error
 
     message = _("This form has expired or did not come from this site. Reload the page and try again.")
     if request.path.startswith("/api/"):
         return json_error(400, "csrf", message)
-    return _page(400, message)
+    return error_page(400, message)
 
 
 def init_app(app):

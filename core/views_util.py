@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, request
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from core.db import db
-from core.errors import DomainError
 
 PER_PAGE = 20
 # The largest id in a URL or a query: ids are PostgreSQL `integer` columns. A larger number names
@@ -38,20 +37,12 @@ class IdConverter(IntegerConverter):
 
 
 def apply_error(form, field: str | None, message) -> None:
-    """Attach a message to a form field, or to the form as a whole."""
-    target = getattr(form, field, None) if field else None
+    """Attach a message to a form field, or to the form as a whole when it has no such field."""
+    target = form[field] if field and field in form else None
     if target is not None:
         target.errors = [*target.errors, str(message)]
     else:
         form.form_errors.append(str(message))
-
-
-def form_failed(template: str, form, error: DomainError, **context):
-    """Re-render a form with an operation's refusal. The 4xx status makes the request roll back,
-    so nothing the operation flushed before refusing is kept."""
-    db.session.rollback()
-    apply_error(form, error.field, error.message)
-    return render_template(template, form=form, **context), error.status
 
 
 class ListPage:

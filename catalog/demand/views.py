@@ -24,9 +24,10 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import LOCAL_TZ, local_now
 from core.permissions import AUTHENTICATED, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
 from core.spreadsheets.files import csv_response, xlsx_response
-from core.views_util import Page, form_failed
+from core.views_util import Page
 
 bp = Blueprint("demand", __name__)
 
@@ -61,7 +62,7 @@ def new(item_code):
         try:
             req, merged = ops.request_item(current_user, item, venue, form.note.data)
         except DomainError as e:
-            return form_failed("catalog/demand/new.html", form, e, item=item)
+            return refused(e, form=form, template="catalog/demand/new.html", item=item)
         if merged:
             flash(_("A request for %(name)s in your community was already open; your request was added to it as a "
                     "support.", name=item.name), "info")
@@ -180,7 +181,7 @@ def decide(demand_id):
             if e.status == 403:
                 raise
             count = ops.support_counts([req.id]).get(req.id, 0)
-            return form_failed("catalog/demand/detail.html", form, e, req=req, count=count, supported=False,
+            return refused(e, form=form, template="catalog/demand/detail.html", req=req, count=count, supported=False,
                                support_form=SupportForm(), decision_form=form, officer=True)
         flash(_("Recorded: the request is now %(status)s; the residents were told.", status=req.status.label),
               "success")

@@ -26,9 +26,10 @@ from core.errors import DomainError, Forbidden
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
 from core.permissions import access
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
 from core.spreadsheets.files import RowErrors
-from core.views_util import Page, apply_error, form_failed
+from core.views_util import Page
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/officer/catalog")
 
@@ -82,7 +83,7 @@ def item_new():
         try:
             item = ops.create_item(_item_data(form), current_user, note=form.note.data or "")
         except DomainError as e:
-            return form_failed("catalog/items/admin/item_form.html", form, e, item=None)
+            return refused(e, form=form, template="catalog/items/admin/item_form.html", item=None)
         flash(_("Item %(code)s created as a draft. Record a status decision to put it into the catalog.",
                 code=item.code), "success")
         return redirect(url_for("catalog_admin.item_status", item_code=item.code))
@@ -103,7 +104,7 @@ def item_edit(item_code):
             rev = ops.update_item(item, _item_data(form), current_user, note=form.note.data or "",
                                  base_revision=int(form.base_revision.data) if form.base_revision.data else None)
         except DomainError as e:
-            return form_failed("catalog/items/admin/item_form.html", form, e, item=item)
+            return refused(e, form=form, template="catalog/items/admin/item_form.html", item=item)
         if rev is None:
             flash(_("Nothing was changed."), "info")
         else:
@@ -124,7 +125,8 @@ def item_status(item_code):
         try:
             ops.decide_item_status(item, form.status.data, form.reason.data, current_user)
         except DomainError as e:
-            return form_failed("catalog/items/admin/item_status.html", form, e, item=item, decisions=decisions)
+            return refused(e, form=form, template="catalog/items/admin/item_status.html", item=item,
+                           decisions=decisions)
         flash(_("Decision recorded: %(code)s is now %(status)s.", code=item.code, status=item.status.label),
               "success")
         return redirect(url_for("catalog_admin.item_status", item_code=item.code))
@@ -167,7 +169,7 @@ def category_edit(category_id):
                               position=form.position.data or 0, description=form.description.data,
                               actor=current_user)
         except DomainError as e:
-            return form_failed("catalog/items/admin/category_form.html", form, e, category=category)
+            return refused(e, form=form, template="catalog/items/admin/category_form.html", category=category)
         flash(_("Category saved."), "success")
         return redirect(url_for("catalog_admin.categories"))
     return render_template("catalog/items/admin/category_form.html", form=form, category=category), \
@@ -221,7 +223,7 @@ def version_new():
             version = version_ops.create_version(year=form.year.data, title=form.title.data, notes=form.notes.data,
                                          actor=current_user)
         except DomainError as e:
-            return form_failed("catalog/versions/admin/version_new.html", form, e)
+            return refused(e, form=form, template="catalog/versions/admin/version_new.html")
         flash(_("Draft %(title)s created.", title=version.title), "success")
         return redirect(url_for("catalog_admin.version_detail", version_id=version.id))
     return render_template("catalog/versions/admin/version_new.html", form=form), (422 if form.errors else 200)
@@ -249,7 +251,7 @@ def version_detail(version_id):
         try:
             version_ops.update_version(version, title=form.title.data, notes=form.notes.data, actor=current_user)
         except DomainError as e:
-            return form_failed("catalog/versions/admin/version.html", form, e, publish_form=publish_form,
+            return refused(e, form=form, template="catalog/versions/admin/version.html", publish_form=publish_form,
                                **_version_context(version))
         flash(_("Saved."), "success")
         return redirect(url_for("catalog_admin.version_detail", version_id=version.id))
@@ -267,10 +269,9 @@ def version_publish(version_id):
         try:
             version_ops.publish_version(version, publicity_days=publish_form.publicity_days.data, actor=current_user)
         except DomainError as e:
-            db.session.rollback()
-            apply_error(publish_form, e.field, e.message)
-            return render_template("catalog/versions/admin/version.html", form=form, publish_form=publish_form,
-                                   **_version_context(version)), e.status
+            return refused(e, form=publish_form, render=lambda status: render_template(
+                "catalog/versions/admin/version.html", form=form, publish_form=publish_form,
+                **_version_context(version)))
         flash(_("%(title)s is published; its publicity period ends on %(end)s.", title=version.title,
                 end=version.publicity_ends_at.strftime("%Y-%m-%d %H:%M UTC")), "success")
         return redirect(url_for("catalog_admin.version_detail", version_id=version.id))
@@ -316,9 +317,7 @@ def import_():
     except DomainError as e:
         if isinstance(e, Forbidden):
             raise
-        db.session.rollback()
-        flash(str(e.message), "danger")
-        return redirect(url_for("catalog_admin.items"))
+        return refused(e, redirect_to=url_for("catalog_admin.items"))
     flash(_("Import done: %(c)d items created, %(u)d changed (each with a new revision), %(s)d unchanged.",
             c=result.created, u=result.changed, s=result.unchanged), "success")
     return redirect(url_for("catalog_admin.items"))

@@ -18,8 +18,9 @@ from core.areas.models import Area, AreaLevel
 from core.db import db
 from core.errors import DomainError
 from core.permissions import AUTHENTICATED, PUBLIC, access
+from core.refusals import refused
 from core.security import limit
-from core.views_util import apply_error, form_failed
+from core.views_util import apply_error
 
 bp = Blueprint("auth", __name__)
 
@@ -74,9 +75,8 @@ def login():
         try:
             user = accounts.authenticate(form.login.data, form.password.data, client_address())
         except DomainError as e:
-            form.login.errors.append(str(e.message))
-            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else {}
-            return render_template("core/accounts/login.html", form=form), e.status, headers
+            # Every sign-in refusal is shown on the login name, whichever part was wrong.
+            return refused(e, form=form, field="login", template="core/accounts/login.html")
         # A fresh session on login: nothing from before survives into the signed-in one.
         lang = session.get("lang")
         session.clear()
@@ -123,7 +123,7 @@ def register():
             user = accounts.register_resident(login=form.login.data, name=form.name.data,
                                               password=form.password.data, community=community)
         except DomainError as e:
-            return form_failed("core/accounts/register.html", form, e)
+            return refused(e, form=form, template="core/accounts/register.html")
         session.clear()
         login_user(user)
         flash(_("Your account is ready. Welcome!"), "success")
@@ -143,7 +143,7 @@ def change_password():
         try:
             accounts.set_password(user, form.password.data)
         except DomainError as e:
-            return form_failed("core/accounts/password.html", form, e)
+            return refused(e, form=form, template="core/accounts/password.html")
         audit.record("user.password_change", user)
         # The rotated session token ended every session; keep this one alive.
         login_user(user)

@@ -24,9 +24,10 @@ from core.errors import DomainError
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import LOCAL_TZ
 from core.permissions import access
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.spreadsheets.files import RowErrors
-from core.views_util import Page, form_failed
+from core.views_util import Page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -95,7 +96,7 @@ def user_new():
                 actor=current_user, jurisdiction=db.session.get(Area, form.jurisdiction_id.data or 0),
                 community=db.session.get(Area, form.community_id.data or 0))
         except DomainError as e:
-            return form_failed("core/admin/user_form.html", form, e, user=None)
+            return refused(e, form=form, template="core/admin/user_form.html", user=None)
         flash(_("User %(login)s created.", login=user.login), "success")
         return redirect(url_for("admin.users"))
     return render_template("core/admin/user_form.html", form=form, user=None), (422 if form.errors else 200)
@@ -115,7 +116,7 @@ def user_edit(user_id):
                                  jurisdiction=db.session.get(Area, form.jurisdiction_id.data or 0),
                                  community=db.session.get(Area, form.community_id.data or 0))
         except DomainError as e:
-            return form_failed("core/admin/user_form.html", form, e, user=user)
+            return refused(e, form=form, template="core/admin/user_form.html", user=user)
         flash(_("User %(login)s saved.", login=user.login), "success")
         return redirect(url_for("admin.users"))
     return render_template("core/admin/user_form.html", form=form, user=user), (422 if form.errors else 200)
@@ -176,7 +177,7 @@ def area_edit(area_id):
                           parent=db.session.get(Area, form.parent_id.data or 0), population=form.population.data,
                           actor=current_user)
         except DomainError as e:
-            return form_failed("core/admin/area_form.html", form, e, area=area)
+            return refused(e, form=form, template="core/admin/area_form.html", area=area)
         flash(_("Area saved."), "success")
         return redirect(url_for("admin.areas"))
     return render_template("core/admin/area_form.html", form=form, area=area), (422 if form.errors else 200)
@@ -195,9 +196,7 @@ def _run_import(fn, endpoint):
         db.session.rollback()
         return render_template("core/spreadsheets/import_errors.html", errors=errs.errors, back=url_for(endpoint)), 422
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "danger")
-        return redirect(url_for(endpoint))
+        return refused(e, redirect_to=url_for(endpoint))
     flash(_("%(n)d rows imported.", n=count), "success")
     return redirect(url_for(endpoint))
 
@@ -246,7 +245,7 @@ def venue_edit(venue_id):
                            area=db.session.get(Area, form.area_id.data or 0), address=form.address.data,
                            capacity=form.capacity.data, active=form.active.data, actor=current_user)
         except DomainError as e:
-            return form_failed("core/admin/venue_form.html", form, e, venue=venue)
+            return refused(e, form=form, template="core/admin/venue_form.html", venue=venue)
         flash(_("Venue saved."), "success")
         return redirect(url_for("admin.venues"))
     return render_template("core/admin/venue_form.html", form=form, venue=venue), (422 if form.errors else 200)

@@ -23,8 +23,9 @@ from core.forms import ConfirmForm
 from core.holidays.models import Holiday
 from core.i18n import local_now
 from core.permissions import access
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 
@@ -92,9 +93,7 @@ def index():
             holiday = workdays.add_holiday(form.day.data, form.kind.data == workdays.KIND_WORKDAY,
                                            form.name.data, actor=current_user)
         except DomainError as e:
-            db.session.rollback()
-            apply_error(form, e.field, e.message)
-            return _page(form, e.status)
+            return refused(e, form=form, render=lambda status: _page(form, status))
         flash(_("%(day)s entered.", day=holiday.day.isoformat()), "success")
         return redirect(url_for("calendar_admin.index", year=holiday.day.year))
     return _page(form, 422 if form.errors else 200)

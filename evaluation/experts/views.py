@@ -17,9 +17,10 @@ from core.errors import DomainError
 from core.forms import ConfirmForm, ImportForm
 from core.i18n import local_now
 from core.permissions import access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.spreadsheets.files import RowErrors
-from core.views_util import Page, form_failed
+from core.views_util import Page
 from evaluation.experts import operations as ops
 from evaluation.experts.forms import ConflictForm, ExpertEditForm, ExpertForm
 from evaluation.experts.models import Expert, ExpertConflict
@@ -77,7 +78,7 @@ def new():
                 notes=form.notes.data, actor=current_user)
             expert.active = form.active.data
         except DomainError as e:
-            return form_failed("evaluation/experts/form.html", form, e, expert=None)
+            return refused(e, form=form, template="evaluation/experts/form.html", expert=None)
         flash(_("Expert %(name)s added.", name=expert.name), "success")
         return redirect(url_for("experts.index"))
     return render_template("evaluation/experts/form.html", form=form, expert=None), (422 if form.errors else 200)
@@ -100,7 +101,7 @@ def edit(expert_id):
                               specialty_ids=form.specialty_ids.data, phone=form.phone.data, email=form.email.data,
                               notes=form.notes.data, active=form.active.data, actor=current_user)
         except DomainError as e:
-            return form_failed("evaluation/experts/form.html", form, e, expert=expert)
+            return refused(e, form=form, template="evaluation/experts/form.html", expert=expert)
         flash(_("Expert %(name)s saved.", name=expert.name), "success")
         return redirect(url_for("experts.index"))
     return render_template("evaluation/experts/form.html", form=form, expert=expert), (422 if form.errors else 200)
@@ -122,9 +123,7 @@ def import_():
         return render_template("core/spreadsheets/import_errors.html",
             errors=errs.errors, back=url_for("experts.index")), 422
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "danger")
-        return redirect(url_for("experts.index")), 303
+        return refused(e, redirect_to=url_for("experts.index"), status=303)
     flash(_("%(n)d experts imported.", n=count), "success")
     return redirect(url_for("experts.index"))
 
@@ -148,7 +147,7 @@ def me():
             ops.declare_conflict(expert, credit_code=form.credit_code.data, organisation=form.organisation.data,
                                  reason=form.reason.data, actor=current_user)
         except DomainError as e:
-            return form_failed("evaluation/experts/me.html", form, e, expert=expert, confirm=ConfirmForm())
+            return refused(e, form=form, template="evaluation/experts/me.html", expert=expert, confirm=ConfirmForm())
         flash(_("Conflict declared: you will not be drawn for this organisation's bids."), "success")
         return redirect(url_for("experts.me"))
     status = 422 if form.errors else 200

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.demand.operations import demand_trend
 from catalog.items.models import Item, ItemStatus
-from core import audit, nav, settings
+from core import nav, settings
 from core.accounts.models import Role
 from core.areas.models import Area, Venue
 from core.charts import line_chart
@@ -23,9 +23,10 @@ from core.errors import DomainError
 from core.pdf import render_pdf_response
 from core.permissions import PUBLIC, access, require
 from core.qr import qr_svg
+from core.refusals import refused
 from core.security import by_caller, limit
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from evaluation.adjustment import operations as adjustment
 from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
 from evaluation.feedback import operations as ratings
@@ -61,17 +62,6 @@ PUBLIC_PROVIDER_STATES = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED, Pro
 
 def rating_url(s: ServiceSession, external: bool = True) -> str:
     return url_for("ratings.rate", session_id=s.id, _external=external)
-
-
-
-def _undo(e: DomainError):
-    """A refusal re-rendered in its form: nothing of the attempt is kept, but the refusal itself is
-    audited (as the error handler would) and committed before the 4xx response rolls back."""
-    db.session.rollback()
-    if e.audit_action:
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
 
 # --- the resident's rating page ----------------------------------------------------------------
 
@@ -123,9 +113,8 @@ def rate_submit(session_id):
     try:
         _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _rate_page(db.get_or_404(ServiceSession, session_id), form=form, status=e.status)
+        return refused(e, form=form,
+                       render=lambda status: _rate_page(s, form=form, status=status))
     flash(_("Thank you: your rating was recorded.") if created else _("Your rating was changed."), "success")
     return redirect(url_for("ratings.rate", session_id=session_id))
 
@@ -141,9 +130,7 @@ def complain(session_id):
     try:
         ratings.complain(s, current_user, form.text.data)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _rate_page(db.get_or_404(ServiceSession, session_id), complaint_form=form, status=e.status)
+        return refused(e, form=form, render=lambda status: _rate_page(s, complaint_form=form, status=status))
     flash(_("Your complaint was lodged; an officer will decide on it."), "success")
     return redirect(url_for("ratings.rate", session_id=session_id))
 
@@ -500,12 +487,10 @@ def _decision_action(decision_id, form_cls, form_key, run):
     try:
         run(d, form)
     except DomainError as e:
-        _undo(e)
         if e.status == 403:
             raise
-        apply_error(form, e.field, e.message)
-        return _decision_page(_decision_or_404(decision_id), **({form_key: form} if form_key else {}),
-                              status=e.status)
+        return refused(e, form=form, render=lambda status: _decision_page(
+            _decision_or_404(decision_id), **({form_key: form} if form_key else {}), status=status))
     return redirect(url_for("performance.decision", decision_id=decision_id))
 
 

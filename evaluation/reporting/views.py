@@ -22,7 +22,7 @@ from core.i18n import to_local
 from core.jobs import operations as jobs
 from core.jobs.views import index_page
 from core.permissions import access
-from core.views_util import apply_error
+from core.refusals import refused
 from evaluation.reporting import briefing, provider_report
 from marketplace.providers.models import Provider, ProviderStatus
 
@@ -87,8 +87,7 @@ def validated_period(form) -> tuple[dt.date, dt.date] | None:
     try:
         return provider_report.parse_period(form.date_from.data, form.date_to.data)
     except Invalid as e:
-        apply_error(form, e.field, e.message)
-        return None
+        return refused(e, form=form)
 
 
 def queued_response(job, created: bool):
@@ -131,7 +130,7 @@ def provider_report_request():
         try:
             provider = find_provider(form.provider.data)
         except Invalid as e:
-            apply_error(form, e.field, e.message)
+            refused(e, form=form)
     if provider is None:
         return index_page(forms={provider_report.KIND: form}, status=422)
     job, created = provider_report.request(provider, *period, user=_user())
@@ -175,7 +174,7 @@ def briefing_request():
         try:
             month = parse_month(form.month.data)
         except Invalid as e:
-            apply_error(form, e.field, e.message)
+            refused(e, form=form)
     if month is None:
         return index_page(forms={BRIEFING: form}, status=422)
     job, created = jobs.request_job(BRIEFING, {"month": month}, user=_user(),

@@ -18,8 +18,9 @@ from core.forms import ConfirmForm
 from core.i18n import local_now
 from core.pdf import render_pdf_response
 from core.permissions import PUBLIC, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from evaluation.experts.models import Expert
 from evaluation.review import draw, scoring
 from evaluation.review import operations as review
@@ -84,24 +85,6 @@ def _csrf_ok():
 
 def _back(project):
     return redirect(url_for("review.project", project_id=project.id))
-
-
-def keep_refusal(e: DomainError):
-    """Undo the refused change; write the refusal to the audit log when the error asks for it
-    (as the app's error handler would, had the view not caught it)."""
-    db.session.rollback()
-    if e.audit_action:
-        from core import audit
-
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
-
-
-def _refused(project, e: DomainError):
-    keep_refusal(e)
-    flash(str(e.message), "danger")
-    return _workspace(project), e.status
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -200,7 +183,7 @@ def draw_panel(project_id):
     try:
         panel = draw.draw_panel(project, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("Panel of %(n)d experts drawn.", n=panel.size), "success")
     return _back(project)
 
@@ -214,7 +197,7 @@ def confirm(project_id):
     try:
         draw.confirm_no_conflict(member, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("Thank you. You may now review the bids."), "success")
     return _back(project)
 
@@ -231,7 +214,7 @@ def recuse(project_id):
     try:
         draw.recuse(member, form.reason.data, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("You have recused yourself; a replacement was drawn."), "success")
     return redirect(url_for("review.my_panels"))
 
@@ -253,7 +236,7 @@ def qualification(project_id):
         scoring.record_qualification(member, bid, criterion, passed=form.passed.data == "1",
                                      reason=form.reason.data, actor=current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("Finding recorded."), "success")
     return _back(project)
 
@@ -282,8 +265,7 @@ def score_bid(project_id, bid_id):
         try:
             scoring.save_scores(member, bid, entries, current_user)
         except DomainError as e:
-            keep_refusal(e)
-            apply_error(form, None, e.message)
+            refused(e, form=form, field="")
             status = e.status
         else:
             flash(_("Scores saved for %(name)s.", name=bid.provider.name), "success")
@@ -301,7 +283,7 @@ def submit(project_id):
     try:
         result = scoring.submit(member, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("Your scores are submitted and locked."), "success")
     if result is not None:
         flash(_("Every expert has submitted; the review has been computed."), "info")
@@ -317,7 +299,7 @@ def sign_off(project_id):
     try:
         review.sign_off(panel, member, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("The review report is signed off."), "success")
     return redirect(url_for("review.report", project_id=project.id))
 
@@ -341,9 +323,7 @@ def award(project_id):
         try:
             award = review.award_project(project, bid, form.reason.data, current_user)
         except DomainError as e:
-            keep_refusal(e)
-            apply_error(form, e.field, e.message)
-            return render_template("evaluation/review/award.html", project=project, result=result, form=form), e.status
+            return refused(e, form=form, template="evaluation/review/award.html", project=project, result=result)
         flash(_("Awarded to %(name)s; the result is published.", name=award.provider.name), "success")
         return redirect(url_for("awards.notice", project_id=project.id))
     return render_template("evaluation/review/award.html", project=project, result=result, form=form), \
@@ -362,7 +342,7 @@ def fail(project_id):
     try:
         award_ops.fail_project(project, form.reason.data, current_user)
     except DomainError as e:
-        return _refused(project, e)
+        return refused(e, flashed=True, render=lambda status: _workspace(project))
     flash(_("The project is recorded as failed."), "success")
     return _back(project)
 

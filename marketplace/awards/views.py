@@ -14,15 +14,16 @@ from sqlalchemy.orm import selectinload
 from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from core import audit, nav
+from core import nav
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.i18n import fmt_datetime
 from core.pdf import render_pdf_response
 from core.permissions import AUTHENTICATED, PUBLIC, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from marketplace.awards import challenge_files
 from marketplace.awards import operations as award_ops
 from marketplace.awards.models import Award, Challenge, ChallengeAttachment, ChallengeOutcome, ChallengeStatus
@@ -49,15 +50,6 @@ class AnswerForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=ANSWERS, validators=[InputRequired()])
     answer = TextAreaField(_l("Answer (sent to the bidder)"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Answer"))
-
-
-def keep_refusal(e: DomainError):
-    """Undo the refused change and, when asked, audit the refusal (as the error handler would)."""
-    db.session.rollback()
-    if e.audit_action:
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
 
 
 def latest_award(project) -> Award | None:
@@ -118,8 +110,7 @@ def lodge(project_id):
             stored = challenge_files.check_and_store(files)
             challenge = award_ops.lodge_challenge(project, bid, form.text.data, stored, current_user)
         except DomainError as e:
-            keep_refusal(e)
-            apply_error(form, e.field, e.message)
+            refused(e, form=form)
             status = e.status
         else:
             flash(_("Your challenge was lodged; the answer is due by %(due)s.",
@@ -183,9 +174,8 @@ def challenge(challenge_id):
                     challenge, upheld=decision != "dismiss", answer=form.answer.data,
                     outcome=None if decision == "dismiss" else ChallengeOutcome(decision), actor=current_user)
             except DomainError as e:
-                keep_refusal(e)
+                refused(e, form=form)
                 challenge = db.session.get(Challenge, challenge_id)
-                apply_error(form, e.field, e.message)
                 status = e.status
             else:
                 flash(_("The challenge is answered."), "success")

@@ -18,7 +18,8 @@ from core.errors import DomainError
 from core.forms import ConfirmForm
 from core.i18n import fmt_datetime
 from core.permissions import access
-from core.views_util import Page, apply_error
+from core.refusals import refused
+from core.views_util import Page
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.forms import BidForm
 from marketplace.bids.models import Bid, BidAttachment
@@ -76,11 +77,11 @@ def edit(project_id):
                 else:
                     bid, rev = bid_ops.submit_bid(project, provider, _input(form), current_user)
             except DomainError as e:
+                # A closed project or a barred bidder gets the error page; bad input stays on the form.
                 if e.status == 409 or e.status == 403:
                     raise
-                db.session.rollback()
-                apply_error(form, e.field, e.message)
-                return _bid_page(project, provider, bid_ops.own_bid(project, provider), form, e.status)
+                return refused(e, form=form, render=lambda status: _bid_page(
+                    project, provider, bid_ops.own_bid(project, provider), form, status))
             flash(_("Bid received at %(at)s. Receipt (SHA-256 of your bid): %(hash)s",
                     at=fmt_datetime(rev.submitted_at, seconds=True), hash=rev.content_hash), "success")
             return redirect(url_for("bids.edit", project_id=project.id))

@@ -22,10 +22,11 @@ from core.forms import ConfirmForm
 from core.i18n import local_now
 from core.pdf import render_pdf_response
 from core.permissions import AUTHENTICATED, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from marketplace.awards import operations as award_ops
-from marketplace.awards.views import keep_refusal, officer_covers
+from marketplace.awards.views import officer_covers
 from marketplace.contracts import operations as contract_ops
 from marketplace.contracts.models import Contract, PaymentMilestone
 from marketplace.projects.models import PurchaseProject
@@ -108,8 +109,7 @@ def generate(project_id):
             contract = contract_ops.generate_contract(award, current_user, start_date=form.start_date.data,
                                                       end_date=form.end_date.data, terms=form.terms.data)
         except DomainError as e:
-            keep_refusal(e)
-            apply_error(form, e.field, e.message)
+            refused(e, form=form)
             status = e.status
         else:
             flash(_("Contract %(number)s generated; both sides now sign it.", number=contract.number), "success")
@@ -124,7 +124,10 @@ def generate(project_id):
 @bp.route("/contracts/<int:contract_id>")
 @access(AUTHENTICATED)
 def show(contract_id):
-    contract = _contract(contract_id)
+    return _show_page(_contract(contract_id))
+
+
+def _show_page(contract):
     return render_template("marketplace/contracts/show.html", contract=contract, form=ConfirmForm(),
                            terminate_form=TerminateForm(), side=contract_ops.signing_side(contract, current_user),
                            officer=officer_covers(contract.project))
@@ -144,12 +147,7 @@ def _act(contract, fn, done_message):
     try:
         fn()
     except DomainError as e:
-        keep_refusal(e)
-        flash(str(e.message), "danger")
-        contract = db.session.get(Contract, contract.id)
-        return render_template("marketplace/contracts/show.html", contract=contract, form=ConfirmForm(),
-                               terminate_form=TerminateForm(), side=contract_ops.signing_side(contract, current_user),
-                               officer=officer_covers(contract.project)), e.status
+        return refused(e, flashed=True, render=lambda status: _show_page(db.session.get(Contract, contract.id)))
     flash(done_message, "success")
     return redirect(url_for("contracts.show", contract_id=contract.id))
 

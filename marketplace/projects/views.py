@@ -21,8 +21,9 @@ from core.db import db, utcnow
 from core.errors import Invalid
 from core.i18n import parse_local_datetime, to_local
 from core.permissions import PUBLIC, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, requested_format, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidOpening, BidStatus
 from marketplace.projects import operations as project_ops
@@ -257,14 +258,9 @@ def _data(form: ProjectForm) -> dict:
             "lines": lines, "criteria": criteria}
 
 
-def _form_page(form, project, error: Invalid | None = None):
-    status = 200
-    if error is not None:
-        db.session.rollback()
-        apply_error(form, error.field, error.message)
-        status = error.status
-    elif form.errors:
-        status = 422
+def _form_page(form, project, status: int | None = None):
+    if status is None:
+        status = 422 if form.errors else 200
     return render_template("marketplace/projects/form.html", form=form, project=project,
                            windows={m.value: project_ops.min_window(m).days for m in ProjectMethod},
                            line_rows=LINE_ROWS, criterion_rows=CRITERION_ROWS), status
@@ -284,7 +280,7 @@ def new():
         try:
             project = project_ops.create_project(_data(form), current_user)
         except Invalid as e:
-            return _form_page(form, None, e)
+            return refused(e, form=form, render=lambda status: _form_page(form, None, status))
         flash(_("Draft %(ref)s saved. Check it, then publish it.", ref=project.reference), "success")
         return redirect(url_for("projects.detail", project_id=project.id))
     return _form_page(form, None)
@@ -304,7 +300,7 @@ def edit(project_id):
         except Invalid as e:
             # Bad input goes back to the form; a rule that forbids the edit (locked criteria,
             # a closed project) is refused as such, and audited, by the error handler.
-            return _form_page(form, project, e)
+            return refused(e, form=form, render=lambda status: _form_page(form, project, status))
         flash(_("Project saved."), "success")
         return redirect(url_for("projects.detail", project_id=project.id))
     return _form_page(form, project)

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import func, or_, select
 
 from catalog.items.models import Category
-from core import audit, nav, uscc
+from core import nav, uscc
 from core.accounts import operations as accounts
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
@@ -20,9 +20,10 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import LOCAL_TZ
 from core.permissions import PUBLIC, access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.uploads import send
-from core.views_util import Page, apply_error, form_failed
+from core.views_util import Page
 from marketplace.providers import operations as ops
 from marketplace.providers.forms import (
     DocumentForm,
@@ -99,9 +100,7 @@ def register():
             provider = ops.register(user, certificate=form.certificate.data,
                                     qualifications=form.qualification_files(), **form.details())
         except DomainError as e:
-            resp = form_failed("marketplace/providers/register.html", form, e, staff=False)
-            _undo(e)
-            return resp
+            return refused(e, form=form, template="marketplace/providers/register.html", staff=False)
         if not current_user.is_authenticated:
             session.clear()
             login_user(user)
@@ -112,16 +111,6 @@ def register():
 
 
 # --- the provider's own pages -------------------------------------------------------------------------
-
-def _undo(e: DomainError):
-    """Roll back what the refused operation did, but keep the record of the refusal itself (as
-    the error handler would, had the refusal not been shown inline)."""
-    db.session.rollback()
-    if e.audit_action:
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
-
 
 def _own_provider() -> Provider | None:
     return ops.provider_of(current_user)
@@ -167,7 +156,7 @@ def edit_mine():
         try:
             ops.update_details(provider, current_user, **form.details())
         except DomainError as e:
-            return form_failed(template, form, e, provider=provider, locked=locked)
+            return refused(e, form=form, template=template, provider=provider, locked=locked)
         flash(_("Your details are saved."), "success")
         return redirect(url_for("providers.mine"))
     return render_template(template, form=form, provider=provider, locked=locked), (422 if form.errors else 200)
@@ -184,9 +173,8 @@ def add_document():
         try:
             ops.add_document(provider, form.file.data, form.kind.data, current_user)
         except DomainError as e:
-            _undo(e)
-            apply_error(form, e.field if e.field in ("file", "kind") else None, e.message)
-            return _render_mine(provider, document_form=form, status=e.status)
+            return refused(e, form=form,
+                           render=lambda status: _render_mine(provider, document_form=form, status=status))
         flash(_("The document is uploaded."), "success")
         return redirect(url_for("providers.mine"))
     return _render_mine(provider, document_form=form, status=422)
@@ -203,9 +191,8 @@ def resubmit():
         try:
             ops.resubmit(provider, current_user, form.note.data)
         except DomainError as e:
-            _undo(e)
-            apply_error(form, None, e.message)
-            return _render_mine(provider, resubmit_form=form, status=e.status)
+            return refused(e, form=form, field="", render=lambda status: _render_mine(provider, resubmit_form=form,
+                                                                               status=status))
         flash(_("Your application is back in the review queue."), "success")
         return redirect(url_for("providers.mine"))
     return _render_mine(provider, resubmit_form=form, status=422)
@@ -309,12 +296,14 @@ def _decision(provider_id, key: str, action: ProviderAction):
         else:
             ops.DECISIONS[action](provider, current_user, form.reason.data)
     except DomainError as e:
-        _undo(e)
         field = {"until": "last_day"}.get(e.field, e.field)
         if field and field in form:
-            apply_error(form, field, e.message)
-            return _render_detail(db.session.get(Provider, provider_id), forms, e.status)
-        return _render_detail(db.session.get(Provider, provider_id), forms, e.status, error=e.message)
+            return refused(e, form=form, field=field,
+                           render=lambda status: _render_detail(db.session.get(Provider, provider_id), forms, status))
+        # Not about one field: the page states it above the decision forms.
+        message = e.message
+        return refused(e, render=lambda status: _render_detail(db.session.get(Provider, provider_id), forms, status,
+                                                                error=message))
     flash(_("%(action)s recorded for %(name)s; the provider has been notified.", action=action.label,
             name=provider.name), "success")
     return redirect(url_for("providers.detail", provider_id=provider.id))

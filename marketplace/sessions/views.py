@@ -11,15 +11,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from core import audit, nav
+from core import nav
 from core.accounts.models import Role
 from core.areas.models import Area, Venue
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden, Invalid
 from core.i18n import parse_local_datetime
 from core.permissions import access, require
+from core.refusals import refused
 from core.spreadsheets.exports import Column, Table, wants_export
-from core.views_util import Page, apply_error
+from core.views_util import Page
 from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PurchaseProject
@@ -61,17 +62,6 @@ def _parse_time(raw: str, field: str):
         return parse_local_datetime(raw or "")
     except ValueError:
         raise Invalid(_l("Enter a date and time such as 2026-12-05 19:30."), field) from None
-
-
-
-def _undo(e: DomainError):
-    """A refusal re-rendered in its form: nothing of the attempt is kept, but the refusal itself is
-    audited (as the error handler would) and committed before the 4xx response rolls back."""
-    db.session.rollback()
-    if e.audit_action:
-        audit.record("refused." + e.audit_action, object_type=e.object_type, object_id=e.object_id,
-                     reason=str(e.message), **e.details)
-        db.session.commit()
 
 # --- lists -------------------------------------------------------------------------------------
 
@@ -162,9 +152,8 @@ def schedule(contract_id):
         when = _parse_time(form.scheduled_at.data, "scheduled_at")
         s = session_ops.schedule_session(c, line, when, form.planned_audience.data.strip(), current_user)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _contract_page(_contract_or_404(contract_id), form, e.status)
+        return refused(e, form=form,
+                       render=lambda status: _contract_page(_contract_or_404(contract_id), form, status))
     flash(_("Session scheduled."), "success")
     return redirect(url_for("sessions.contract", contract_id=c.id, _anchor=f"s{s.id}"))
 
@@ -213,9 +202,7 @@ def report(session_id):
                                        photos=photos)
         session_ops.report_session(s, data, current_user)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _session_page(db.get_or_404(ServiceSession, session_id), report_form=form, status=e.status)
+        return refused(e, form=form, render=lambda status: _session_page(s, report_form=form, status=status))
     flash(_("Session reported. The venue's officer has been asked to accept it."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -237,9 +224,7 @@ def confirm(session_id):
     try:
         session_ops.confirm_session(s, form.acceptance_score.data.strip(), form.note.data or "", current_user)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _session_page(db.get_or_404(ServiceSession, session_id), confirm_form=form, status=e.status)
+        return refused(e, form=form, render=lambda status: _session_page(s, confirm_form=form, status=status))
     flash(_("Session accepted."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -255,9 +240,7 @@ def dispute(session_id):
     try:
         session_ops.dispute_session(s, form.reason.data, current_user)
     except DomainError as e:
-        _undo(e)
-        apply_error(form, e.field, e.message)
-        return _session_page(db.get_or_404(ServiceSession, session_id), dispute_form=form, status=e.status)
+        return refused(e, form=form, render=lambda status: _session_page(s, dispute_form=form, status=status))
     flash(_("Session disputed; the provider has been told why."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
