@@ -15,7 +15,7 @@ from catalog.demand import operations as ops
 from catalog.items.forms import DemandDecisionForm, DemandForm, SupportForm
 from catalog.items.models import DEMAND_STATUS_LABELS, Category, DemandRequest, DemandStatus, DemandSupport, Item
 from catalog.items.views import get_item
-from core import cache, nav
+from core import cache
 from core.charts import bar_chart
 from core.db import db
 from core.errors import DomainError
@@ -27,10 +27,6 @@ from core.spreadsheets.files import csv_response, xlsx_response
 from core.views_util import Page, form_failed
 
 bp = Blueprint("demand", __name__)
-
-nav.register("demand.mine", _l("My requests"), order=20)
-nav.register("demand.officer_list", _l("Demand requests"), order=31)
-nav.register("demand.dashboard", _l("Demand dashboard"), order=32)
 
 
 def _get_request(demand_id: int) -> DemandRequest:

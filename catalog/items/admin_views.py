@@ -15,7 +15,7 @@ from catalog.items.models import TARGET_GROUP_LABELS, CatalogVersion, CatalogVer
 from catalog.items.search import Filters, category_tree, item_query
 from catalog.items.spreadsheet import ITEMS, all_items_stmt, import_items
 from catalog.items.views import get_item
-from core import nav, settings
+from core import settings
 from core.db import db, utcnow
 from core.errors import DomainError, Forbidden
 from core.forms import ConfirmForm, ImportForm
@@ -27,8 +27,6 @@ from core.spreadsheets.files import RowErrors
 from core.views_util import Page, apply_error, form_failed
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/officer/catalog")
-
-nav.register("catalog_admin.items", _l("Catalog admin"), order=30)
 
 
 def _category_choices(blank: bool, tops_only: bool = False):

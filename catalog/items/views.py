@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from catalog import signals as hooks
+from catalog import signals
 from catalog.demand.operations import demand_trend, item_demand, support_counts, supported_by
 from catalog.items.models import (
     ACTIVE_DEMAND,
@@ -29,16 +28,12 @@ from catalog.items.operations import (
     version_in_force,
 )
 from catalog.items.search import STATUS_FILTERS, Filters, category_tree, item_query
-from core import nav
 from core.db import db, utcnow
 from core.models import AreaLevel, Role
 from core.permissions import PUBLIC, access
 from core.views_util import Page
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
-
-nav.register("catalog.index", _l("Guidance catalog"), order=10)
-
 
 
 def is_officer() -> bool:
@@ -95,7 +90,7 @@ def item(item_code):
         .join(ItemRevision, ItemRevision.id == CatalogVersionEntry.revision_id)
         .where(CatalogVersionEntry.item_id == item.id).order_by(CatalogVersion.year.desc())).all()
     in_force = version_in_force()
-    sections = {key: hooks.render_item_section(key, item) for key in hooks.ITEM_SECTIONS}
+    sections = signals.item_sections(item)
     demand_months, demand_chart = demand_trend(item.id, utcnow())
     from catalog.items.forms import SupportForm
 

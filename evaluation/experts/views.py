@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from catalog.items.models import Category
-from core import nav
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm, ImportForm
@@ -26,8 +25,6 @@ from evaluation.review.forms import ConflictForm, ExpertEditForm, ExpertForm
 from evaluation.review.models import Expert, ExpertConflict
 
 bp = Blueprint("experts", __name__)
-
-nav.register("experts.index", _l("Experts"), order=79)
 
 
 def _specialty_choices(form):

@@ -6,12 +6,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import nav
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.forms import ConfirmForm
@@ -26,8 +24,6 @@ from marketplace.projects.models import PurchaseProject
 from marketplace.projects.views import get_project
 
 bp = Blueprint("bids", __name__, url_prefix="/projects")
-
-nav.register("bids.mine", _l("My bids"), order=22)
 
 
 @bp.route("/my-bids")
