@@ -1,24 +1,22 @@
-"""Places on the item page that higher modules fill (catalog never imports them).
-
-    from catalog import hooks
-    hooks.register_item_section("satisfaction", lambda item: Markup(...))   # evaluation
-    hooks.register_item_section("purchases", lambda item: Markup(...))      # marketplace
-
-A section's function takes the Item and returns markup (or None to show the placeholder).
-"""
+"""Signals catalog sends; higher packages connect their receivers in their own `init_app`
+(catalog never imports them)."""
 
 from __future__ import annotations
 
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Sent by the catalog item page once per section it offers, with the section's name as sender
+# ("satisfaction", "purchases") and `item=`; a receiver connected for that name returns the
+# section's markup, or None to leave the page's own text.
+item_page_section = _signals.signal("item-page-section")
+
 ITEM_SECTIONS = ("satisfaction", "purchases")
-_SECTIONS: dict[str, object] = {}
 
 
-def register_item_section(key: str, fn) -> None:
-    if key not in ITEM_SECTIONS:
-        raise ValueError(f"unknown item section {key!r}; one of {ITEM_SECTIONS}")
-    _SECTIONS[key] = fn
+def item_sections(item) -> dict:
+    """Each section's markup from its receivers (None where no receiver filled it)."""
+    from core.signals import markup_for
 
-
-def render_item_section(key: str, item):
-    fn = _SECTIONS.get(key)
-    return fn(item) if fn else None
+    return {name: (markup_for(item_page_section, name, item=item) or [None])[0] for name in ITEM_SECTIONS}

@@ -1,8 +1,10 @@
 """Core: database, accounts and roles, permissions, audit log, areas and venues, shared helpers."""
 
+from flask_babel import lazy_gettext as _l
+
 
 def init_app(app):
-    from core import nav, qr
+    from core import cache, nav, qr, security, settings, uploads
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
     from core.admin import views as admin_views
@@ -21,6 +23,15 @@ def init_app(app):
     app.register_blueprint(holiday_views.bp)
     app.register_blueprint(job_views.bp)
     jobs.init_app(app)
+    settings.add(app, *security.SETTINGS, uploads.MAX_MB, jobs.STALL_MINUTES, cache.CACHE_SECONDS)
+    nav.add(app, "admin.users", _l("Users"), order=80)
+    nav.add(app, "reports.index", _l("My reports"), order=80)
+    nav.add(app, "admin.areas", _l("Areas"), order=81)
+    nav.add(app, "admin.venues", _l("Venues"), order=82)
+    nav.add(app, "admin.settings_list", _l("Settings"), order=83)
+    nav.add(app, "admin.audit_log", _l("Audit log"), order=84)
+    nav.add(app, "calendar_admin.index", _l("Working-day calendar"), order=85)
+    nav.add(app, "main.inbox", _l("Inbox"), order=90)
     app.jinja_env.globals["nav_items"] = nav.items_for_current_user
     qr.init_app(app)
     app.jinja_env.globals["export_url"] = exports.export_url

@@ -74,17 +74,19 @@ def clear() -> None:
 
 # --- in Redis --------------------------------------------------------------------------------------
 
-_clients: dict[str, object] = {}
+CLIENTS_EXTENSION = "huimin.cache.redis"
 
 
 def _redis(url: str):
+    """The app's client for `url` (one per app, reused by its requests)."""
     import redis
 
     with _lock:
-        client = _clients.get(url)
+        clients = current_app.extensions.setdefault(CLIENTS_EXTENSION, {})
+        client = clients.get(url)
         if client is None:
             # Short timeouts: a Redis that hangs must not hold the page longer than computing would.
-            client = _clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            client = clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         return client
 
 

@@ -1,11 +1,11 @@
-"""Navigation by role: each module registers its entries; the base layout shows the ones the
-current user may reach."""
+"""Navigation by role: each package adds its entries to the app in its `init_app`; the base
+layout shows the ones the current user may reach."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import Flask, current_app, url_for
 from flask_login import current_user
 
 from core.permissions import AUTHENTICATED, PUBLIC, endpoint_access
@@ -19,18 +19,24 @@ class NavItem:
     group: str = "main"  # "main" for the top bar, "public" for everyone's links
 
 
-_ITEMS: list[NavItem] = []
+EXTENSION = "huimin.nav"
 
 
-def register(endpoint: str, label, order: int = 50, group: str = "main"):
-    _ITEMS.append(NavItem(endpoint, label, order, group))
+def add(app: Flask, endpoint: str, label, order: int = 50, group: str = "main") -> None:
+    """Offer `endpoint` in this app's navigation; adding it again replaces the entry."""
+    app.extensions.setdefault(EXTENSION, {})[endpoint] = NavItem(endpoint, label, order, group)
+
+
+def entries(app: Flask) -> list[NavItem]:
+    """This app's entries in display order (equal orders keep the order they were added in)."""
+    return sorted(app.extensions.get(EXTENSION, {}).values(), key=lambda i: i.order)
 
 
 def items_for_current_user() -> list[dict]:
     """The entries whose endpoint's access declaration admits the current user."""
     roles = current_user.roles if current_user.is_authenticated else set()
     out = []
-    for item in sorted(_ITEMS, key=lambda i: i.order):
+    for item in entries(current_app):
         allowed = endpoint_access(item.endpoint) or frozenset()
         if PUBLIC in allowed or (current_user.is_authenticated and (AUTHENTICATED in allowed or roles & allowed)):
             out.append({"url": url_for(item.endpoint), "label": item.label, "endpoint": item.endpoint,

@@ -45,6 +45,7 @@ IDLE_OTHERS = settings.define(
     "session.idle_minutes", 480, _l("Sign-out after inactivity, other users (minutes)"), int, 5, 10080)
 ABSOLUTE = settings.define(
     "session.absolute_hours", 12, _l("Longest session, whatever the activity (hours)"), int, 1, 168)
+SETTINGS = (IDLE_STAFF, IDLE_OTHERS, ABSOLUTE)
 
 # Session keys (seconds since the epoch): when this sign-in began, when it was last active.
 STARTED, SEEN = "_started", "_seen"

@@ -1,7 +1,8 @@
 """Rules with numbers: coded defaults that an admin may change, each change audited.
 
-Each module declares its settings with `define()` at import time; `get()` reads the stored
-value or the default; `change()` validates, stores and audits.
+A module declares its settings as constants with `define()`; its package's `init_app` adds
+them to the app with `add(app, ...)`. `get()` reads the stored value or the default;
+`change()` validates, stores and audits; both know only the settings the app was given.
 """
 
 from __future__ import annotations
@@ -11,13 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask import g, has_app_context
-from sqlalchemy import (
-    JSON,
-    ForeignKey,
-    String,
-    select,
-)
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
@@ -56,13 +52,24 @@ class SettingDef:
         return value
 
 
-REGISTRY: dict[str, SettingDef] = {}
+EXTENSION = "huimin.settings"
 
 
 def define(key, default, label, kind=int, minimum=None, maximum=None, pattern=None) -> SettingDef:
-    d = SettingDef(key, default, label, kind, minimum, maximum, pattern)
-    REGISTRY[key] = d
-    return d
+    """Declare a setting (a constant); it exists in an app once a package `add`s it there."""
+    return SettingDef(key, default, label, kind, minimum, maximum, pattern)
+
+
+def add(app: Flask, *defs: SettingDef) -> None:
+    """Give the app these settings (the admin page lists them; `get` and `change` accept them)."""
+    known = app.extensions.setdefault(EXTENSION, {})
+    for d in defs:
+        known[d.key] = d
+
+
+def definitions() -> dict[str, SettingDef]:
+    """The current app's settings by key, in the order they were added."""
+    return current_app.extensions.get(EXTENSION, {})
 
 
 def _stored() -> dict:
@@ -76,7 +83,7 @@ def _stored() -> dict:
 
 
 def get(key: str):
-    d = REGISTRY[key]
+    d = definitions()[key]
     stored = _stored()
     if key in stored:
         return d.parse(stored[key])
@@ -84,7 +91,7 @@ def get(key: str):
 
 
 def change(key: str, raw, actor) -> object:
-    d = REGISTRY[key]
+    d = definitions()[key]
     value = d.parse(raw)
     before = get(key)
     row = db.session.get(Setting, key)

@@ -1,41 +1,61 @@
 """Evaluation: expert database and panels, the review; ratings, complaints, performance scores
 and adjustment rules; the district's figures, reports and dashboards; the public portal."""
 
+from flask_babel import lazy_gettext as _l
+
 
 def init_app(app):
-    from catalog import signals as catalog_hooks
+    from catalog import signals as catalog_signals
+    from core import nav, settings
     from core.site import views as site_views
+    from evaluation.adjustment import operations as adjustment
     from evaluation.experts import views as expert_views
     from evaluation.feedback import api as feedback_api
     from evaluation.feedback import cli as feedback_cli
     from evaluation.feedback import operations as ratings
     from evaluation.feedback import views as feedback_views
+    from evaluation.performance import operations as performance
     from evaluation.portal import views as portal_views
     from evaluation.reporting import briefing, dashboard
     from evaluation.reporting import views as report_views
     from evaluation.review import api as review_api
     from evaluation.review import operations as review
+    from evaluation.review import rules
     from evaluation.review import views as review_views
-    from marketplace.sessions import views as session_views
+    from marketplace import signals as market_signals
 
     app.register_blueprint(review_views.bp)
     app.register_blueprint(expert_views.bp)
     app.register_blueprint(review_api.bp)
-    review.register_hooks()
+    settings.add(app, *rules.SETTINGS)
+    # Receivers are module-level functions: a second app in the process connects nothing twice.
+    market_signals.award_voided.connect(review.reopen_after_challenge)
+    market_signals.award_notice_links.connect(review_views.award_notice_links)
 
     app.register_blueprint(feedback_views.bp)
     app.register_blueprint(feedback_views.perf)
     app.register_blueprint(feedback_api.bp)
     app.cli.add_command(feedback_cli.evaluation_cli)
-    ratings.register_hooks()
-    if feedback_views.session_panel not in session_views.SESSION_PANELS:
-        session_views.SESSION_PANELS.append(feedback_views.session_panel)
-    catalog_hooks.register_item_section("satisfaction", feedback_views.item_section)
+    settings.add(app, *ratings.SETTINGS, *adjustment.SETTINGS, *performance.SETTINGS)
+    market_signals.session_reported.connect(ratings.on_session_reported)
+    market_signals.session_decided.connect(ratings.on_session_decided)
+    market_signals.session_page_panels.connect(feedback_views.session_panel)
+    catalog_signals.item_page_section.connect(feedback_views.item_section, sender="satisfaction")
 
     app.register_blueprint(dashboard.bp)
     app.cli.add_command(briefing.reports_cli)
-    report_views.register(app)
+    report_views.init_app(app)
 
     app.register_blueprint(portal_views.bp)
-    if portal_views.landing not in site_views.LANDING_PAGES:
-        site_views.LANDING_PAGES.append(portal_views.landing)
+    site_views.set_landing_page(app, portal_views.landing)
+
+    nav.add(app, "dashboard.officer", _l("Dashboard"), order=1)
+    nav.add(app, "dashboard.admin", _l("System dashboard"), order=2)
+    nav.add(app, "portal.home", _l("Public information"), order=5, group="public")
+    nav.add(app, "review.my_panels", _l("My reviews"), order=30)
+    nav.add(app, "ratings.review_queue", _l("Ratings to review"), order=31)
+    nav.add(app, "review.projects", _l("Reviews"), order=31)
+    nav.add(app, "performance.decisions", _l("Adjustments"), order=32)
+    nav.add(app, "performance.mine", _l("My performance"), order=33)
+    nav.add(app, "experts.index", _l("Experts"), order=79)
+    nav.add(app, "performance.model", _l("Performance model"), order=90, group="public")

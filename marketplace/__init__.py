@@ -1,16 +1,26 @@
 """Marketplace: providers, purchase projects, criteria, bids, opening, awards, challenges,
 contracts, sessions, open data."""
 
+from flask_babel import lazy_gettext as _l
+
 
 def init_app(app):
+    from catalog import signals as catalog_signals
+    from core import nav, settings
+    from marketplace.awards import operations as award_ops
     from marketplace.awards import views as award_views
+    from marketplace.bids import operations as bid_ops
     from marketplace.bids import views as bid_views
     from marketplace.contracts import views as contract_views
     from marketplace.opendata import api as opendata_api
+    from marketplace.opendata import ocds
     from marketplace.projects import api as project_api
+    from marketplace.projects import operations as project_ops
     from marketplace.projects import views as project_views
     from marketplace.providers import api as provider_api
     from marketplace.providers import views as provider_views
+    from marketplace.sessions import operations as session_ops
+    from marketplace.sessions import photos as session_photos
     from marketplace.sessions import views as session_views
 
     app.register_blueprint(provider_views.bp)
@@ -22,3 +32,16 @@ def init_app(app):
     app.register_blueprint(contract_views.bp)
     app.register_blueprint(session_views.bp)
     app.register_blueprint(opendata_api.bp)
+    settings.add(app, *award_ops.SETTINGS, *project_ops.SETTINGS, bid_ops.ATTACHMENT_MAX_MB, *session_ops.SETTINGS,
+                 session_photos.PHOTO_MAX_MB, *ocds.SETTINGS)
+    # A module-level receiver: a second app in the process connects nothing twice.
+    catalog_signals.item_page_section.connect(project_views.item_purchases, sender="purchases")
+    nav.add(app, "projects.index", _l("Purchase projects"), order=20)
+    nav.add(app, "providers.mine", _l("My organisation"), order=20)
+    nav.add(app, "projects.manage", _l("Manage projects"), order=21)
+    nav.add(app, "bids.mine", _l("My bids"), order=22)
+    nav.add(app, "providers.queue", _l("Providers"), order=30)
+    nav.add(app, "sessions.index", _l("Delivery"), order=30)
+    nav.add(app, "awards.challenges", _l("Challenges"), order=33)
+    nav.add(app, "contracts.index", _l("Contracts"), order=34)
+    nav.add(app, "providers.register", _l("Provider registration"), order=70)

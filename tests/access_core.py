@@ -33,4 +33,4 @@ def _venue(ctx):
 def _setting_key(ctx):
     from core import settings
 
-    return next(iter(settings.REGISTRY), "none")
+    return next(iter(settings.definitions()), "none")

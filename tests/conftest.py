@@ -269,7 +269,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="module")
-def live_server(app, tmp_path_factory):
+def live_app(app):
+    """The app the live server serves: the test database, CSRF on."""
+    return create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_COST",
+                                                     "UPLOAD_DIR")},
+                       "SECRET_KEY": "live-secret", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
+
+
+@pytest.fixture(scope="module")
+def live_server(live_app, tmp_path_factory):
     """The app served over HTTP on a free port, with the demo district committed to the test
     database (emptied again afterwards) and CSRF on, as a user would meet it."""
     import threading
@@ -278,9 +286,7 @@ def live_server(app, tmp_path_factory):
 
     from seeds import demo as seed
 
-    live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_COST",
-                                                     "UPLOAD_DIR")},
-                       "SECRET_KEY": "live-secret", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
+    live = live_app
     with live.app_context():
         seed.run_demo(lambda *_a: None)
         db.session.commit()

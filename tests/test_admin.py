@@ -95,9 +95,9 @@ def test_venue_import_csv_reports_bad_rows(client, make_user, login, session, co
     assert session.scalar(select(func.count()).select_from(Venue)) == before
 
 
-def test_setting_change_is_validated_and_audited(client, make_user, login, session):
+def test_setting_change_is_validated_and_audited(app, client, make_user, login, session):
     key = "test.example_limit"
-    settings.define(key, 5, "example", int, minimum=1, maximum=10)
+    settings.add(app, settings.define(key, 5, "example", int, minimum=1, maximum=10))
     try:
         login(make_user("admin"))
         assert client.post(f"/admin/settings/{key}", data={"value": "50"}).status_code == 422
@@ -106,4 +106,4 @@ def test_setting_change_is_validated_and_audited(client, make_user, login, sessi
         ev = session.scalar(select(AuditEvent).where(AuditEvent.action == "setting.change"))
         assert ev.summary == {"before": 5, "after": 7}
     finally:
-        settings.REGISTRY.pop(key)
+        settings.definitions().pop(key)

@@ -67,10 +67,10 @@ def test_memory_holds_a_bounded_number_of_figures_oldest_out_first(ctx, monkeypa
 
 def test_the_setting_bounds_and_default(session):
     assert cache.seconds() == 300
-    assert settings.REGISTRY["dashboards.cache_seconds"].parse("0") == 0
+    assert settings.definitions()["dashboards.cache_seconds"].parse("0") == 0
     for bad in ("-1", "3601", "soon"):
         with pytest.raises(ValueError):
-            settings.REGISTRY["dashboards.cache_seconds"].parse(bad)
+            settings.definitions()["dashboards.cache_seconds"].parse(bad)
     settings.change("dashboards.cache_seconds", "60", None)
     assert cache.seconds() == 60
 

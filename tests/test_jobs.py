@@ -45,10 +45,10 @@ class Renderer:
 @pytest.fixture
 def renderer(app, monkeypatch):
     r = Renderer()
-    jobs.register_job(KIND, r, label="测试文档", officers_read=False)
+    jobs.register_job(app, KIND, r, label="测试文档", officers_read=False)
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "manual")
     yield r
-    jobs.KINDS.pop(KIND, None)
+    jobs.kinds(app).pop(KIND, None)
 
 
 def _events(action):
@@ -179,11 +179,11 @@ def test_status_json_and_the_page_show_only_the_users_own_jobs(renderer, make_us
     assert "http-equiv" not in html and "<script>" not in html
 
 
-def test_officers_read_district_documents_but_not_others(renderer, make_user, session, client, login):
+def test_officers_read_district_documents_but_not_others(app, renderer, make_user, session, client, login):
     provider, officer = make_user("provider"), make_user("officer")
     private, _ = jobs.request_job(KIND, {"n": 9}, user=provider)
     jobs.run_job(private.id)
-    jobs.register_job("test_district", renderer, label="区级文档", officers_read=True)
+    jobs.register_job(app, "test_district", renderer, label="区级文档", officers_read=True)
     try:
         district_doc, _ = jobs.request_job("test_district", {"n": 10}, user=make_user("officer"))
         jobs.run_job(district_doc.id)
@@ -191,7 +191,7 @@ def test_officers_read_district_documents_but_not_others(renderer, make_user, se
         assert client.get(f"/reports/{private.id}/download").status_code == 404
         assert client.get(f"/reports/{district_doc.id}/download").status_code == 200
     finally:
-        jobs.KINDS.pop("test_district", None)
+        jobs.kinds(app).pop("test_district", None)
 
 
 def test_the_static_script_polls_the_status_endpoint(app):
@@ -206,7 +206,7 @@ def test_the_static_script_polls_the_status_endpoint(app):
 @pytest.mark.concurrency
 def test_the_in_process_thread_runs_a_job_to_done(app, make_user, monkeypatch):
     r = Renderer()
-    jobs.register_job(KIND, r, label="测试文档")
+    jobs.register_job(app, KIND, r, label="测试文档")
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "thread")
     try:
         user = make_user("provider")
@@ -226,8 +226,8 @@ def test_the_in_process_thread_runs_a_job_to_done(app, make_user, monkeypatch):
         assert r.seen_progress == [(0.25, "第一步")]
     finally:
         # The thread must not outlive the test: later tests' connections are not its to use.
-        jobs.stop_threads()
-        jobs.KINDS.pop(KIND, None)
+        jobs.stop_threads(app)
+        jobs.kinds(app).pop(KIND, None)
 
 
 @pytest.fixture

@@ -201,10 +201,10 @@ def briefing(app):
         progress(0.5, "汇总场次")
         return b"%PDF-1.4 briefing " + month.encode() + b"\n%%EOF"
 
-    real = jobs.KINDS[report_views.BRIEFING]
-    report_views.register_briefing(briefing_pdf)
+    real = jobs.kinds(app)[report_views.BRIEFING]
+    report_views.register_briefing(app, briefing_pdf)
     yield calls
-    jobs.KINDS[report_views.BRIEFING] = real
+    jobs.kinds(app)[report_views.BRIEFING] = real
 
 
 def test_officers_request_a_monthly_briefing(manual, briefing, make_user, client, login, session):

@@ -16,7 +16,7 @@ from catalog.demand.forms import DemandDecisionForm, DemandForm, SupportForm
 from catalog.demand.models import DEMAND_STATUS_LABELS, DemandRequest, DemandStatus, DemandSupport
 from catalog.items.models import Category, Item
 from catalog.items.views import get_item
-from core import cache, nav
+from core import cache
 from core.accounts.models import Role
 from core.areas.models import Area, AreaLevel, Venue
 from core.charts import bar_chart
@@ -30,10 +30,6 @@ from core.spreadsheets.files import csv_response, xlsx_response
 from core.views_util import Page
 
 bp = Blueprint("demand", __name__)
-
-nav.register("demand.mine", _l("My requests"), order=20)
-nav.register("demand.officer_list", _l("Demand requests"), order=31)
-nav.register("demand.dashboard", _l("Demand dashboard"), order=32)
 
 
 def _get_request(demand_id: int) -> DemandRequest:

@@ -18,7 +18,7 @@ from catalog.items.views import get_item
 from catalog.versions import operations as version_ops
 from catalog.versions.forms import PublishForm, VersionEditForm, VersionForm
 from catalog.versions.models import CatalogVersion, CatalogVersionEntry
-from core import nav, settings
+from core import settings
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
 from core.db import db, utcnow
@@ -32,8 +32,6 @@ from core.spreadsheets.files import RowErrors
 from core.views_util import Page
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/officer/catalog")
-
-nav.register("catalog_admin.items", _l("Catalog admin"), order=30)
 
 
 def _category_choices(blank: bool, tops_only: bool = False):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from catalog import signals as hooks
+from catalog import signals
 from catalog.demand.models import ACTIVE_DEMAND, DemandRequest
 from catalog.demand.operations import demand_trend, item_demand, support_counts, supported_by
 from catalog.items.models import COMPARED_FIELDS, TARGET_GROUP_LABELS, Category, Item, ItemRevision, ItemStatus
@@ -15,7 +14,6 @@ from catalog.items.operations import latest_decisions
 from catalog.items.search import STATUS_FILTERS, Filters, category_tree, item_query
 from catalog.versions.models import CatalogVersion, CatalogVersionEntry
 from catalog.versions.operations import compare_versions, previous_published, version_entries, version_in_force
-from core import nav
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
 from core.db import db, utcnow
@@ -23,9 +21,6 @@ from core.permissions import PUBLIC, access
 from core.views_util import Page
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
-
-nav.register("catalog.index", _l("Guidance catalog"), order=10)
-
 
 
 def is_officer() -> bool:
@@ -82,7 +77,7 @@ def item(item_code):
         .join(ItemRevision, ItemRevision.id == CatalogVersionEntry.revision_id)
         .where(CatalogVersionEntry.item_id == item.id).order_by(CatalogVersion.year.desc())).all()
     in_force = version_in_force()
-    sections = {key: hooks.render_item_section(key, item) for key in hooks.ITEM_SECTIONS}
+    sections = signals.item_sections(item)
     demand_months, demand_chart = demand_trend(item.id, utcnow())
     from catalog.demand.forms import SupportForm
 

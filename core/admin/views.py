@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from core import nav, settings
+from core import settings
 from core.accounts import operations as accounts
 from core.accounts.models import Role, User, UserRole
 from core.admin.forms import SettingForm, UserEditForm, UserForm
@@ -30,12 +30,6 @@ from core.spreadsheets.files import RowErrors
 from core.views_util import Page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-nav.register("admin.users", _l("Users"), order=80)
-nav.register("admin.areas", _l("Areas"), order=81)
-nav.register("admin.venues", _l("Venues"), order=82)
-nav.register("admin.settings_list", _l("Settings"), order=83)
-nav.register("admin.audit_log", _l("Audit log"), order=84)
 
 
 def _area_choices(levels, blank=True):
@@ -270,7 +264,7 @@ SETTINGS = Table("settings", [
 @bp.route("/settings")
 @access(Role.ADMIN)
 def settings_list():
-    defs = sorted(settings.REGISTRY.values(), key=lambda d: d.key)
+    defs = sorted(settings.definitions().values(), key=lambda d: d.key)
     if wants_export():
         return SETTINGS.download(defs)
     values = {d.key: settings.get(d.key) for d in defs}
@@ -280,7 +274,7 @@ def settings_list():
 @bp.route("/settings/<key>", methods=["GET", "POST"])
 @access(Role.ADMIN)
 def setting_edit(key):
-    d = settings.REGISTRY.get(key)
+    d = settings.definitions().get(key)
     if d is None:
         abort(404)
     form = SettingForm()

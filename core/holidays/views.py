@@ -15,7 +15,7 @@ from sqlalchemy import extract, func, select
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
-from core import nav, workdays
+from core import workdays
 from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
@@ -28,8 +28,6 @@ from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
-
-nav.register("calendar_admin.index", _l("Working-day calendar"), order=85)
 
 
 class HolidayForm(FlaskForm):

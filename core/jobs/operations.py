@@ -3,7 +3,7 @@
 A job is a `ReportJob` row: the database is the record of truth for every request, its
 progress and its outcome, so nothing is lost when a render fails or a worker dies.
 
-    register_job("provider_report", render, label=_l("Provider report"), officers_read=True)
+    register_job(app, "provider_report", render, label=_l("Provider report"), officers_read=True)  # in init_app
     job = request_job("provider_report", {"provider_id": 3, ...}, user=current_user, title="…")
 
 `render(params, progress)` returns ``(filename, mimetype, bytes)`` and may call
@@ -129,7 +129,7 @@ class ReportJob(db.Model):
                 "retryable": self.retryable}
 
 
-# --- the registry of job kinds --------------------------------------------------------------------
+# --- the job kinds an app knows ---------------------------------------------------------------------
 
 Progress = Callable[[float, str], None]
 
@@ -143,15 +143,21 @@ class JobKind:
     officers_read: bool = False
 
 
-KINDS: dict[str, JobKind] = {}
-# Forms on the download page offered by higher modules: fn(user) -> Markup or "".
-REQUEST_PANELS: list[Callable] = []
+KINDS_EXTENSION = "huimin.jobs.kinds"
+RUNNER_EXTENSION = "huimin.jobs.runner"
 
 
-def register_job(name: str, render: Callable, *, label=None, officers_read: bool = False) -> JobKind:
+def register_job(app: Flask, name: str, render: Callable, *, label=None, officers_read: bool = False) -> JobKind:
+    """Teach the app a job kind (from the owning package's init_app); again replaces it."""
     kind = JobKind(name, render, label or name, officers_read)
-    KINDS[name] = kind
+    kinds(app)[name] = kind
     return kind
+
+
+def kinds(app: Flask | None = None) -> dict[str, JobKind]:
+    """The app's job kinds by name."""
+    app = app or current_app
+    return app.extensions.setdefault(KINDS_EXTENSION, {})
 
 
 def params_key(kind: str, params: dict) -> str:
@@ -164,7 +170,7 @@ def may_read(job: ReportJob, user) -> bool:
         return False
     if job.requested_by_id == user.id:
         return True
-    kind = KINDS.get(job.kind)
+    kind = kinds().get(job.kind)
     return bool(kind and kind.officers_read and user.has_role(Role.OFFICER))
 
 
@@ -175,7 +181,7 @@ def request_job(kind: str, params: dict, *, user, title: str = "") -> tuple[Repo
 
     Returns (job, created). Flushes; the caller commits, then calls `dispatch(job)`.
     """
-    if kind not in KINDS:
+    if kind not in kinds():
         raise KeyError(f"unknown job kind {kind!r}")
     key = params_key(kind, params)
     active = db.session.scalars(select(ReportJob).where(
@@ -242,7 +248,7 @@ def run_job(job_id: int) -> JobState | None:
     if not _claim(job_id):
         return None
     job = db.session.get(ReportJob, job_id)
-    kind = KINDS.get(job.kind)
+    kind = kinds().get(job.kind)
     params, requester_id = dict(job.params or {}), job.requested_by_id
     db.session.rollback()  # end the read transaction: rendering may take a while
     try:
@@ -410,24 +416,23 @@ class _Runner:
                 log.exception("report job thread")
 
 
-_RUNNERS: dict[int, _Runner] = {}
-_RUNNERS_LOCK = threading.Lock()
+_RUNNER_LOCK = threading.Lock()  # two requests may both want the app's first thread
 
 
 def _thread_for(app: Flask) -> _Runner:
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.get(id(app))
+    with _RUNNER_LOCK:
+        runner = app.extensions.get(RUNNER_EXTENSION)
         if runner is None or not runner.thread.is_alive():
-            runner = _RUNNERS[id(app)] = _Runner(app)
+            runner = app.extensions[RUNNER_EXTENSION] = _Runner(app)
         return runner
 
 
-def stop_threads():
-    """Stop every in-process runner of this process (tests; a clean shutdown)."""
-    with _RUNNERS_LOCK:
-        runners = list(_RUNNERS.values())
-        _RUNNERS.clear()
-    for runner in runners:
+def stop_threads(app: Flask | None = None):
+    """Stop the app's in-process runner, if it has one (tests; a clean shutdown)."""
+    app = app or current_app
+    with _RUNNER_LOCK:
+        runner = app.extensions.pop(RUNNER_EXTENSION, None)
+    if runner is not None:
         runner.stop()
 
 

@@ -1,17 +1,16 @@
 """The download page of background-produced reports: the user's jobs with their progress, the
 finished files, retries; a JSON status endpoint the page's script polls (session auth).
 
-Request forms come from higher modules through `jobs.REQUEST_PANELS`."""
+Request forms come from higher modules through the `core.signals.report_request_panels` slot."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import nav, uploads
+from core import signals, uploads
 from core.accounts.models import Role
 from core.db import db, lock_row
 from core.forms import ConfirmForm
@@ -20,7 +19,6 @@ from core.permissions import access
 from core.views_util import Page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-nav.register("reports.index", _l("My reports"), order=80)
 
 
 def _own_jobs():
@@ -33,8 +31,8 @@ def index_page(forms: dict | None = None, status: int = 200):
 
     Each panel returns Markup (an autoescaped template's output) or "".
     """
-    panels = [p(current_user, forms or {}) for p in jobs.REQUEST_PANELS]
-    return render_template("core/jobs/reports.html", page=Page(_own_jobs()), panels=[p for p in panels if p],
+    panels = signals.markup_for(signals.report_request_panels, current_user._get_current_object(), forms=forms or {})
+    return render_template("core/jobs/reports.html", page=Page(_own_jobs()), panels=panels,
                            action_form=ConfirmForm()), status
 
 

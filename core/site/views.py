@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, text
 
-from core import nav
 from core.accounts.views import safe_next
 from core.db import db
 from core.forms import ConfirmForm
@@ -19,18 +17,21 @@ from core.views_util import Page
 
 bp = Blueprint("main", __name__)
 
-nav.register("main.inbox", _l("Inbox"), order=90)
+LANDING_EXTENSION = "huimin.landing_page"
 
-# A higher module may give anonymous visitors its own landing page (evaluation's public portal);
-# core never imports it. Signed-in users keep the role home below.
-LANDING_PAGES: list = []
+
+def set_landing_page(app, view) -> None:
+    """Give anonymous visitors `view()` at / (evaluation's public portal, which core never
+    imports). Signed-in users keep the role home."""
+    app.extensions[LANDING_EXTENSION] = view
 
 
 @bp.route("/")
 @access(PUBLIC)
 def index():
-    if not current_user.is_authenticated and LANDING_PAGES:
-        return LANDING_PAGES[0]()
+    landing = current_app.extensions.get(LANDING_EXTENSION)
+    if not current_user.is_authenticated and landing is not None:
+        return landing()
     return render_template("core/site/index.html")
 
 

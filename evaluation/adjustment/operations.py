@@ -55,6 +55,8 @@ BUDGET_MIN_RATINGS = settings.define("adjustment.budget_min_ratings", 10,
                                      _l("Items: fewest ratings in 12 months for the more-budget rule"), int, 1, 10000)
 APPEAL_DAYS = settings.define("adjustment.appeal_days", 15,
                               _l("Days a provider has to appeal an adjustment"), int, 1, 90)
+SETTINGS = (AUTO_DAYS, SUSPEND_MONTHS, WATCH_BELOW, WATCH_MIN_RATINGS, BUDGET_SATISFACTION, BUDGET_MIN_RATINGS,
+            APPEAL_DAYS)
 PERIOD_DAYS = 365
 
 

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from catalog.items.models import Category
-from core import nav
 from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
@@ -27,8 +26,6 @@ from evaluation.experts.models import Expert, ExpertConflict
 from evaluation.review.draw import reviews_by_expert
 
 bp = Blueprint("experts", __name__)
-
-nav.register("experts.index", _l("Experts"), order=79)
 
 
 def _specialty_choices(form):

@@ -40,6 +40,7 @@ BURST_COUNT = settings.define("ratings.burst_count", 5,
 COMPLAINT_DAYS = settings.define("complaints.window_days", 30,
                                  _l("Residents may complain about a session until this many days after it"),
                                  int, 1, 365)
+SETTINGS = (WINDOW_DAYS, BURST_MINUTES, BURST_COUNT, COMPLAINT_DAYS)
 COMMENT_MAX = 500
 REPLY_MAX = 1000
 DIMENSIONS = ("content", "organisation", "venue")
@@ -319,22 +320,17 @@ def decide_complaint(complaint: Complaint, uphold: bool, reason: str, actor: Use
     return complaint
 
 
-# --- hooks into marketplace (it never imports evaluation) ------------------------------------
+# --- receivers of marketplace's signals (it never imports evaluation) ---------------------------
 
-def _after_report(session: ServiceSession):
+def on_session_reported(session: ServiceSession):
+    """Re-check the session's rating flags against the reported attendance; rescore the provider."""
     flag_over_attendance(session)
     performance.update_provider(session.provider_id, "report", session.reported_at)
 
 
-def _after_decision(session: ServiceSession):
+def on_session_decided(session: ServiceSession):
+    """The officer's acceptance or dispute counts in the provider's score."""
     performance.update_provider(session.provider_id, "acceptance", session.decided_at)
-
-
-def register_hooks():
-    if _after_report not in session_ops.AFTER_REPORT:
-        session_ops.AFTER_REPORT.append(_after_report)
-    if _after_decision not in session_ops.AFTER_DECISION:
-        session_ops.AFTER_DECISION.append(_after_decision)
 
 
 def monthly_satisfaction(item_id: int, now: dt.datetime, months: int = 12) -> list[tuple[str, Decimal | None, int]]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.demand.operations import demand_trend
 from catalog.items.models import Item, ItemStatus
-from core import nav, settings
+from core import settings
 from core.accounts.models import Role
 from core.areas.models import Area, Venue
 from core.charts import line_chart
@@ -52,10 +52,6 @@ from marketplace.sessions.models import ServiceSession
 bp = Blueprint("ratings", __name__)
 perf = Blueprint("performance", __name__, url_prefix="/performance")
 
-nav.register("ratings.review_queue", _l("Ratings to review"), order=31)
-nav.register("performance.decisions", _l("Adjustments"), order=32)
-nav.register("performance.mine", _l("My performance"), order=33)
-nav.register("performance.model", _l("Performance model"), order=90, group="public")
 
 PUBLIC_PROVIDER_STATES = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED, ProviderStatus.BLACKLISTED)
 
@@ -551,8 +547,8 @@ def _satisfaction_trend(it: Item):
     return points, chart
 
 
-def item_section(it: Item):
-    """The catalog item page's satisfaction block (registered with catalog.hooks when present)."""
-    points, chart = _satisfaction_trend(it)
-    html = render_template("evaluation/feedback/_item_section.html", item=it, chart=chart, points=points)
+def item_section(name: str, item: Item):
+    """The catalog item page's satisfaction block (catalog.signals.item_page_section)."""
+    points, chart = _satisfaction_trend(item)
+    html = render_template("evaluation/feedback/_item_section.html", item=item, chart=chart, points=points)
     return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)

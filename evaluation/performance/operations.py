@@ -59,6 +59,8 @@ COMPLAINT_PENALTY = settings.define(
 DEFAULT_PRIOR = settings.define(
     "performance.default_prior_mean", Decimal("4.0"),
     _l("Satisfaction prior while the district has no ratings (1–5)"), Decimal, 1, 5)
+SETTINGS = (W_SATISFACTION, W_ACCEPTANCE, W_PUNCTUALITY, W_COMPLAINTS, PRIOR_WEIGHT, HALF_LIFE, COMPLAINT_PENALTY,
+            DEFAULT_PRIOR)
 ITEM_WINDOW_DAYS = 365
 
 TRIGGER_LABELS = {

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.items.models import Item, ItemStatus
-from core import cache, nav
+from core import cache
 from core.areas.models import Area
 from core.db import db, utcnow
 from core.permissions import PUBLIC, access
@@ -47,7 +47,6 @@ from marketplace.providers.models import Provider, ProviderStatus
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-nav.register("portal.home", _l("Public information"), order=5, group="public")
 
 RECENT = 5
 # Providers listed in the directory: approved ones (a suspension is shown on the entry).
@@ -433,5 +432,5 @@ def adjustments():
 
 
 def landing():
-    """The anonymous visitor's landing page at / (registered with core.main)."""
+    """The anonymous visitor's landing page at / (set on the app by evaluation's init_app)."""
     return home()

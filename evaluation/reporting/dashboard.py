@@ -14,11 +14,10 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from core import audit, cache, charts, nav
+from core import audit, cache, charts
 from core.accounts.models import ApiToken, Role, User, UserRole
 from core.db import db, utcnow
 from core.i18n import LOCAL_TZ
@@ -27,9 +26,6 @@ from core.permissions import access
 from evaluation.reporting import figures
 
 bp = Blueprint("dashboard", __name__)
-
-nav.register("dashboard.officer", _l("Dashboard"), order=1)
-nav.register("dashboard.admin", _l("System dashboard"), order=2)
 
 
 # --- the officer's -------------------------------------------------------------------------------

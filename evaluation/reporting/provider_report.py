@@ -225,5 +225,5 @@ def request(provider: Provider, start: dt.date, end: dt.date, user):
                             user=user, title=title(provider, start, end))
 
 
-def register():
-    jobs.register_job(KIND, render, label=_l("Provider report"), officers_read=True)
+def register(app):
+    jobs.register_job(app, KIND, render, label=_l("Provider report"), officers_read=True)

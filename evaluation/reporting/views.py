@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired
 
+from core import signals
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import Invalid
@@ -107,8 +108,8 @@ def provider_report_panel(form=None) -> Markup:
     return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)
 
 
-def _panel(user, forms: dict):
-    """The officers' request forms on the download page."""
+def request_panel(user, forms: dict):
+    """The officers' request forms on the download page (core.signals.report_request_panels)."""
     if not user.has_role(Role.OFFICER):
         return ""
     provider_form = forms.get(provider_report.KIND) or period_form(OfficerProviderReportForm)
@@ -155,14 +156,14 @@ def parse_month(raw: str | None) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def register_briefing(briefing_pdf):
+def register_briefing(app, briefing_pdf):
     """The briefing job kind, from `briefing_pdf(month, progress=None) -> bytes`."""
 
     def render(params, progress):
         month = parse_month(params.get("month"))
         return f"文化惠民工作简报-{month}.pdf", "application/pdf", briefing_pdf(month, progress=progress)
 
-    jobs.register_job(BRIEFING, render, label=_l("Monthly briefing"), officers_read=True)
+    jobs.register_job(app, BRIEFING, render, label=_l("Monthly briefing"), officers_read=True)
 
 
 @bp.route("/briefing", methods=["POST"])
@@ -188,10 +189,9 @@ def _user():
     return current_user._get_current_object()
 
 
-def register(app):
-    """Job kinds and the download page's forms."""
-    provider_report.register()
-    register_briefing(briefing.briefing_pdf)
-    if _panel not in jobs.REQUEST_PANELS:
-        jobs.REQUEST_PANELS.append(_panel)
+def init_app(app):
+    """Job kinds, the download page's request forms and their endpoints."""
+    provider_report.register(app)
+    register_briefing(app, briefing.briefing_pdf)
+    signals.report_request_panels.connect(request_panel)
     app.register_blueprint(bp)

@@ -150,9 +150,9 @@ def award_project(project: PurchaseProject, bid: Bid, reason: str, actor, now: d
                                    actor=actor, now=now)
 
 
-def reopen_after_challenge(project: PurchaseProject, award: Award, actor) -> None:
-    """Hook for marketplace: an upheld challenge sent the project back to review. The signed
-    result is kept but superseded, and the members may revise and submit again."""
+def reopen_after_challenge(award: Award, *, project: PurchaseProject, actor) -> None:
+    """An upheld challenge sent the project back to review (marketplace.signals.award_voided).
+    The signed result is kept but superseded, and the members may revise and submit again."""
     panel = db.session.scalar(select(Panel).where(Panel.project_id == project.id))
     if panel is None:
         return
@@ -166,8 +166,3 @@ def reopen_after_challenge(project: PurchaseProject, award: Award, actor) -> Non
     panel.status, panel.signed_off_at, panel.signed_off_by_id = PanelStatus.SCORING, None, None
     db.session.flush()
     audit.record("review.reopen", panel, actor=actor, project_id=project.id, award_id=award.id)
-
-
-def register_hooks():
-    if reopen_after_challenge not in award_ops.AWARD_VOIDED_HOOKS:
-        award_ops.AWARD_VOIDED_HOOKS.append(reopen_after_challenge)

@@ -30,6 +30,8 @@ DEVIATION_PERCENT = settings.define(
     "evaluation.deviation_flag_percent", Decimal("30"),
     _l("Flag a score further from the panel mean than this share of the criterion's range (%)"),
     Decimal, 1, 100)
+SETTINGS = (PANEL_SIZE, LARGE_PANEL_SIZE, LARGE_BUDGET, REPEAT_LIMIT, TRIM_EXTREMES, PERFORMANCE_PRIOR,
+            DEVIATION_PERCENT)
 TRIM_FROM = 7  # the panel size from which extremes are dropped (issue 5)
 
 

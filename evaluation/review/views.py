@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
-from core import nav
 from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
@@ -33,8 +33,6 @@ from marketplace.projects.models import CriterionKind, ProjectState, PurchasePro
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-nav.register("review.my_panels", _l("My reviews"), order=30)
-nav.register("review.projects", _l("Reviews"), order=31)
 
 REVIEW_STATES = (ProjectState.OPENED, ProjectState.UNDER_REVIEW, ProjectState.AWARDED, ProjectState.CONTRACTED,
                  ProjectState.IN_DELIVERY, ProjectState.COMPLETED, ProjectState.FAILED)
@@ -413,3 +411,10 @@ def report_pdf(project_id):
     return render_pdf_response("evaluation/review/report_pdf.html",
                                _("Review report %(ref)s", ref=project.reference) + f" {local_now():%Y%m%d}.pdf",
                                **ctx)
+
+
+def award_notice_links(project: PurchaseProject, award):
+    """The award notice's links to the review report and the panel draw record
+    (marketplace.signals.award_notice_links)."""
+    html = render_template("evaluation/review/_notice_links.html", project=project)
+    return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)

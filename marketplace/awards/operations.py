@@ -2,9 +2,8 @@
 review that decides them lives in evaluation, which calls these operations).
 
 Every function takes objects and the acting user, changes state, flushes and audits; none
-commits. Hooks let the review react without marketplace importing it:
-`AWARD_VOIDED_HOOKS` are called as fn(project, award, actor) when an upheld challenge sends a
-project back to review.
+commits. The review reacts without marketplace importing it: `signals.award_voided` is sent
+when an upheld challenge sends a project back to review.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.notifications import notify
 from core.workdays import working_deadline
+from marketplace import signals
 from marketplace.awards.models import (
     Award,
     AwardStatus,
@@ -35,9 +35,8 @@ PUBLICITY_DAYS = settings.define("award.publicity_days", 1, _l("Award publicity 
 CHALLENGE_DAYS = settings.define("award.challenge_days", 7,
                                  _l("Challenge window after the award is published (working days)"), int, 1, 30)
 ANSWER_DAYS = settings.define("award.answer_days", 7, _l("Time to answer a challenge (working days)"), int, 1, 30)
+SETTINGS = (PUBLICITY_DAYS, CHALLENGE_DAYS, ANSWER_DAYS)
 MAX_CHALLENGE_TEXT = 5000
-
-AWARD_VOIDED_HOOKS: list = []
 
 
 # --- review -----------------------------------------------------------------------------------
@@ -217,8 +216,7 @@ def answer_challenge(challenge: Challenge, *, upheld: bool, answer: str, outcome
             project.return_to_review(now)
             db.session.flush()
             audit.record("project.review_again", project, actor=actor, challenge_id=challenge.id)
-            for hook in AWARD_VOIDED_HOOKS:
-                hook(project, award, actor)
+            signals.award_voided.send(award, project=project, actor=actor)
         else:
             project.cancel(_("Challenge upheld: %(answer)s", answer=answer), now)
             db.session.flush()

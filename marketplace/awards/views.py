@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from core import nav
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -22,8 +21,10 @@ from core.i18n import fmt_datetime
 from core.pdf import render_pdf_response
 from core.permissions import AUTHENTICATED, PUBLIC, access, require
 from core.refusals import refused
+from core.signals import markup_for
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
+from marketplace import signals
 from marketplace.awards import challenge_files
 from marketplace.awards import operations as award_ops
 from marketplace.awards.models import Award, Challenge, ChallengeAttachment, ChallengeOutcome, ChallengeStatus
@@ -32,8 +33,6 @@ from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 
 bp = Blueprint("awards", __name__)
-
-nav.register("awards.challenges", _l("Challenges"), order=33)
 
 
 class ChallengeForm(FlaskForm):
@@ -79,8 +78,9 @@ def notice(project_id):
     if current_user.is_authenticated and current_user.has_role(Role.PROVIDER):
         own_bid = db.session.scalar(select(Bid).join(Provider).where(Bid.project_id == project.id,
                                                                       Provider.user_id == current_user.id))
+    links = markup_for(signals.award_notice_links, project, award=award)
     return render_template("marketplace/awards/notice.html", project=project, award=award, own_bid=own_bid,
-                           officer=officer_covers(project))
+                           officer=officer_covers(project), links=links)
 
 
 @bp.route("/projects/<int:project_id>/award.pdf")

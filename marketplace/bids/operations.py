@@ -34,7 +34,7 @@ from marketplace.projects.operations import (
 )
 from marketplace.providers.models import Provider
 
-settings.define("bids.attachment_max_mb", 10, _l("Largest bid attachment (MB)"), int, 1, 50)
+ATTACHMENT_MAX_MB = settings.define("bids.attachment_max_mb", 10, _l("Largest bid attachment (MB)"), int, 1, 50)
 MAX_ATTACHMENTS = 10
 
 
@@ -144,7 +144,7 @@ def _check_content(project: PurchaseProject, data: BidInput, action: str) -> tup
 def _check_files(files: list[NewFile]) -> list[tuple[NewFile, str, str]]:
     """Each attachment through the one upload check (type by content, images re-encoded), with the
     bid attachment size limit; the kept bytes are sealed, never stored in the clear."""
-    mb = settings.get("bids.attachment_max_mb")
+    mb = settings.get(ATTACHMENT_MAX_MB.key)
     out = []
     for f in files:
         c = uploads.check(f.data, f.name or "attachment", field="files", max_mb=mb)

@@ -6,12 +6,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import nav
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -27,8 +25,6 @@ from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PurchaseProject
 
 bp = Blueprint("bids", __name__, url_prefix="/projects")
-
-nav.register("bids.mine", _l("My bids"), order=22)
 
 
 @bp.route("/my-bids")

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from core import nav
 from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
@@ -33,8 +32,6 @@ from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 
 bp = Blueprint("contracts", __name__)
-
-nav.register("contracts.index", _l("Contracts"), order=34)
 
 
 class GenerateForm(FlaskForm):

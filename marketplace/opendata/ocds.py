@@ -51,6 +51,7 @@ OCID_PREFIX = settings.define(
     str, pattern=r"ocds-[a-z0-9]{6}")
 PUBLISHER = settings.define(
     "ocds.publisher_name", "文化惠民公共文化服务采购平台", _l("Open data (OCDS): publisher name"), str)
+SETTINGS = (OCID_PREFIX, PUBLISHER)
 
 # Project state → tender status (tenderStatus codelist). Drafts never appear.
 TENDER_STATUS = {

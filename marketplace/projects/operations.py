@@ -39,22 +39,25 @@ from marketplace.projects.models import (
 
 WINDOW_KEY = "projects.min_window_days.{}"
 MIN_BIDS_KEY = "projects.min_valid_bids.{}"
-settings.define(WINDOW_KEY.format("open_tender"), 20, _l("Open tender: minimum days from publication to bid deadline"),
-                int, 1, 120)
-settings.define(WINDOW_KEY.format("competitive_consultation"), 10,
-                _l("Competitive consultation: minimum days from publication to bid deadline"), int, 1, 120)
-settings.define(WINDOW_KEY.format("inquiry"), 3, _l("Inquiry: minimum days from publication to bid deadline"),
-                int, 1, 120)
-settings.define(WINDOW_KEY.format("single_source"), 5,
-                _l("Single source: minimum days from publication to bid deadline"), int, 1, 120)
-settings.define(MIN_BIDS_KEY.format("open_tender"), 3, _l("Open tender: fewest valid bids for a project to proceed"),
-                int, 1, 20)
-settings.define(MIN_BIDS_KEY.format("competitive_consultation"), 2,
-                _l("Competitive consultation: fewest valid bids for a project to proceed"), int, 1, 20)
-settings.define(MIN_BIDS_KEY.format("inquiry"), 3, _l("Inquiry: fewest valid bids for a project to proceed"),
-                int, 1, 20)
-settings.define(MIN_BIDS_KEY.format("single_source"), 1,
-                _l("Single source: fewest valid bids for a project to proceed"), int, 1, 20)
+# The minimum bid windows and valid-bid counts, one of each per purchase method.
+SETTINGS = (
+    settings.define(WINDOW_KEY.format("open_tender"), 20,
+                    _l("Open tender: minimum days from publication to bid deadline"), int, 1, 120),
+    settings.define(WINDOW_KEY.format("competitive_consultation"), 10,
+                    _l("Competitive consultation: minimum days from publication to bid deadline"), int, 1, 120),
+    settings.define(WINDOW_KEY.format("inquiry"), 3, _l("Inquiry: minimum days from publication to bid deadline"),
+                    int, 1, 120),
+    settings.define(WINDOW_KEY.format("single_source"), 5,
+                    _l("Single source: minimum days from publication to bid deadline"), int, 1, 120),
+    settings.define(MIN_BIDS_KEY.format("open_tender"), 3,
+                    _l("Open tender: fewest valid bids for a project to proceed"), int, 1, 20),
+    settings.define(MIN_BIDS_KEY.format("competitive_consultation"), 2,
+                    _l("Competitive consultation: fewest valid bids for a project to proceed"), int, 1, 20),
+    settings.define(MIN_BIDS_KEY.format("inquiry"), 3, _l("Inquiry: fewest valid bids for a project to proceed"),
+                    int, 1, 20),
+    settings.define(MIN_BIDS_KEY.format("single_source"), 1,
+                    _l("Single source: fewest valid bids for a project to proceed"), int, 1, 20),
+)
 
 PRICE_WEIGHT_MIN, PRICE_WEIGHT_MAX = Decimal(10), Decimal(30)
 

@@ -10,11 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 
 from catalog.items.models import Item, ItemStatus
-from core import nav
 from core.accounts.models import Role
 from core.areas.models import Area, AreaLevel, Venue
 from core.db import db, utcnow
@@ -32,15 +32,13 @@ from marketplace.projects.models import (
     PUBLIC_STATES,
     Clarification,
     CriterionKind,
+    ProjectLine,
     ProjectMethod,
     ProjectState,
     PurchaseProject,
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-
-nav.register("projects.index", _l("Purchase projects"), order=20)
-nav.register("projects.manage", _l("Manage projects"), order=21)
 
 
 def get_project(project_id: int) -> PurchaseProject:
@@ -423,3 +421,21 @@ def iso_datetime(value) -> str:
     if not value:
         return ""
     return fmt_datetime(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")), seconds=True)
+
+
+# States of a project whose award stands: the ones an item's page lists as past purchases.
+PURCHASED = (ProjectState.AWARDED, ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectState.COMPLETED)
+
+
+def item_purchases(name: str, item):
+    """The catalog item page's past purchases: the latest awarded projects that bought the item
+    (catalog.signals.item_page_section); None while there are none."""
+    projects = db.session.scalars(
+        select(PurchaseProject).where(
+            PurchaseProject.state.in_(PURCHASED),
+            PurchaseProject.id.in_(select(ProjectLine.project_id).where(ProjectLine.item_id == item.id)))
+        .order_by(PurchaseProject.awarded_at.desc(), PurchaseProject.id.desc()).limit(10)).all()
+    if not projects:
+        return None
+    html = render_template("marketplace/projects/_item_purchases.html", projects=projects)
+    return Markup(html)  # noqa: S704  # nosec B704  (an autoescaped template's output)

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import func, or_, select
 
 from catalog.items.models import Category
-from core import nav, uscc
+from core import uscc
 from core.accounts import operations as accounts
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
@@ -42,10 +42,6 @@ from marketplace.providers.models import (
 )
 
 bp = Blueprint("providers", __name__, url_prefix="/providers")
-
-nav.register("providers.mine", _l("My organisation"), order=20)
-nav.register("providers.queue", _l("Providers"), order=30)
-nav.register("providers.register", _l("Provider registration"), order=70)
 
 
 def _is_officer() -> bool:

@@ -21,6 +21,7 @@ from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime, to_local
 from core.notifications import notify
+from marketplace import signals
 from marketplace.contracts.models import Contract, ContractLine, ContractState
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import ProjectState, PurchaseProject
@@ -38,6 +39,7 @@ CONFIRM_DAYS = settings.define(
     "sessions.confirm_days", 7,
     _l("Days the venue's officer has to confirm or dispute a reported session (then it stands as reported)"),
     int, 1, 60)
+SETTINGS = (REPORT_DAYS, MISSED_DAYS, CONFIRM_DAYS)
 MAX_AUDIENCE = 100_000
 MAX_NOTES = 5000
 
@@ -254,8 +256,7 @@ def report_session(session: ServiceSession, data: ReportInput, actor: User,
     if project.state == ProjectState.CONTRACTED:
         project_ops.start_delivery(project, actor, now)
     _notify_officers(session)
-    for hook in AFTER_REPORT:
-        hook(session)
+    signals.session_reported.send(session)
     return session
 
 
@@ -274,13 +275,6 @@ def _notify_officers(session: ServiceSession):
                    _l("Reported %(at)s; accept or dispute it within %(days)d days.",
                       at=fmt_datetime(session.reported_at), days=settings.get(CONFIRM_DAYS.key)),
                    session_link(session))
-
-
-# Functions called with the session after a report (evaluation re-checks rating flags against
-# the reported attendance); marketplace never imports evaluation, evaluation registers here.
-AFTER_REPORT: list = []
-# Functions called with the session after a decision (evaluation updates the provider's score).
-AFTER_DECISION: list = []
 
 
 # --- the officer's decision ------------------------------------------------------------------
@@ -351,8 +345,7 @@ def dispute_session(session: ServiceSession, reason: str, actor: User,
 
 def _after_decision(session: ServiceSession, actor, now):
     complete_if_delivered(session.contract, actor, now)
-    for hook in AFTER_DECISION:
-        hook(session)
+    signals.session_decided.send(session)
 
 
 # --- the clock's part ------------------------------------------------------------------------

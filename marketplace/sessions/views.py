@@ -11,7 +11,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from core import nav
 from core.accounts.models import Role
 from core.areas.models import Area, Venue
 from core.db import db, utcnow
@@ -19,8 +18,10 @@ from core.errors import DomainError, Forbidden, Invalid
 from core.i18n import parse_local_datetime
 from core.permissions import access, require
 from core.refusals import refused
+from core.signals import markup_for
 from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
+from marketplace import signals
 from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PurchaseProject
@@ -30,11 +31,6 @@ from marketplace.sessions.forms import ConfirmForm, DisputeForm, ReportForm, Sch
 from marketplace.sessions.models import ServiceSession, SessionState
 
 bp = Blueprint("sessions", __name__, url_prefix="/delivery")
-
-nav.register("sessions.index", _l("Delivery"), order=30)
-
-# Panels other modules add to a session's page: functions (session, user) → markup or None.
-SESSION_PANELS: list = []
 
 
 def _contract_or_404(contract_id: int) -> Contract:
@@ -164,7 +160,7 @@ def _session_page(s: ServiceSession, report_form=None, confirm_form=None, disput
     now = utcnow()
     own = session_ops.is_own(current_user, s)
     decide = session_ops.may_decide(current_user, s)
-    panels = [p for p in (fn(s, current_user) for fn in SESSION_PANELS) if p]
+    panels = markup_for(signals.session_page_panels, s, user=current_user._get_current_object())
     return render_template(
         "marketplace/sessions/detail.html", s=s, own=own, decide=decide, now=now, panels=panels,
         report_form=report_form or ReportForm(), confirm_form=confirm_form or ConfirmForm(),

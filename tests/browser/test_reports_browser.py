@@ -15,17 +15,17 @@ from tests.conftest import browser_login
 pytestmark = pytest.mark.browser
 
 
-def test_provider_report_is_produced_while_the_page_watches(live_server, page, monkeypatch):
+def test_provider_report_is_produced_while_the_page_watches(live_app, live_server, page, monkeypatch):
     # The render waits until the page is shown, so the page sees the job before it is done.
     shown = threading.Event()
-    real = jobs.KINDS["provider_report"]
+    real = jobs.kinds(live_app)["provider_report"]
 
     def held(params, progress):
         progress(0.05, "等待页面")
         assert shown.wait(30)
         return real.render(params, progress)
 
-    monkeypatch.setitem(jobs.KINDS, "provider_report", dataclasses.replace(real, render=held))
+    monkeypatch.setitem(jobs.kinds(live_app), "provider_report", dataclasses.replace(real, render=held))
     try:
         browser_login(page, live_server, "provider@huimin.demo")
         page.goto(f"{live_server}/performance/me")
@@ -51,10 +51,10 @@ def test_provider_report_is_produced_while_the_page_watches(live_server, page, m
             assert f.read(5) == b"%PDF-"
     finally:
         shown.set()
-        jobs.stop_threads()
+        jobs.stop_threads(live_app)
 
 
-def test_an_officer_downloads_the_monthly_briefing(live_server, page):
+def test_an_officer_downloads_the_monthly_briefing(live_app, live_server, page):
     """The district officer asks for last month's briefing on the download page; the in-process
     thread renders the real briefing from the demo district; the PDF downloads and reads back."""
     import io
@@ -88,4 +88,4 @@ def test_an_officer_downloads_the_monthly_briefing(live_server, page):
         assert f"{int(year)}年{int(mon)}月" in text or month in text
         assert "覆盖" in text
     finally:
-        jobs.stop_threads()
+        jobs.stop_threads(live_app)
