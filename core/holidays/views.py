@@ -10,16 +10,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import extract, func, select
-from wtforms import DateField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
 
 from core import workdays
 from core.accounts.models import Role
 from core.db import db
 from core.errors import DomainError
 from core.forms import ConfirmForm
+from core.holidays.forms import HolidayForm
 from core.holidays.models import Holiday
 from core.i18n import local_now
 from core.permissions import access
@@ -28,14 +26,6 @@ from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
-
-
-class HolidayForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[InputRequired(message=_l("Enter a date."))])
-    kind = SelectField(_l("Kind"), choices=list(workdays.KIND_LABELS.items()), default=workdays.KIND_HOLIDAY)
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=60)],
-                       description=_l("For example 国庆节 or 春节调休."))
-    submit = SubmitField(_l("Add"))
 
 
 def _year_filter() -> int | None:

@@ -9,11 +9,8 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import or_, select
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired
 
 from core import signals
 from core.accounts.models import Role
@@ -25,22 +22,12 @@ from core.jobs.views import index_page
 from core.permissions import access
 from core.refusals import refused
 from evaluation.reporting import briefing, provider_report
+from evaluation.reporting.forms import BriefingForm, OfficerProviderReportForm, PeriodForm
 from marketplace.providers.models import Provider, ProviderStatus
 
 bp = Blueprint("report_requests", __name__, url_prefix="/reports")
 
 BRIEFING = "briefing"
-
-
-class PeriodForm(FlaskForm):
-    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[DataRequired()], render_kw={"type": "date"})
-    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[DataRequired()], render_kw={"type": "date"})
-    submit = SubmitField(_l("Produce the report"))
-
-
-class OfficerProviderReportForm(PeriodForm):
-    # A code or a name typed in, not a list: a district has thousands of providers.
-    provider = StringField(_l("Provider: unified social credit code or full name"), validators=[DataRequired()])
 
 
 REPORTABLE = (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED, ProviderStatus.BLACKLISTED)
@@ -60,11 +47,6 @@ def find_provider(text: str) -> Provider:
     if len(found) > 1:
         raise Invalid(_l("Several providers have this name: give the credit code."), "provider")
     return found[0]
-
-
-class BriefingForm(FlaskForm):
-    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired()], render_kw={"type": "month"})
-    submit = SubmitField(_l("Produce the briefing"))
 
 
 def default_period() -> tuple[str, str]:

@@ -8,11 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import MultipleFileField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
 
 from core.accounts.models import Role
 from core.db import db, utcnow
@@ -27,28 +24,13 @@ from core.views_util import Page
 from marketplace import signals
 from marketplace.awards import challenge_files
 from marketplace.awards import operations as award_ops
+from marketplace.awards.forms import AnswerForm, ChallengeForm
 from marketplace.awards.models import Award, Challenge, ChallengeAttachment, ChallengeOutcome, ChallengeStatus
 from marketplace.bids.models import Bid
 from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 
 bp = Blueprint("awards", __name__)
-
-
-class ChallengeForm(FlaskForm):
-    text = TextAreaField(_l("What you object to, and why"), validators=[DataRequired(), Length(max=5000)])
-    files = MultipleFileField(_l("Supporting files (PDF, JPEG or PNG, at most 10 MB each)"))
-    submit = SubmitField(_l("Lodge the challenge"))
-
-
-ANSWERS = [("dismiss", _l("Dismiss")), ("review_again", _l("Uphold: back to review")),
-           ("cancel", _l("Uphold: cancel the project"))]
-
-
-class AnswerForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=ANSWERS, validators=[InputRequired()])
-    answer = TextAreaField(_l("Answer (sent to the bidder)"), validators=[DataRequired(), Length(max=5000)])
-    submit = SubmitField(_l("Answer"))
 
 
 def latest_award(project) -> Award | None:

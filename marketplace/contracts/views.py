@@ -9,10 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core.accounts.models import Role
 from core.db import db
@@ -27,23 +24,12 @@ from core.views_util import Page
 from marketplace.awards import operations as award_ops
 from marketplace.awards.views import officer_covers
 from marketplace.contracts import operations as contract_ops
+from marketplace.contracts.forms import GenerateForm, TerminateForm
 from marketplace.contracts.models import Contract, PaymentMilestone
 from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider
 
 bp = Blueprint("contracts", __name__)
-
-
-class GenerateForm(FlaskForm):
-    start_date = DateField(_l("Service starts"), validators=[InputRequired()])
-    end_date = DateField(_l("Service ends"), validators=[InputRequired()])
-    terms = TextAreaField(_l("Further terms"), validators=[Optional(), Length(max=5000)])
-    submit = SubmitField(_l("Generate the contract"))
-
-
-class TerminateForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField(_l("Terminate the contract"))
 
 
 def _contract(contract_id) -> Contract:
