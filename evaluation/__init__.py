@@ -9,12 +9,14 @@ def init_app(app):
     from core import nav, settings
     from core.site import views as site_views
     from evaluation.adjustment import operations as adjustment
+    from evaluation.adjustment import views as adjustment_views  # noqa: F401  (its pages are on the performance blueprint)
     from evaluation.experts import views as expert_views
     from evaluation.feedback import api as feedback_api
     from evaluation.feedback import cli as feedback_cli
     from evaluation.feedback import operations as ratings
     from evaluation.feedback import views as feedback_views
     from evaluation.performance import operations as performance
+    from evaluation.performance import views as performance_views
     from evaluation.portal import views as portal_views
     from evaluation.reporting import briefing, dashboard
     from evaluation.reporting import views as report_views
@@ -33,14 +35,14 @@ def init_app(app):
     market_signals.award_notice_links.connect(review_views.award_notice_links)
 
     app.register_blueprint(feedback_views.bp)
-    app.register_blueprint(feedback_views.perf)
+    app.register_blueprint(performance_views.perf)
     app.register_blueprint(feedback_api.bp)
     app.cli.add_command(feedback_cli.evaluation_cli)
     settings.add(app, *ratings.SETTINGS, *adjustment.SETTINGS, *performance.SETTINGS)
     market_signals.session_reported.connect(ratings.on_session_reported)
     market_signals.session_decided.connect(ratings.on_session_decided)
     market_signals.session_page_panels.connect(feedback_views.session_panel)
-    catalog_signals.item_page_section.connect(feedback_views.item_section, sender="satisfaction")
+    catalog_signals.item_page_section.connect(performance_views.item_section, sender="satisfaction")
 
     app.register_blueprint(dashboard.bp)
     app.cli.add_command(briefing.reports_cli)

@@ -14,7 +14,8 @@ from core.permissions import PUBLIC, access
 from core.security import by_caller, limit
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.schemas import ProviderProfileSchema, RatingInSchema, RatingOutSchema
-from evaluation.feedback.views import PUBLIC_PROVIDER_STATES, public_profile
+from evaluation.feedback.views import PUBLIC_PROVIDER_STATES
+from evaluation.performance.views import public_profile
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession
 

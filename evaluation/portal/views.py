@@ -34,8 +34,9 @@ from core.views_util import ListPage, Page
 from evaluation.adjustment import operations as adjustment
 from evaluation.adjustment.models import AdjustmentDecision, DecisionAction, DecisionStatus
 from evaluation.feedback.models import Rating, RatingStatus
-from evaluation.feedback.views import PUBLIC_PROVIDER_STATES, profile_of
+from evaluation.feedback.views import PUBLIC_PROVIDER_STATES
 from evaluation.performance.models import PerformanceSnapshot
+from evaluation.performance.views import profile_of
 from evaluation.review import operations as review
 from evaluation.review.models import MemberStatus, ReviewResult
 from evaluation.review.views import result_published
