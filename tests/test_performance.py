@@ -16,14 +16,8 @@ from evaluation.feedback import performance
 from evaluation.feedback.models import FlagReason, PerformanceRun, PerformanceSnapshot, Rating, RatingStatus
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import SessionState
-from tests.delivery_support import Delivery
 
 D = Decimal
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from evaluation.review.models import Expert, Panel, Score
 from marketplace.awards.models import Award, Contract, ContractState
 from marketplace.projects.models import ProjectState
 from seeds import review as seed
-from tests import eval_support as es
+from tests.support import review as es
 
 
 def test_without_projects_only_experts_are_added(session, make_user):

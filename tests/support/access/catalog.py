@@ -7,7 +7,7 @@ from catalog.demand import operations as demand_ops
 from catalog.items import operations as ops
 from catalog.items.models import Category, ItemStatus
 from core.models import Area, AreaLevel, Venue, VenueKind
-from tests.access_registry import OBJECT_GUARDED, builds
+from tests.support.access.registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({"demand.detail", "demand.support", "catalog_api.support_demand"})
 
