@@ -44,15 +44,19 @@ def seconds() -> int:
     return settings.get(CACHE_SECONDS.key)
 
 
-# --- in this process -------------------------------------------------------------------------------
+# --- in this process, per app ----------------------------------------------------------------------
 
+LOCAL_EXTENSION = "huimin.cache.local"
 _lock = threading.Lock()
-_local: OrderedDict[str, tuple[dt.datetime, object]] = OrderedDict()
+
+
+def _local(app=None) -> OrderedDict[str, tuple[dt.datetime, object]]:
+    return (app or current_app).extensions.setdefault(LOCAL_EXTENSION, OrderedDict())
 
 
 def _local_get(key: str, ttl: int, now: dt.datetime):
     with _lock:
-        found = _local.get(key)
+        found = _local().get(key)
         if found is not None and now - found[0] < dt.timedelta(seconds=ttl):
             return found
         return None
@@ -60,16 +64,17 @@ def _local_get(key: str, ttl: int, now: dt.datetime):
 
 def _local_put(key: str, at: dt.datetime, value) -> None:
     with _lock:
-        _local[key] = (at, value)
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_MAX:
-            _local.popitem(last=False)
+        kept = _local()
+        kept[key] = (at, value)
+        kept.move_to_end(key)
+        while len(kept) > LOCAL_MAX:
+            kept.popitem(last=False)
 
 
-def clear() -> None:
-    """Forget every figure kept in this process (tests; Redis entries expire on their own)."""
+def clear(app=None) -> None:
+    """Forget every figure the app keeps in this process (tests; Redis entries expire on their own)."""
     with _lock:
-        _local.clear()
+        _local(app).clear()
 
 
 # --- in Redis --------------------------------------------------------------------------------------

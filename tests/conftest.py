@@ -10,7 +10,6 @@ emptied after them.
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, create_engine, make_url, text
 from app import create_app
 from core import cache
 from core.db import db
+from tests.support.accounts import PASSWORD
 
 # Property tests: the same examples on every run (no flaky CI), a bounded number, no example
 # database, and no per-example deadline (a shared CI machine is slow now and then).
@@ -90,10 +90,10 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _no_cached_figures():
+def _no_cached_figures(app):
     """Each test starts with no dashboard figures kept in this process (core/cache.py): ids
     repeat from one rolled-back test to the next, so a kept figure could belong to another test."""
-    cache.clear()
+    cache.clear(app)
 
 
 @pytest.fixture
@@ -173,9 +173,6 @@ def client(app, _db):
 
 # --- factories ---------------------------------------------------------------------------------
 
-PASSWORD = "Correct-Horse-42"
-
-
 @pytest.fixture
 def make_area(session):
     from core.areas.models import Area, AreaLevel
@@ -254,11 +251,38 @@ def token_for(client):
     return do
 
 
-def html_text(resp) -> str:
-    """Visible text of a page, tags removed, for assertions on what a user reads."""
-    body = resp.get_data(as_text=True)
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+@pytest.fixture
+def english(session):
+    """Messages asserted in English (the product's default language is Chinese): a test file
+    that asserts English text uses it for all its tests with `pytestmark`."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
+def market(session, make_user, district, town):
+    """Projects, bids and providers of the district (tests/support/market.py)."""
+    from tests.support.market import Market
+
+    return Market(session, make_user, district, town)
+
+
+@pytest.fixture
+def delivery(session, make_user, district, town, community):
+    """Contracts in force, sessions, reports and ratings (tests/support/delivery.py)."""
+    from tests.support.delivery import Delivery
+
+    return Delivery(session, make_user, district, town, community)
+
+
+@pytest.fixture
+def figures_world(session, make_user, make_area, district, town, community):
+    """The small district whose March 2025 figures are worked out by hand (tests/support/figures.py)."""
+    from tests.support import figures
+
+    return figures.build(session, make_user, make_area, district, town, community)
 
 
 # --- browser tests -------------------------------------------------------------------------------
@@ -323,13 +347,3 @@ def page(browser):
     pg.set_default_timeout(10_000)
     yield pg
     context.close()
-
-
-def browser_login(page, base_url, login, password=None):
-    from seeds.district import DEMO_PASSWORD
-
-    page.goto(base_url + "/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password or DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")

@@ -1,34 +1,29 @@
 """Every registered URL rule × every role (and anonymous) gets the status its declaration promises.
 
 A rule whose path takes arguments needs a builder for each argument name, registered in a
-`tests/access_*.py` module with `@builds("name")`; a new rule with an unknown argument fails
+module of tests/support/access with `@builds("name")`; a new rule with an unknown argument fails
 here until one is added. So does a view that declares no access.
 """
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import sys
 
 import pytest
 
-import tests
 from core.permissions import AUTHENTICATED, PUBLIC, endpoint_access
-from tests.access_registry import BUILDERS, OBJECT_GUARDED
-
-for mod in pkgutil.iter_modules(tests.__path__):
-    if mod.name.startswith("access_") and mod.name != "access_registry":
-        importlib.import_module(f"tests.{mod.name}")
+from tests.support import access
+from tests.support.access import BUILDERS, OBJECT_GUARDED, rules
 
 ROLES = [None, "admin", "officer", "expert", "provider", "resident"]
 
 
-def rules(app):
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static":
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule, method
+def test_every_builder_module_is_imported():
+    # A builder module left out of tests/support/access/__init__.py would register nothing.
+    missing = [m.name for m in pkgutil.iter_modules(access.__path__)
+               if f"{access.__name__}.{m.name}" not in sys.modules]
+    assert missing == [], f"import these in tests/support/access/__init__.py: {missing}"
 
 
 def test_every_view_declares_access(app, session):
@@ -38,7 +33,7 @@ def test_every_view_declares_access(app, session):
 
 def test_every_argument_has_a_builder(app):
     unknown = {a for rule, _m in rules(app) for a in rule.arguments if a not in BUILDERS}
-    assert not unknown, f"add builders in tests/access_*.py for: {sorted(unknown)}"
+    assert not unknown, f"add builders in tests/support/access for: {sorted(unknown)}"
 
 
 def _is_login_redirect(resp):

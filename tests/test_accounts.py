@@ -10,7 +10,8 @@ from core.accounts import operations as accounts
 from core.accounts.models import ApiToken, LoginAttempt, User
 from core.audit import AuditEvent
 from core.errors import Invalid
-from tests.conftest import PASSWORD, html_text
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 
 @pytest.mark.parametrize("raw,expected", [

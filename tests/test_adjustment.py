@@ -26,20 +26,8 @@ from marketplace.bids import operations as bid_ops
 from marketplace.projects import operations as project_ops
 from marketplace.projects.models import ProjectMethod
 from marketplace.providers.models import ProviderStatus
-from tests.delivery_support import Delivery
-from tests.projects_support import Market
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
-
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
 
 
 def _stars(n):

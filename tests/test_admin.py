@@ -2,24 +2,14 @@
 
 import io
 
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from core import settings
 from core.accounts.models import User
 from core.areas.models import Area, AreaLevel, Venue
 from core.audit import AuditEvent
-from tests.conftest import html_text
-
-
-def _xlsx(rows):
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+from tests.support.files import xlsx_bytes
+from tests.support.pages import html_text
 
 
 def test_admin_creates_officer_with_jurisdiction(client, make_user, login, town, session):
@@ -57,7 +47,7 @@ def test_admin_sets_roles(client, make_user, login, session):
 def test_area_import_all_or_nothing(client, make_user, login, session, district):
     login(make_user("admin"))
     before = session.scalar(select(func.count()).select_from(Area))
-    bad = _xlsx([["编码", "名称", "层级", "上级编码", "人口"],
+    bad = xlsx_bytes([["编码", "名称", "层级", "上级编码", "人口"],
                  ["X01", "新镇", "town", district.code, "1000"],
                  ["X02", "新村", "community", "X01", "-5"],
                  ["X03", "怪地", "planet", "", "5"],
@@ -71,7 +61,7 @@ def test_area_import_all_or_nothing(client, make_user, login, session, district)
         assert f" {line} " in text
     assert session.scalar(select(func.count()).select_from(Area)) == before
 
-    good = _xlsx([["code", "name", "level", "parent code", "population"],
+    good = xlsx_bytes([["code", "name", "level", "parent code", "population"],
                   ["X01", "新镇", "town", district.code, "1000"],
                   ["X02", "新村", "community", "X01", "500"]])
     resp = client.post("/admin/areas/import", data={"file": (io.BytesIO(good), "areas.xlsx")},

@@ -28,9 +28,7 @@ from marketplace.bids.models import Bid
 from marketplace.projects.models import PurchaseProject
 from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 from marketplace.sessions import operations as session_ops
-from tests import eval_support as es
-from tests.delivery_support import Delivery
-from tests.projects_support import Market
+from tests.support import review as es
 from tests.test_object_access import fingerprint as _tables
 
 
@@ -112,16 +110,6 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (6, 6), tuple(uuid.uuid4().bytes[:3])).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 # --- bids and opening ----------------------------------------------------------------------------

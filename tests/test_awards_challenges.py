@@ -21,8 +21,8 @@ from marketplace.awards.models import AwardStatus, Challenge, ChallengeOutcome, 
 from marketplace.contracts import operations as contract_ops
 from marketplace.contracts.models import Contract
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
-from tests.conftest import html_text
+from tests.support import review as es
+from tests.support.pages import html_text
 
 
 def bj(y, mo, d, h=10, mi=0):
@@ -222,7 +222,7 @@ def test_challenge_files_share_the_upload_check_and_store(app):
     from core import uploads
     from core.errors import Invalid
     from marketplace.awards import challenge_files
-    from tests.delivery_support import jpeg_with_exif
+    from tests.support.files import jpeg_with_exif
 
     with app.app_context():
         with pytest.raises(Invalid) as refused:

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,28 +25,14 @@ from marketplace.bids.models import Bid, BidAttachment, BidOpening, BidRevision,
 from marketplace.bids.operations import DeadlinePassed
 from marketplace.projects.models import IllegalTransition, ProjectState
 from marketplace.providers.models import ProviderStatus
-from tests.conftest import html_text
-from tests.delivery_support import jpeg_with_exif, png_bytes
-from tests.projects_support import Market
+from tests.support.files import jpeg_with_exif, png_bytes
+from tests.support.pages import html_text
+from tests.support.records import refusals
 
 PDF = b"%PDF-1.4\n% bid attachment\n" + b"x" * 100 + b"\n%%EOF\n"
 PNG = png_bytes()  # a real picture: images are decoded and re-encoded
 
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
-
-
-@pytest.fixture(autouse=True)
-def _english(session):
-    """Messages are asserted in English (the product's default language is Chinese)."""
-    with force_locale("en"):
-        yield
-
-
-def refusals(session, action):
-    return session.scalars(select(AuditEvent).where(AuditEvent.action == "refused." + action)).all()
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def body(price="8000.00", plan="方案：每月两场演出", **kw):
@@ -110,7 +95,7 @@ def test_only_approved_providers_bid_403_with_the_reason(market, session, client
     assert session.scalar(select(func.count()).select_from(Bid)) == 0
     assert refusals(session, "bid.submit")
     # the HTML page tells the provider the same, and has no form
-    from tests.conftest import PASSWORD
+    from tests.support.accounts import PASSWORD
 
     client.post("/login", data={"login": provider.user.login, "password": PASSWORD})
     page = client.get(f"/projects/{project.id}/bid")

@@ -20,15 +20,9 @@ from core.db import db, utcnow
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid, BidOpening, BidRevision, BidStatus
 from marketplace.projects.models import ProjectState, PurchaseProject
-from tests.conftest import PASSWORD
-from tests.projects_support import Market
+from tests.support.accounts import PASSWORD
 
 pytestmark = pytest.mark.concurrency
-
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
 
 
 class CountingClock:

@@ -1,5 +1,5 @@
 """The monthly briefing (简报): its months, its command, and its PDF read back as text and
-rendered to images — on the hand-worked district of tests/figures_support.py and on the demo data."""
+rendered to images — on the hand-worked district of tests/support/figures.py and on the demo data."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from core.i18n import LOCAL_TZ
 from evaluation.reporting import briefing, figures
 from marketplace.awards.models import Award, AwardStatus
 from marketplace.projects.models import PurchaseProject
-from tests import figures_support
 
 PDFTOTEXT = "/usr/bin/pdftotext"  # poppler-utils, installed by tools/system-deps.sh
 PDFTOPPM = "/usr/bin/pdftoppm"
@@ -33,11 +32,6 @@ def pages_text(pdf: bytes, tmp_path) -> list[str]:
 
 def squeeze(text: str) -> str:
     return "".join(text.split())
-
-
-@pytest.fixture
-def world(session, make_user, make_area, district, town, community):
-    return figures_support.build(session, make_user, make_area, district, town, community)
 
 
 # --- months ------------------------------------------------------------------------------------
@@ -70,7 +64,7 @@ def test_the_command_refuses_a_bad_month_and_writes_nothing(app, tmp_path):
         assert "--month" in result.output and not out.exists()
 
 
-def test_the_command_writes_the_briefing(app, world, tmp_path):
+def test_the_command_writes_the_briefing(app, figures_world, tmp_path):
     out = tmp_path / "简报.pdf"
     result = app.test_cli_runner().invoke(args=["reports", "briefing", "--month", "2025-03", "--output", str(out)])
     assert result.exit_code == 0, result.output
@@ -81,7 +75,7 @@ def test_the_command_writes_the_briefing(app, world, tmp_path):
 
 # --- the hand-worked district ------------------------------------------------------------------
 
-def test_the_briefing_of_march_reads_back(world, tmp_path):
+def test_the_briefing_of_march_reads_back(figures_world, tmp_path):
     steps = []
     pdf = briefing.briefing_pdf("2025-03", progress=lambda fraction, label: steps.append((fraction, label)))
     fractions = [f for f, _label in steps]
@@ -101,13 +95,13 @@ def test_the_briefing_of_march_reads_back(world, tmp_path):
     assert "¥2,700.00" in whole and "预算¥3,000.00" in whole
     # Coverage per town/street with the gap community, and the month's awards and adjustment.
     assert "乙镇" in whole and "四号村" in whole and "二号社区" not in whole.split("空白村/社区")[-1]
-    assert "甲镇社区戏曲进基层" in whole and "乙镇广场舞培训" in whole and world.provider.name in whole
+    assert "甲镇社区戏曲进基层" in whole and "乙镇广场舞培训" in whole and figures_world.provider.name in whole
     assert "乙镇读书会" not in whole  # its award is void
-    assert "五、本月动态调整" in whole and squeeze(world.provider.name) in whole
+    assert "五、本月动态调整" in whole and squeeze(figures_world.provider.name) in whole
     assert "连续两次评定为C级（得分72和70）" in whole  # the rule's explanation, in Chinese
 
 
-def test_a_month_without_activity_still_makes_a_briefing(world, tmp_path):
+def test_a_month_without_activity_still_makes_a_briefing(figures_world, tmp_path):
     pages = pages_text(briefing.briefing_pdf("2024-06"), tmp_path)
     whole = squeeze("\n".join(pages))
     assert "本月没有公布中标结果。" in whole and "本月没有提出或决定动态调整。" in whole

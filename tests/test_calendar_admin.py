@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core import workdays
 from core.audit import AuditEvent
 from core.holidays.models import Holiday
-from tests.conftest import html_text
+from tests.support.pages import html_text
 
 FALLBACK = workdays.package_years().stop
 URL = "/admin/calendar/"

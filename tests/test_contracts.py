@@ -19,8 +19,8 @@ from evaluation.review import operations as review
 from marketplace.contracts import operations as contract_ops
 from marketplace.contracts.models import ContractState
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
-from tests.conftest import html_text
+from tests.support import review as es
+from tests.support.pages import html_text
 from tests.test_awards_challenges import bj
 
 

@@ -10,19 +10,14 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from core.audit import AuditEvent
 from core.db import utcnow
 from core.i18n import to_local
 from evaluation.feedback.models import Rating
 from evaluation.performance import operations as performance
 from marketplace.sessions.models import ServiceSession, SessionState
-from tests.conftest import html_text
-from tests.delivery_support import Delivery, png_bytes
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
+from tests.support.files import png_bytes
+from tests.support.pages import html_text
+from tests.support.records import refusals
 
 
 @pytest.fixture
@@ -39,10 +34,6 @@ def _local(moment):
     from core.i18n import to_local
 
     return to_local(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _refusals(session, action):
-    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "refused." + action))
 
 
 def test_provider_schedules_and_reports_with_a_photo_through_the_pages(world, client, login, session):
@@ -82,7 +73,7 @@ def test_a_report_for_another_providers_session_is_refused_audited_and_changes_n
     assert client.get(f"/delivery/sessions/{held.id}").status_code == 403
     session.expire_all()
     assert session.get(ServiceSession, held.id).state == SessionState.SCHEDULED
-    assert _refusals(session, "session.report") == 1
+    assert len(refusals(session, "session.report")) == 1
 
 
 def test_confirmation_outside_the_jurisdiction_is_refused(world, delivery, client, login, session, make_area,
@@ -96,7 +87,7 @@ def test_confirmation_outside_the_jurisdiction_is_refused(world, delivery, clien
     assert resp.status_code == 403
     session.expire_all()
     assert session.get(ServiceSession, held.id).state == SessionState.REPORTED
-    assert _refusals(session, "session.confirm") == 1
+    assert len(refusals(session, "session.confirm")) == 1
 
 
 def test_the_venue_officer_confirms_through_the_page(world, delivery, client, login, session):
@@ -143,7 +134,7 @@ def test_rating_a_session_not_delivered_is_refused_with_a_reason(world, delivery
     login(make_user("resident"))
     resp = client.post(f"/rate/{old.id}", data={"content": "5", "organisation": "5", "venue": "5"})
     assert resp.status_code == 409
-    assert _refusals(session, "rating.submit") == 1
+    assert len(refusals(session, "rating.submit")) == 1
 
 
 def test_poster_pdf_and_qr_code(world, client, login):

@@ -13,8 +13,9 @@ from core.accounts.models import Role, User
 from core.errors import Invalid
 from evaluation.experts import operations as ops
 from evaluation.experts.models import Expert, ExpertConflict
-from tests import eval_support as es
-from tests.conftest import PASSWORD, html_text
+from tests.support import review as es
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 
 def xlsx(rows) -> bytes:

@@ -32,8 +32,8 @@ from core.permissions import PUBLIC, endpoint_access
 from core.views_util import Page
 from seeds import demo as seed
 from seeds.district import DEMO_PASSWORD
-from tests.conftest import PASSWORD
-from tests.projects_support import Market
+from tests.support.accounts import PASSWORD
+from tests.support.market import Market
 
 
 @dataclass(frozen=True)
@@ -232,13 +232,6 @@ def test_every_officer_list_page_has_downloads(app, client, make_user, login, pa
 
 
 # --- scope, audit, refusals ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    from tests.delivery_support import Delivery
-
-    return Delivery(session, make_user, district, town, community)
-
 
 def test_a_town_officer_downloads_only_their_jurisdiction(client, make_user, make_area, district, town,
                                                           delivery):

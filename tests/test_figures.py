@@ -1,4 +1,4 @@
-"""The district's figures against a small district worked out by hand (tests/figures_support.py),
+"""The district's figures against a small district worked out by hand (tests/support/figures.py),
 and the officer and admin dashboards built on them."""
 
 from __future__ import annotations
@@ -18,16 +18,10 @@ from core.db import db, utcnow
 from evaluation.reporting import figures
 from marketplace.projects.models import ProjectState
 from marketplace.sessions.models import SessionState
-from tests import figures_support
-from tests.figures_support import local
+from tests.support.figures import local
 
 MARCH = figures.month_period(2025, 3)
 NOW = local(2025, 5, 1, 12)  # the clock of the figures: after March, so its 90 days end on 1 April
-
-
-@pytest.fixture
-def world(session, make_user, make_area, district, town, community):
-    return figures_support.build(session, make_user, make_area, district, town, community)
 
 
 def test_a_month_runs_on_shanghai_calendar_days():
@@ -36,7 +30,7 @@ def test_a_month_runs_on_shanghai_calendar_days():
     assert [p.label for p in figures.trend_periods(2025, 3, 4)] == ["2024-12", "2025-01", "2025-02", "2025-03"]
 
 
-def test_the_district_in_march(world):
+def test_the_district_in_march(figures_world):
     f = figures.compute(MARCH, None, now=NOW)
     # p1, p2, p3 published in March (p4 in February); p1 and p2 awarded (p3's award is void).
     assert (f.projects_published, f.projects_awarded) == (3, 2)
@@ -59,11 +53,11 @@ def test_the_district_in_march(world):
     assert f.fulfilment_rate == pytest.approx(100.0)
 
 
-def test_coverage_per_town_and_the_gaps(world):
+def test_coverage_per_town_and_the_gaps(figures_world):
     cov = figures.coverage(None, MARCH, NOW)
     assert (cov.communities, cov.reached, cov.reached_recent, cov.gaps) == (4, 2, 3, 1)
     towns = {t.name: t for t in cov.towns}
-    a, b = towns[world.town_a.name], towns["乙镇"]
+    a, b = towns[figures_world.town_a.name], towns["乙镇"]
     # Town A: c1 (s1) and c2 (s4: disputed, but delivered) reached in March.
     assert (a.communities, a.reached, a.reached_recent, a.gaps) == (2, 2, 2, [])
     # Town B: c3's March session was missed, its January one is within 90 days; c4 had none.
@@ -74,40 +68,40 @@ def test_coverage_per_town_and_the_gaps(world):
     assert {t.name: t.gaps for t in april.towns}["乙镇"] == ["三号村", "四号村"]
 
 
-def test_a_town_sees_its_own_figures(world):
-    f = figures.compute(MARCH, world.town_a, now=NOW)
+def test_a_town_sees_its_own_figures(figures_world):
+    f = figures.compute(MARCH, figures_world.town_a, now=NOW)
     # p1 lies in c1, a community of town A: it counts for the town.
     assert (f.projects_published, f.projects_awarded, f.awarded_amount) == (1, 1, Decimal("900.00"))
     assert (f.sessions_planned, f.sessions_delivered, f.sessions_missed, f.attendance) == (4, 4, 0, 85)
     assert (f.ratings, f.satisfaction) == (2, Decimal("4.00"))
     assert (f.demand_requests, f.demand_supports, f.demand_fulfilled, f.demand_open) == (1, 2, 1, 1)
-    assert [t.name for t in f.coverage.towns] == [world.town_a.name] and f.coverage.communities == 2
+    assert [t.name for t in f.coverage.towns] == [figures_world.town_a.name] and f.coverage.communities == 2
     assert [a.project_title for a in f.awards] == ["甲镇社区戏曲进基层"] and f.awards_total == 1
 
-    b = figures.compute(MARCH, world.town_b, now=NOW)
+    b = figures.compute(MARCH, figures_world.town_b, now=NOW)
     assert (b.sessions_delivered, b.sessions_missed, b.ratings, b.satisfaction) == (0, 1, 0, None)
     assert {p.label: p.satisfaction for p in b.trend}["2025-01"] == Decimal("4.33")
     assert dict(b.projects_by_state) == {ProjectState.AWARDED: 1, ProjectState.UNDER_REVIEW: 1}
 
 
-def test_the_month_lists_awards_in_order_and_its_adjustments(world):
+def test_the_month_lists_awards_in_order_and_its_adjustments(figures_world):
     f = figures.compute(MARCH, None, now=NOW)
     assert [(a.project_title, a.provider_name, a.amount, a.budget) for a in f.awards] == [
-        ("甲镇社区戏曲进基层", world.provider.name, Decimal("900.00"), Decimal("1000.00")),
-        ("乙镇广场舞培训", world.provider.name, Decimal("1800.00"), Decimal("2000.00"))]
+        ("甲镇社区戏曲进基层", figures_world.provider.name, Decimal("900.00"), Decimal("1000.00")),
+        ("乙镇广场舞培训", figures_world.provider.name, Decimal("1800.00"), Decimal("2000.00"))]
     assert f.awards_total == 2
     assert [d.rule for d in f.decisions] == ["provider_grade_c_twice"]  # January's is another month's
     rows, total = figures.month_awards(None, MARCH, limit=1)
     assert len(rows) == 1 and total == 2
 
 
-def test_what_waits_for_each_officer(world):
+def test_what_waits_for_each_officer(figures_world):
     district = figures.pending(None)
     assert (district.reviews, district.awaiting_acceptance, district.open_challenges, district.proposed_decisions,
             district.flagged_ratings) == (1, 1, 1, 2, 1)
-    a = figures.pending(world.town_a)
+    a = figures.pending(figures_world.town_a)
     assert (a.reviews, a.awaiting_acceptance, a.open_challenges, a.flagged_ratings) == (0, 1, 0, 1)
-    b = figures.pending(world.town_b)
+    b = figures.pending(figures_world.town_b)
     assert (b.reviews, b.awaiting_acceptance, b.open_challenges, b.flagged_ratings) == (1, 0, 1, 0)
     # Adjustments are confirmed by the district's officers: a town's list has none to do.
     assert a.proposed_decisions == b.proposed_decisions == 0
@@ -158,12 +152,12 @@ def _more_data(world, n: int):
     session.flush()
 
 
-def test_the_officer_dashboard_runs_a_fixed_number_of_statements(client, login, world):
-    login(world.officer)
+def test_the_officer_dashboard_runs_a_fixed_number_of_statements(client, login, figures_world):
+    login(figures_world.officer)
     client.get("/dashboard")  # the first request of a session loads what later ones reuse
     cache.clear()  # the figures computed, not reused
     _resp, few = _statements(client, "/dashboard")
-    _more_data(world, 12)
+    _more_data(figures_world, 12)
     cache.clear()
     resp, many = _statements(client, "/dashboard")
     assert many == few
@@ -180,8 +174,8 @@ def _badge(resp, testid) -> str:
     return BeautifulSoup(resp.data, "html.parser").select_one(f"[data-testid={testid}]").get_text(" ", strip=True)
 
 
-def test_the_officer_dashboard_reuses_its_figures_and_keeps_pending_work_live(client, login, world):
-    login(world.officer)
+def test_the_officer_dashboard_reuses_its_figures_and_keeps_pending_work_live(client, login, figures_world):
+    login(figures_world.officer)
     client.get("/dashboard")  # the first request of a session loads what later ones reuse
     cache.clear()
     first, computed = _statements(client, "/dashboard")
@@ -191,7 +185,7 @@ def test_the_officer_dashboard_reuses_its_figures_and_keeps_pending_work_live(cl
     assert _badge(first, "figures-as-of").startswith("数据截至 ") and "每 5 分钟更新" in _badge(first, "figures-as-of")
     delivered, awaiting = _badge(first, "delivered"), int(_badge(first, "pending-sessions"))
 
-    _more_data(world, 2)  # two sessions reported: waiting for the officer at once, in the figures later
+    _more_data(figures_world, 2)  # two sessions reported: waiting for the officer at once, in the figures later
     resp = client.get("/dashboard")
     assert int(_badge(resp, "pending-sessions")) == awaiting + 2
     assert _badge(resp, "delivered") == delivered
@@ -201,36 +195,36 @@ def test_the_officer_dashboard_reuses_its_figures_and_keeps_pending_work_live(cl
     assert (done, planned) == tuple(int(v) + 2 for v in delivered.split(" / "))
 
 
-def test_with_no_reuse_the_officer_dashboard_is_live(client, login, world, session):
+def test_with_no_reuse_the_officer_dashboard_is_live(client, login, figures_world, session):
     settings.change("dashboards.cache_seconds", 0, None)
-    login(world.officer)
+    login(figures_world.officer)
     delivered = _badge(client.get("/dashboard"), "delivered")
-    _more_data(world, 1)
+    _more_data(figures_world, 1)
     resp = client.get("/dashboard")
     assert _badge(resp, "delivered") != delivered
     assert 'data-testid="figures-as-of"' not in resp.get_data(as_text=True)
 
 
-def test_a_town_officer_sees_their_jurisdiction_only(client, login, world):
-    login(world.town_b_officer)
+def test_a_town_officer_sees_their_jurisdiction_only(client, login, figures_world):
+    login(figures_world.town_b_officer)
     text = client.get("/dashboard").get_data(as_text=True)
     assert "乙镇" in text and "四号村" in text
-    assert world.town_a.name not in text and "二号社区" not in text
+    assert figures_world.town_a.name not in text and "二号社区" not in text
     assert 'data-testid="pending-challenges">1<' in text and 'data-testid="pending-sessions">0<' in text
     assert 'data-testid="pending-decisions"' not in text
 
 
-def test_reused_figures_are_each_jurisdictions_own(client, login, world):
-    login(world.officer)
+def test_reused_figures_are_each_jurisdictions_own(client, login, figures_world):
+    login(figures_world.officer)
     assert "二号社区" in client.get("/dashboard").get_data(as_text=True)  # the district's, now kept
     client.post("/logout")
-    login(world.town_b_officer)
+    login(figures_world.town_b_officer)
     text = client.get("/dashboard").get_data(as_text=True)
     assert "四号村" in text and "二号社区" not in text
 
 
-def test_the_dashboard_comes_first_in_the_navigation(client, login, world, make_user):
-    login(world.officer)
+def test_the_dashboard_comes_first_in_the_navigation(client, login, figures_world, make_user):
+    login(figures_world.officer)
     home = client.get("/").get_data(as_text=True)
     assert home.index('href="/dashboard"') < home.index('href="/projects/"')
     client.post("/logout")

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from core.i18n import fmt_datetime
-from tests.conftest import html_text
+from tests.support.pages import html_text
 from tools import i18n as i18n_tool
 
 

@@ -15,7 +15,7 @@ from core import audit
 from core.audit import AuditEvent
 from core.db import db, utcnow
 from core.jobs import operations as jobs
-from tests.conftest import html_text
+from tests.support.pages import html_text
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 KIND = "test_document"

@@ -2,7 +2,7 @@
 object of the same kind, is refused (403/404) and changes nothing.
 
 The objects in the URLs are the strangers' objects the route × role builders make
-(tests/access_*.py). The walkers are "peers": a provider with its own approved registration,
+(tests/support/access). The walkers are "peers": a provider with its own approved registration,
 its own bid on the same project, its own contract and session; a resident of another community
 with its own demand request and rating; an expert on no panel of the project, with its own
 conflict declaration; a town officer of another town with its own venue. Every rule with
@@ -23,8 +23,10 @@ from core.areas.models import Area, AreaLevel
 from core.audit import AuditEvent
 from core.db import db, utcnow
 from core.permissions import AUTHENTICATED, PUBLIC, endpoint_access
-from tests.access_registry import BUILDERS
-from tests.test_access import rules
+from tests.support.access import BUILDERS, rules
+from tests.support.access import delivery as access_delivery
+from tests.support.access import evaluation as access_evaluation
+from tests.support.access import projects as access_projects
 
 PEER_ROLES = ("officer", "expert", "provider", "resident")
 
@@ -122,9 +124,9 @@ def _peers(ctx) -> dict:
     from marketplace.bids import operations as bid_ops
     from marketplace.projects.models import PurchaseProject
     from marketplace.sessions import operations as session_ops
-    from tests import access_evaluation, access_projects
-    from tests import eval_support as es
-    from tests.delivery_support import Delivery, png_bytes
+    from tests.support import review as es
+    from tests.support.delivery import Delivery
+    from tests.support.files import png_bytes
 
     session, make_user = ctx["session"], ctx["make_user"]
     district = Area(code="PEER-D", name="邻区", level=AreaLevel.DISTRICT, population=1)
@@ -178,7 +180,6 @@ def _login(client, user):
 
 def _awarded_world(ctx, bidding) -> dict:
     """The same URL rules over the reviewed and awarded project, its contract in force and provider."""
-    from tests import access_delivery, access_evaluation
 
     ev = access_evaluation.scenario(ctx)
     delivery = access_delivery._world(ctx)
@@ -189,7 +190,6 @@ def _awarded_world(ctx, bidding) -> dict:
 def _draft_world(ctx, bidding) -> dict:
     """A stranger officer's draft project (nothing but its officers may see a draft)."""
     from marketplace.projects.models import Criterion, ProjectLine, ProjectMethod, ProjectState, PurchaseProject
-    from tests import access_projects
 
     published = access_projects._world(ctx)["project"]
     line = published.lines[0]
@@ -277,7 +277,6 @@ def test_peers_are_refused_on_others_objects(app, client, make_user, session):
 def test_an_own_parent_does_not_open_another_users_child(app, client, make_user, session):
     """Ids crossed: the peer's own session, contract or project with the stranger's photo,
     milestone or attachment is 404, the child being looked up under its parent."""
-    from tests import access_delivery, access_evaluation, access_projects
 
     users = {r: make_user(r) for r in ("admin", "officer", "expert", "provider", "resident")}
     ctx = {"users": users, "session": session, "make_user": make_user}
@@ -307,9 +306,9 @@ def test_ids_carried_in_forms_stay_within_the_users_objects(client, login, sessi
     from core.errors import DomainError
     from evaluation.review import operations as review
     from marketplace.projects import operations as project_ops
-    from tests import eval_support as es
-    from tests.delivery_support import Delivery
-    from tests.projects_support import Market
+    from tests.support import review as es
+    from tests.support.delivery import Delivery
+    from tests.support.market import Market
 
     d = Delivery(session, make_user, district, town, community)
     provider = d.provider()

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core import openapi
 from core.accounts.models import Role
-from tests.conftest import html_text
-from tests.projects_support import Market
+from tests.support.market import Market
+from tests.support.pages import html_text
 
 # Examples per operation and generation mode: 20 operations x 2 modes x this, bounded for CI.
 FUZZ_EXAMPLES = 20

@@ -17,8 +17,8 @@ from core.errors import Forbidden, Refused
 from evaluation.review import draw, rules, scoring
 from evaluation.review.models import MemberStatus, Panel, Score
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
-from tests.conftest import html_text
+from tests.support import review as es
+from tests.support.pages import html_text
 
 
 @pytest.fixture

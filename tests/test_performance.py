@@ -17,14 +17,8 @@ from evaluation.performance import operations as performance
 from evaluation.performance.models import PerformanceRun, PerformanceSnapshot
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import SessionState
-from tests.delivery_support import Delivery
 
 D = Decimal
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ from marketplace.awards.models import Award
 from marketplace.bids.models import Bid, BidOpening, BidStatus
 from marketplace.projects.models import ProjectLine, ProjectMethod, ProjectState, PurchaseProject
 from marketplace.providers.models import ProviderStatus
-from tests import eval_support as es
-from tests.conftest import html_text
-from tests.delivery_support import Delivery
-from tests.projects_support import Market
+from tests.support import review as es
+from tests.support.delivery import Delivery
+from tests.support.market import Market
+from tests.support.pages import html_text
 
 LIST_PAGES = ["/portal", "/portal/projects", "/portal/results", "/portal/providers", "/portal/ratings",
               "/portal/ratings/providers", "/portal/adjustments"]
@@ -46,7 +46,7 @@ def cents(v) -> Decimal:
 
 
 def opening_record(session, r):
-    """The opening record of a project reviewed by eval_support (which sets the opening time only)."""
+    """The opening record of a project reviewed by tests/support/review.py (which sets the opening time only)."""
     p = r["project"]
     session.add(BidOpening(project_id=p.id, opened_at=p.opened_at, opened_by_id=r["officer"].id,
                            bid_count=len(r["bids"]),

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from catalog.items.models import ItemStatus
@@ -28,20 +27,10 @@ from marketplace.projects.models import (
     ProjectState,
     PurchaseProject,
 )
-from tests.conftest import html_text
-from tests.projects_support import Market, criteria_rows
+from tests.support.market import criteria_rows
+from tests.support.pages import html_text
 
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
-
-
-@pytest.fixture(autouse=True)
-def _english(session):
-    """Messages are asserted in English (the product's default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def audit_actions(session, prefix=""):

@@ -6,24 +6,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from flask_babel import force_locale
 
 from core.db import utcnow
 from marketplace.bids import operations as bid_ops
 from marketplace.projects import operations as project_ops
-from tests.projects_support import Market
 
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
-
-
-@pytest.fixture(autouse=True)
-def _english(session):
-    """Messages are asserted in English (the product's default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_public_list_filters_and_pages(market, client, make_area, district):

@@ -185,7 +185,7 @@ def test_the_database_decay_halves_a_weight_every_180_days(session, age_days):
 @pytest.fixture
 def provider_session(session, make_user, district, town, community):
     """A provider with a delivered session, and another provider with a rating (the district mean)."""
-    from tests.delivery_support import Delivery
+    from tests.support.delivery import Delivery
 
     d = Delivery(session, make_user, district, town, community)
     p, other = d.provider(), d.provider()

@@ -18,8 +18,7 @@ from evaluation.feedback.models import Rating
 from evaluation.reporting import provider_report
 from evaluation.reporting import views as report_views
 from marketplace.providers.models import ProviderStatus
-from tests.conftest import html_text
-from tests.delivery_support import Delivery
+from tests.support.pages import html_text
 
 PDFTOTEXT = "/usr/bin/pdftotext"
 
@@ -27,11 +26,6 @@ PDFTOTEXT = "/usr/bin/pdftotext"
 @pytest.fixture
 def manual(app, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "manual")
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ from marketplace.providers.models import (
     ProviderKind,
     ProviderStatus,
 )
-from tests.conftest import PASSWORD, html_text
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 _codes = itertools.count(1)

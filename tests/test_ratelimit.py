@@ -11,7 +11,8 @@ import redis
 import time_machine
 
 from core.accounts import operations as accounts
-from tests.conftest import PASSWORD, html_text
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 

@@ -14,14 +14,8 @@ from core.errors import Forbidden, Invalid, Refused
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.models import Complaint, ComplaintStatus, FlagReason, Rating, RatingStatus
 from marketplace.sessions import operations as session_ops
-from tests.delivery_support import Delivery
 
 FIVE = {"content": 5, "organisation": 5, "venue": 5}
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 @pytest.fixture

@@ -10,15 +10,9 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from evaluation.feedback.models import Rating, RatingStatus
-from tests.delivery_support import Delivery
 from tests.test_bids_concurrency import fresh, run_together
 
 pytestmark = pytest.mark.concurrency
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
 
 
 def _held(delivery, session, attendance=None):

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from core.audit import AuditEvent
 from core.db import utcnow
 from marketplace.projects.models import PurchaseProject
-from tests import eval_support as es
-from tests.delivery_support import Delivery
-from tests.projects_support import Market
+from tests.support import review as es
+from tests.support.delivery import Delivery
+from tests.support.market import Market
 
 
 def _events_since(session, seq, prefix=""):
@@ -75,7 +75,7 @@ def test_business_refusals_are_audited_with_their_actor(client, login, session, 
 def test_object_level_refusals_are_audited(client, login, session, make_user, district, town, community):
     """Another provider's session photo: refused, and the attempt is on record."""
     from marketplace.sessions import operations as session_ops
-    from tests.delivery_support import png_bytes
+    from tests.support.files import png_bytes
 
     d = Delivery(session, make_user, district, town, community)
     s = d.schedule(d.contract(d.provider(), sessions=2), utcnow() - dt.timedelta(hours=4))

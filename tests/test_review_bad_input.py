@@ -15,8 +15,8 @@ from evaluation.review.models import Score
 from marketplace.awards.models import Award
 from marketplace.bids.models import BidStatus
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
-from tests.conftest import html_text
+from tests.support import review as es
+from tests.support.pages import html_text
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from evaluation.review.models import Panel, PanelMember, ReviewResult
 from marketplace.awards.models import Award
 from marketplace.bids.models import Bid
 from marketplace.projects.models import PurchaseProject
-from tests import eval_support as es
+from tests.support import review as es
 
 pytestmark = pytest.mark.concurrency
 

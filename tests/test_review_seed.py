@@ -16,7 +16,7 @@ from marketplace.awards.models import Award
 from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects.models import ProjectState
 from seeds import review as seed
-from tests import eval_support as es
+from tests.support import review as es
 
 
 def test_without_projects_only_experts_are_added(session, make_user):

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 from core import settings
 from evaluation.review import draw, rules, scoring
 from evaluation.review import operations as review
-from tests import eval_support as es
-from tests.conftest import html_text
+from tests.support import review as es
+from tests.support.pages import html_text
 
 
 def test_seven_experts_trimmed_in_the_result_and_the_report(session, make_user, town, client):

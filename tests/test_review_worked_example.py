@@ -26,7 +26,7 @@ from evaluation.review import operations as review
 from evaluation.review.models import MemberStatus, ReviewResult
 from marketplace.awards.models import Award
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
+from tests.support import review as es
 
 PLAN = {"A": [24, 25, 26, 22, 27], "B": [28, 27, 29, 26, 30], "C": [20, 21, 19, 22, 18]}
 TEAM = {"A": [25, 26, 24, 27, 23], "B": [22, 21, 23, 20, 24], "C": [26, 25, 27, 8, 26]}
@@ -146,7 +146,7 @@ def test_the_report_page_and_pdf_show_every_number(session, worked, client, logi
 
     from pypdf import PdfReader
 
-    from tests.conftest import html_text
+    from tests.support.pages import html_text
 
     panel, _result = run_review(session, worked)
     review.sign_off(panel, panel.leader, panel.leader.expert.user)

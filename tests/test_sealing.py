@@ -10,7 +10,6 @@ import json
 
 import pytest
 import time_machine
-from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
@@ -19,24 +18,14 @@ from core.errors import Forbidden
 from marketplace.bids import operations as bid_ops
 from marketplace.bids import sealing
 from marketplace.bids.models import Bid, BidAttachment, BidRevision
-from tests.conftest import PASSWORD, html_text
-from tests.projects_support import Market
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 PRICE = "86421.37"
 PLAN = "独特的服务方案：每周六下午在社区广场举办京剧票友会"
 FILE = b"%PDF-1.7 confidential-attachment-marker\n%%EOF\n"
 
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
-
-
-@pytest.fixture(autouse=True)
-def _english(session):
-    """Messages are asserted in English (the product's default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from core import security, settings
 from core.audit import AuditEvent
-from tests.conftest import PASSWORD, html_text
+from tests.support.accounts import PASSWORD
+from tests.support.pages import html_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

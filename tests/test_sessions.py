@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Forbidden, Invalid, Refused
 from marketplace.contracts.models import ContractState
@@ -16,21 +15,12 @@ from marketplace.projects.models import ProjectState
 from marketplace.sessions import operations as session_ops
 from marketplace.sessions import photos as session_photos
 from marketplace.sessions.models import ServiceSession, SessionPhoto, SessionState
-from tests.delivery_support import Delivery, jpeg_with_exif, png_bytes
-
-
-@pytest.fixture
-def delivery(session, make_user, district, town, community):
-    return Delivery(session, make_user, district, town, community)
+from tests.support.files import jpeg_with_exif, png_bytes
 
 
 def _at(days=-10, hour=10):
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     return now.replace(hour=hour) + dt.timedelta(days=days)
-
-
-def _refusals(session, action):
-    return session.scalars(select(AuditEvent).where(AuditEvent.action == "refused." + action)).all()
 
 
 # --- scheduling --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ the demand dashboard. Headless Chromium on a phone-sized screen, against the dem
 import pytest
 
 from seeds.district import DEMO_PASSWORD
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

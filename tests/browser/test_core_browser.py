@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ as SVG within the screen's width, each with its table. Headless Chromium."""
 
 import pytest
 
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

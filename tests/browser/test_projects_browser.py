@@ -26,7 +26,7 @@ from marketplace.projects.models import (
     PurchaseProject,
 )
 from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

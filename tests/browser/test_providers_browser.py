@@ -4,7 +4,7 @@ Headless Chromium on a phone-sized screen, CSRF on, Chinese interface."""
 import pytest
 
 from core import uscc
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from core.jobs import operations as jobs
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

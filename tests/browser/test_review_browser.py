@@ -19,8 +19,8 @@ from evaluation.review import operations as review
 from evaluation.review.models import Panel
 from marketplace.projects.models import PurchaseProject
 from seeds.district import DEMO_PASSWORD
-from tests import eval_support as es
-from tests.conftest import browser_login
+from tests.support import review as es
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

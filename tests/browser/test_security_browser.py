@@ -3,7 +3,7 @@ menu's JavaScript (Bootstrap's collapse) still works on a phone."""
 
 import pytest
 
-from tests.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.browser
 

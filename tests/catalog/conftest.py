@@ -4,7 +4,7 @@ import pytest
 
 from catalog.items import operations as ops
 from catalog.items.models import ItemStatus
-from tests.catalog.helpers import item_data
+from tests.support.catalog_items import item_data
 
 
 @pytest.fixture

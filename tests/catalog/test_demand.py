@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from catalog.demand import operations as ops
@@ -21,7 +21,8 @@ from core.areas.models import Venue, VenueKind
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
 from core.notifications import Notification
-from tests.conftest import html_text
+from tests.support.pages import html_text
+from tests.support.records import count_rows
 
 
 @pytest.fixture
@@ -46,10 +47,6 @@ def item(make_item):
     return make_item(code="DM-1", name="公益电影放映", unit="场", price_ceiling="800")
 
 
-def _count(session, model, *where):
-    return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
 def test_a_resident_requests_an_item_for_a_venue_of_their_community(session, make_user, item, venue):
     resident = make_user("resident")
     req, merged = ops.request_item(resident, item, venue, "希望周末放映")
@@ -70,7 +67,7 @@ def test_a_venue_outside_the_residents_community_is_refused(client, login, sessi
         ops.request_item(resident, item, foreign_venue, "")
     message = str(e.value.message)
     assert e.value.field == "venue_id" and "邻村文化室" in message and "只能为本社区" in message
-    assert _count(session, DemandRequest) == 0
+    assert count_rows(session, DemandRequest) == 0
 
 
 def test_the_api_refusal_is_audited_and_nothing_is_kept(client, token_for, session, make_user, item, elsewhere):
@@ -81,7 +78,7 @@ def test_the_api_refusal_is_audited_and_nothing_is_kept(client, token_for, sessi
     assert resp.status_code == 422
     body = resp.get_json()["error"]
     assert body["code"] == "invalid" and "venue_id" in body["fields"]
-    assert _count(session, DemandRequest) == 0
+    assert count_rows(session, DemandRequest) == 0
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "refused.demand.request"))
 
 
@@ -91,14 +88,14 @@ def test_a_second_request_while_one_is_open_becomes_a_support(session, make_user
     again, merged2 = ops.request_item(second, item, venue, "我也想看")
     assert not merged and merged2 and again.id == req.id
     ops.support_request(third, req)
-    assert _count(session, DemandRequest) == 1
+    assert count_rows(session, DemandRequest) == 1
     assert ops.support_counts([req.id])[req.id] == 3
     assert session.scalar(select(DemandSupport.note).where(DemandSupport.user_id == second.id)) == "我也想看"
     # A planned request still gathers supports instead of duplicates.
     ops.decide_request(req, DemandStatus.PLANNED, "下月安排", make_user("officer"))
     fourth = make_user("resident")
     assert ops.request_item(fourth, item, venue, "")[1] is True
-    assert _count(session, DemandRequest) == 1
+    assert count_rows(session, DemandRequest) == 1
 
 
 def test_after_a_request_is_closed_a_new_one_may_be_made(session, make_user, item, venue):

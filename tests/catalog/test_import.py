@@ -4,24 +4,16 @@ import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from openpyxl import load_workbook
+from sqlalchemy import select
 
 from catalog.items.models import Item, ItemRevision, ItemStatus, RevisionKind
 from catalog.items.spreadsheet import COLUMNS
-from tests.conftest import html_text
+from tests.support.files import xlsx_bytes
+from tests.support.pages import html_text
+from tests.support.records import count_rows
 
 HEADER_ZH = [names[0] for names in COLUMNS.values()]
-
-
-def _xlsx(rows) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _row(code, name, category="WY01", ceiling="1000", groups="普通群众", levels="区、镇/街道", status="", **kw):
@@ -36,10 +28,6 @@ def _row(code, name, category="WY01", ceiling="1000", groups="普通群众", lev
 def _upload(client, data, name="catalog.xlsx"):
     return client.post("/officer/catalog/import", data={"file": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
-
-
-def _count(session, model):
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def test_export_xlsx_lists_every_item(client, login, keeper, make_item):
@@ -65,10 +53,10 @@ def test_export_then_import_back_changes_nothing(client, login, session, keeper,
     login(keeper)
     client.post("/lang", data={"lang": lang})
     exported = client.get("/officer/catalog/export?format=xlsx").data
-    revisions = _count(session, ItemRevision)
+    revisions = count_rows(session, ItemRevision)
     resp = _upload(client, exported)
     assert resp.status_code == 302
-    assert _count(session, ItemRevision) == revisions
+    assert count_rows(session, ItemRevision) == revisions
     flash = html_text(client.get("/officer/catalog/"))
     assert ("新建 0 个项目，修改 0 个" in flash and "2 个未变" in flash) or "0 items created, 0 changed" in flash
 
@@ -76,7 +64,7 @@ def test_export_then_import_back_changes_nothing(client, login, session, keeper,
 def test_import_creates_drafts_and_revises_existing_items(client, login, session, keeper, make_item, categories):
     item = make_item(code="IM-1", name="旧名称", price_ceiling="500")
     login(keeper)
-    data = _xlsx([HEADER_ZH, _row("IM-1", "新名称", ceiling="650.5", status="有效"),
+    data = xlsx_bytes([HEADER_ZH, _row("IM-1", "新名称", ceiling="650.5", status="有效"),
                   _row("IM-2", "新增项目", category="JZ", groups="老年人, minors", levels="community")])
     resp = _upload(client, data)
     assert resp.status_code == 302
@@ -94,8 +82,8 @@ def test_import_creates_drafts_and_revises_existing_items(client, login, session
 def test_import_is_all_or_nothing_and_names_every_bad_row(client, login, session, keeper, make_item):
     item = make_item(code="AON-1", name="原名", price_ceiling="800")
     login(keeper)
-    items, revisions = _count(session, Item), _count(session, ItemRevision)
-    data = _xlsx([HEADER_ZH,
+    items, revisions = count_rows(session, Item), count_rows(session, ItemRevision)
+    data = xlsx_bytes([HEADER_ZH,
                   _row("AON-1", "改名", ceiling="900"),           # 2: good
                   _row("AON-2", "零限价", ceiling="0"),           # 3: zero ceiling
                   _row("AON-3", "负限价", ceiling="-10"),         # 4: negative
@@ -115,7 +103,7 @@ def test_import_is_all_or_nothing_and_names_every_bad_row(client, login, session
     assert "第 2 行" in rows[7] and "外星人" in rows[8] and "草稿" in rows[9] and "第 2 行" in rows[10]
     assert "编码为空" in rows[11]
     session.expire_all()
-    assert (_count(session, Item), _count(session, ItemRevision)) == (items, revisions)
+    assert (count_rows(session, Item), count_rows(session, ItemRevision)) == (items, revisions)
     assert session.get(Item, item.id).name == "原名"
 
 
@@ -130,7 +118,7 @@ def _error_rows(resp):
 def test_import_refuses_status_change_of_existing_item(client, login, session, keeper, make_item):
     make_item(code="SC-1", name="状态项目")
     login(keeper)
-    resp = _upload(client, _xlsx([HEADER_ZH, _row("SC-1", "状态项目", status="watch")]))
+    resp = _upload(client, xlsx_bytes([HEADER_ZH, _row("SC-1", "状态项目", status="watch")]))
     assert resp.status_code == 422 and "记录在案的决定" in html_text(resp)
 
 
@@ -145,7 +133,7 @@ def test_import_accepts_english_headers_and_csv(client, login, session, keeper, 
 
 def test_import_without_a_required_column_is_refused(client, login, session, keeper):
     login(keeper)
-    resp = _upload(client, _xlsx([["编码", "名称"], ["X-1", "缺列"]]))
+    resp = _upload(client, xlsx_bytes([["编码", "名称"], ["X-1", "缺列"]]))
     assert resp.status_code == 302
     assert "表头缺少“类别编码”列" in html_text(client.get("/officer/catalog/"))
     assert session.scalar(select(Item).where(Item.code == "X-1")) is None

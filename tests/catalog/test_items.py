@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from catalog.items import operations as ops
 from catalog.items.models import Item, ItemRevision, ItemStatus, ItemStatusDecision, RevisionKind
@@ -15,13 +15,9 @@ from catalog.versions import operations as version_ops
 from catalog.versions.models import CatalogVersion, CatalogVersionEntry, VersionPhase
 from core.audit import AuditEvent
 from core.errors import Forbidden, Invalid, Refused
-from tests.catalog.helpers import item_data
-from tests.conftest import html_text
-
-
-def _count(session, model):
-    return session.scalar(select(func.count()).select_from(model))
-
+from tests.support.catalog_items import item_data
+from tests.support.pages import html_text
+from tests.support.records import count_rows
 
 # --- items and revisions -------------------------------------------------------------------------
 
@@ -77,13 +73,13 @@ def test_history_page_shows_every_revision_with_its_differences(client, session,
                                             ("", "必填"), ("12.345", "两位小数")])
 def test_bad_ceiling_is_refused_and_nothing_is_saved(client, login, session, keeper, categories, ceiling, words):
     login(keeper)
-    before = _count(session, Item)
+    before = count_rows(session, Item)
     resp = client.post("/officer/catalog/items/new", data={
         "code": "BAD-1", "category_id": categories["sub"].id, "name": "坏限价", "unit": "场", "price_ceiling": ceiling,
         "target_groups": ["general"], "levels": ["town"], "standard_content": "内容"})
     assert resp.status_code == 422
     assert words in html_text(resp)
-    assert _count(session, Item) == before
+    assert count_rows(session, Item) == before
 
 
 def test_ceiling_rules_in_the_operation(keeper, categories):
@@ -106,12 +102,12 @@ def test_database_refuses_a_zero_ceiling_too(session, categories):
 def test_duplicate_code_is_refused(client, login, session, keeper, categories, make_item):
     make_item(code="DUP-1", name="原有项目")
     login(keeper)
-    before = _count(session, Item)
+    before = count_rows(session, Item)
     resp = client.post("/officer/catalog/items/new", data={
         "code": "dup-1", "category_id": categories["sub"].id, "name": "重复", "unit": "场", "price_ceiling": "100",
         "target_groups": ["general"], "levels": ["town"], "standard_content": "内容"})
     assert resp.status_code == 422 and "已被“原有项目”使用" in html_text(resp)
-    assert _count(session, Item) == before
+    assert count_rows(session, Item) == before
 
 
 def test_editing_a_published_item_in_place_is_refused(session, keeper, make_item):
@@ -119,7 +115,7 @@ def test_editing_a_published_item_in_place_is_refused(session, keeper, make_item
     version = version_ops.create_version(year=2026, title="2026", actor=keeper)
     version_ops.publish_version(version, publicity_days=7, actor=keeper)
     session.commit()  # a savepoint in the test's transaction
-    revisions = _count(session, ItemRevision)
+    revisions = count_rows(session, ItemRevision)
     item.price_ceiling = Decimal("9999")
     with pytest.raises(Refused) as e:
         session.flush()
@@ -127,7 +123,7 @@ def test_editing_a_published_item_in_place_is_refused(session, keeper, make_item
     session.rollback()
     session.expire_all()
     assert session.get(Item, item.id).price_ceiling == Decimal("5000.00")
-    assert _count(session, ItemRevision) == revisions
+    assert count_rows(session, ItemRevision) == revisions
     pinned = session.scalar(select(ItemRevision).join(CatalogVersionEntry).where(
         CatalogVersionEntry.version_id == version.id, CatalogVersionEntry.item_id == item.id))
     assert pinned.data["price_ceiling"] == "5000.00"
@@ -228,10 +224,10 @@ def test_rules_propose_decisions_with_their_reference(session, make_item):
     ("nonsense", "x", Invalid)])
 def test_bad_decisions_are_refused(session, keeper, make_item, target, reason, error):
     item = make_item(code="ST-4")
-    before = _count(session, ItemStatusDecision)
+    before = count_rows(session, ItemStatusDecision)
     with pytest.raises(error):
         ops.decide_item_status(item, target, reason, keeper)
-    assert _count(session, ItemStatusDecision) == before
+    assert count_rows(session, ItemStatusDecision) == before
 
 
 def test_decision_form(client, login, session, keeper, make_item):
@@ -305,7 +301,7 @@ def test_publishing_needs_items_in_the_catalog(session, keeper, categories):
     v = version_ops.create_version(year=2026, title="空", actor=keeper)
     with pytest.raises(Refused):
         version_ops.publish_version(v, actor=keeper)
-    assert _count(session, CatalogVersionEntry) == 0
+    assert count_rows(session, CatalogVersionEntry) == 0
 
 
 def test_items_made_outside_the_operations_get_a_baseline_revision(session, keeper, categories):

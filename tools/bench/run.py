@@ -223,7 +223,7 @@ def page_queries(app, sample: dict, explain: bool) -> dict:
         client = clients.get(who) or (test_client_login(app, who) if who else app.test_client())
         clients[who] = client
         client.get(url)  # warm: settings, templates, lazy rules
-        cache.clear()
+        cache.clear(app)
         captured.clear()
         event.listen(engine, "before_cursor_execute", before)
         t0 = time.perf_counter()

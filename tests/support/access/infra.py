@@ -4,7 +4,7 @@ import datetime as dt
 
 from core import workdays
 from core.holidays.models import Holiday
-from tests.access_registry import builds
+from tests.support.access.registry import builds
 
 
 @builds("holiday_id")

@@ -1,4 +1,4 @@
-"""Builders of URL arguments for the route × role test, filled by tests/access_*.py modules.
+"""Builders of URL arguments for the route × role test, filled by the modules of tests/support/access.
 
 A builder takes a context dict (`users` by role, `session`, `make_user`) and returns the
 value for one argument name. Objects it makes belong to none of the role users, so an

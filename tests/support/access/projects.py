@@ -22,7 +22,7 @@ from marketplace.projects.models import (
     PurchaseProject,
 )
 from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
-from tests.access_registry import OBJECT_GUARDED, builds
+from tests.support.access.registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({
     # a provider role user without an approved Provider row is refused with the reason

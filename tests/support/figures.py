@@ -19,7 +19,7 @@ from marketplace.awards.models import Award, AwardStatus, Challenge
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.projects.models import ProjectMethod, ProjectState, PurchaseProject
 from marketplace.sessions.models import ServiceSession, SessionState
-from tests.delivery_support import Delivery
+from tests.support.delivery import Delivery
 
 
 def local(*args) -> dt.datetime:

@@ -2,7 +2,7 @@
 every role meets someone else's job (answered 404, as if it did not exist)."""
 
 from core.jobs import operations as jobs
-from tests.access_registry import builds
+from tests.support.access.registry import builds
 
 
 @builds("job_id")

@@ -1,7 +1,7 @@
 """URL arguments of the core pages."""
 
 from core.areas.models import Area, AreaLevel, Venue, VenueKind
-from tests.access_registry import builds
+from tests.support.access.registry import builds
 
 
 @builds("user_id")

@@ -3,7 +3,7 @@ its documents (stored for real, so officers' downloads succeed)."""
 
 from core import uploads, uscc
 from marketplace.providers.models import DocumentKind, Provider, ProviderDocument, ProviderKind, ProviderStatus
-from tests.access_registry import OBJECT_GUARDED, builds
+from tests.support.access.registry import OBJECT_GUARDED, builds
 
 # A provider may download only its own documents; the matrix's provider owns another.
 OBJECT_GUARDED.add("providers.document")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.areas.models import Area, AreaLevel
-from tests.access_registry import OBJECT_GUARDED, builds
+from tests.support.access.registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({
     "review.project", "review.draw_panel", "review.confirm", "review.recuse", "review.qualification",
@@ -29,7 +29,7 @@ def scenario(ctx) -> dict:
     from marketplace.awards import operations as award_ops
     from marketplace.awards.models import ChallengeAttachment
     from marketplace.contracts import operations as contract_ops
-    from tests import eval_support as es
+    from tests.support import review as es
 
     session, make_user = ctx["session"], ctx["make_user"]
     district = Area(code="ACC-EV-D", name="评审区", level=AreaLevel.DISTRICT, population=1)

@@ -12,8 +12,9 @@ from core.db import utcnow
 from evaluation.adjustment.models import AdjustmentDecision, DecisionAction
 from evaluation.feedback import operations as ratings
 from marketplace.sessions import operations as session_ops
-from tests.access_registry import OBJECT_GUARDED, builds
-from tests.delivery_support import Delivery, png_bytes
+from tests.support.access.registry import OBJECT_GUARDED, builds
+from tests.support.delivery import Delivery
+from tests.support.files import png_bytes
 
 OBJECT_GUARDED.update({
     # a provider role user without the contract (or without a Provider row) is refused

@@ -8,7 +8,7 @@ from catalog.items import operations as ops
 from catalog.items.models import Category, ItemStatus
 from catalog.versions import operations as version_ops
 from core.areas.models import Area, AreaLevel, Venue, VenueKind
-from tests.access_registry import OBJECT_GUARDED, builds
+from tests.support.access.registry import OBJECT_GUARDED, builds
 
 OBJECT_GUARDED.update({"demand.detail", "demand.support", "catalog_api.support_demand"})
 

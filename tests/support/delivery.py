@@ -4,7 +4,6 @@ steps belong to the review), its sessions, reports, decisions and ratings."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 from decimal import Decimal
 
@@ -27,25 +26,6 @@ from marketplace.sessions import operations as session_ops
 
 _seq = itertools.count(1)
 ALL_LEVELS = ["district", "town", "community"]
-
-
-def png_bytes(size=(8, 6), colour=(200, 30, 40)) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-def jpeg_with_exif() -> bytes:
-    from PIL import Image
-
-    img = Image.new("RGB", (10, 10), (10, 200, 10))
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCamera"  # Make
-    out = io.BytesIO()
-    img.save(out, format="JPEG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 class Delivery:
