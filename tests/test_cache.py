@@ -62,7 +62,7 @@ def test_memory_holds_a_bounded_number_of_figures_oldest_out_first(ctx, monkeypa
     compute = Counter()
     assert cache.remember("a", 300, compute)[0] == {"figure": 1}  # "a" was evicted
     assert cache.remember("d", 300, compute)[0] == "d"
-    assert len(cache._local) == 3
+    assert len(cache._local()) == 3
 
 
 def test_the_setting_bounds_and_default(session):
@@ -105,7 +105,7 @@ def test_redis_keeps_a_figure_for_every_process_until_its_time_is_up(redis_ctx):
     with time_machine.travel(T0, tick=False):
         assert cache.remember("k", 300, compute) == ({"figure": 1}, T0)
     assert 0 < client.ttl(prefix + "k") <= 300
-    assert not cache._local  # not in this process's memory: in Redis, for every worker
+    assert not cache._local()  # not in this process's memory: in Redis, for every worker
     with time_machine.travel(T0 + dt.timedelta(seconds=120), tick=False):
         assert cache.remember("k", 300, compute) == ({"figure": 1}, T0)
         # A shorter time (the setting changed) makes the stored figure stale at once.
@@ -127,7 +127,7 @@ def test_a_redis_that_fails_costs_only_the_computing(app, monkeypatch):
     with app.app_context():
         assert cache.remember("k", 300, compute)[0] == {"figure": 1}
         assert cache.remember("k", 300, compute)[0] == {"figure": 2}
-    assert not cache._local
+    assert not cache._local(app)
 
 
 def test_a_broken_entry_in_redis_is_computed_again(redis_ctx):
