@@ -33,7 +33,7 @@ from core.permissions import is_api_request
 from core.views_util import apply_error
 
 
-def keep_on_record(error: DomainError) -> None:
+def _keep_on_record(error: DomainError) -> None:
     """Undo everything the refused attempt flushed; then record a business-rule refusal and commit
     it on its own, so the record survives the error response's rollback."""
     safe_rollback()
@@ -48,7 +48,7 @@ def keep_on_record(error: DomainError) -> None:
 def refused(error: DomainError, *, form=None, field: str | None = None, template: str | None = None,
             render: Callable | None = None, redirect_to: str | None = None, flashed: bool = False,
             status: int | None = None, **context):
-    """Answer a refusal after keeping it on record (`keep_on_record`).
+    """Keep a refusal on record, undo the attempt, and answer it.
 
     On /api/ the answer is the JSON error body. For pages:
     - `form`: the message goes on `field` (default the error's own field; "" for the whole form);
@@ -61,7 +61,7 @@ def refused(error: DomainError, *, form=None, field: str | None = None, template
     - nothing at all: the error page.
     A Retry-After header goes with the answer when the error names one.
     """
-    keep_on_record(error)
+    _keep_on_record(error)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
     if is_api_request():
         return json_error(error.status, error.code, error.message, error.fields(), headers=headers)

@@ -70,7 +70,8 @@ def validated_period(form) -> tuple[dt.date, dt.date] | None:
     try:
         return provider_report.parse_period(form.date_from.data, form.date_to.data)
     except Invalid as e:
-        return refused(e, form=form)
+        refused(e, form=form)
+        return None
 
 
 def queued_response(job, created: bool):
