@@ -95,7 +95,7 @@ def _child_cpu() -> float:
 
 
 def seed_version() -> str:
-    return hashlib.sha256((ROOT / "evaluation" / "scale_seed.py").read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((ROOT / "seeds" / "scale.py").read_bytes()).hexdigest()[:16]
 
 
 # --- databases ------------------------------------------------------------------------------------
