@@ -18,21 +18,14 @@ from core.errors import DomainError
 from marketplace.bids import operations as bid_ops
 from marketplace.bids.models import Bid
 from marketplace.projects.models import PurchaseProject
-from tests import eval_support as es
-from tests.conftest import html_text
-from tests.delivery_support import Delivery
-from tests.projects_support import Market
+from tests.support import review as es
+from tests.support.pages import html_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "catalog", "marketplace", "evaluation")
 HELPER = ROOT / "core" / "refusals.py"
 
 BOTH = pytest.mark.parametrize("via", ["html", "api"])
-
-
-@pytest.fixture
-def market(session, make_user, district, town):
-    return Market(session, make_user, district, town)
 
 
 def _head(session) -> int:
@@ -136,8 +129,8 @@ def test_revising_a_withdrawn_bid(market, session, client, token_for):
 
 
 @BOTH
-def test_a_rating_out_of_its_window(via, session, client, login, token_for, make_user, district, town, community):
-    d = Delivery(session, make_user, district, town, community)
+def test_a_rating_out_of_its_window(via, session, client, login, token_for, make_user, delivery):
+    d = delivery
     old = d.schedule(d.contract(d.provider(), sessions=2), utcnow() - dt.timedelta(days=60))
     resident = make_user("resident")
     session.commit()

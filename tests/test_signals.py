@@ -24,9 +24,8 @@ from marketplace import signals
 from marketplace.awards import operations as award_ops
 from marketplace.awards.models import AwardStatus, ChallengeOutcome, ChallengeStatus
 from marketplace.projects.models import ProjectState
-from tests import eval_support as es
-from tests.conftest import html_text
-from tests.delivery_support import Delivery
+from tests.support import review as es
+from tests.support.pages import html_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,8 +119,8 @@ def test_a_failing_receiver_undoes_the_whole_operation(session, awarded):
     assert awarded["project"].state == ProjectState.AWARDED
 
 
-def test_session_reported_and_decided_rescore_the_provider(session, make_user, district, town, community):
-    world = Delivery(session, make_user, district, town, community)
+def test_session_reported_and_decided_rescore_the_provider(session, delivery):
+    world = delivery
     provider, officer = world.provider(), world.officer()
     contract = world.contract(provider, officer)
     s = world.schedule(contract, dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2))
