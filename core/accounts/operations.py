@@ -211,6 +211,14 @@ def set_active(user: User, active: bool, *, actor) -> User:
     return user
 
 
+def end_all_sessions(user: User, *, actor) -> User:
+    """An administrator signs a user out everywhere: every session cookie and API token ends."""
+    user.end_sessions()
+    user.end_browser_sessions()
+    audit.record("user.sessions_end", user, actor=actor)
+    return user
+
+
 def register_resident(*, login, name, password, community) -> User:
     if community is None:
         raise Invalid(_("Choose your village or community."), "community")
