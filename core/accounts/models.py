@@ -59,6 +59,9 @@ class User(db.Model):
     # Raised on logout: every copy of a session cookie minted before is void, on every server
     # (the user loader compares it on each request); API tokens are left alone.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set after very many failed sign-ins from any addresses: no sign-in until then (or until an
+    # administrator lifts the lock).
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -108,6 +111,10 @@ class User(db.Model):
     def end_browser_sessions(self):
         """Void every session cookie of this user (API tokens stay valid)."""
         self.session_epoch = (self.session_epoch or 0) + 1
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > utcnow()
 
     def covers_area(self, area: Area | None) -> bool:
         """Whether this officer's jurisdiction includes the area."""

@@ -143,6 +143,17 @@ def user_end_sessions(user_id):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@access(Role.ADMIN)
+def user_unlock(user_id):
+    user = _get(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.unlock(user, actor=current_user)
+    flash(_("The lock on %(login)s has been lifted.", login=user.login), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
 # --- areas -----------------------------------------------------------------------------------
 
 AREAS = Table("areas", [
