@@ -43,7 +43,7 @@ def test_the_account_locks_after_very_many_failures_and_tells_the_holder(app, cl
     assert refused.headers["Retry-After"]
     assert "账户已被锁定" in html_text(refused)
     notes = session.scalars(select(Notification).where(Notification.user_id == officer.id)).all()
-    assert len(notes) == 1
+    assert len(notes) == 1 and "锁定" in notes[0].subject
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.lock")).all()
     assert len(events) == 1 and events[0].object_id == str(officer.id)
     # The lock ends by itself after its time.

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -144,11 +145,13 @@ def _lock_if_attacked(user: User | None, login: str) -> None:
 
     user.locked_until = utcnow() + ACCOUNT_LOCK_DURATION
     audit.record("user.lock", user, failures=count, locked_until=user.locked_until)
-    notify(user, _("Your account was locked after many failed sign-ins"),
-           _("There were %(n)d failed sign-ins to your account in the last hour. Nobody can sign in "
-             "to it until %(until)s UTC; an administrator can lift the lock sooner. If this was not "
-             "you, change your password once you are signed in again.",
-             n=count, until=user.locked_until.strftime("%Y-%m-%d %H:%M")))
+    # In the holder's language, not that of whoever is failing to sign in.
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        notify(user, _("Your account was locked after many failed sign-ins"),
+               _("There were %(n)d failed sign-ins to your account in the last hour. Nobody can sign "
+                 "in to it until %(until)s UTC; an administrator can lift the lock sooner. If this was "
+                 "not you, change your password once you are signed in again.",
+                 n=count, until=user.locked_until.strftime("%Y-%m-%d %H:%M")))
 
 
 def authenticate(raw_login: str, password: str, address: str) -> User:
