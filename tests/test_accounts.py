@@ -64,9 +64,9 @@ def test_wrong_login_gives_no_hint(client, make_user):
     assert "登录名或密码错误" in msg_a and "登录名或密码错误" in msg_b
 
 
-def test_account_locks_after_repeated_failures(client, make_user, session):
+def test_login_and_address_pair_is_throttled_after_repeated_failures(client, make_user, session):
     user = make_user("resident")
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+    for _ in range(accounts.MAX_FAILURES_PER_PAIR):
         assert client.post("/login", data={"login": user.login, "password": "Wrong-Password-1"}).status_code == 401
     locked = client.post("/login", data={"login": user.login, "password": PASSWORD})
     assert locked.status_code == 429

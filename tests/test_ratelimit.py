@@ -165,7 +165,7 @@ def test_redis_outage_falls_back_to_counting_in_the_process(limited):
 
 def test_account_lockout_also_says_when_to_retry(client, make_user):
     user = make_user("resident")
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+    for _ in range(accounts.MAX_FAILURES_PER_PAIR):
         client.post("/login", data={"login": user.login, "password": "Wrong-Password-1"})
     page = client.post("/login", data={"login": user.login, "password": PASSWORD})
     api = client.post("/api/v1/tokens", json={"username": user.login, "password": PASSWORD})

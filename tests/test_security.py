@@ -325,7 +325,7 @@ def test_database_down_gives_a_503_page_not_a_traceback(db_down, method, path, c
     with db_down.test_request_context(environ_base=c.environ_base):
         identifier = _create_identifier()
     with c.session_transaction() as s:  # a signed-in visitor: even loading the user needs the database
-        s["_user_id"], s["_id"] = "1:abc", identifier
+        s["_user_id"], s["_id"] = "1:abc:0", identifier
         s[security.STARTED] = s[security.SEEN] = int(dt.datetime.now(dt.UTC).timestamp())
     resp = c.open(path, method=method, data={"login": "a@example.org", "password": "x" * 12})
     assert resp.status_code == 503

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Integer,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +56,12 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     # Rotated on disable and password change: every session and token minted before is void.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    # Raised on logout: every copy of a session cookie minted before is void, on every server
+    # (the user loader compares it on each request); API tokens are left alone.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set after very many failed sign-ins from any addresses: no sign-in until then (or until an
+    # administrator lifts the lock).
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -81,7 +88,7 @@ class User(db.Model):
         return False
 
     def get_id(self):
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.session_token}:{self.session_epoch or 0}"
 
     # Roles
     @property
@@ -98,7 +105,16 @@ class User(db.Model):
             self.role_rows.append(UserRole(role=role))
 
     def end_sessions(self):
+        """Void every session cookie and API token of this user."""
         self.session_token = secrets.token_hex(16)
+
+    def end_browser_sessions(self):
+        """Void every session cookie of this user (API tokens stay valid)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > utcnow()
 
     def covers_area(self, area: Area | None) -> bool:
         """Whether this officer's jurisdiction includes the area."""

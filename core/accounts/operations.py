@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -24,9 +25,15 @@ from core.errors import Forbidden, Invalid, Refused
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PASSWORD_MIN = 10
+# Failed sign-ins slow down the one who fails, not the account holder: a login name is
+# throttled per (login, address) and each address across all logins; only far more failures,
+# from any addresses, lock the account itself (the holder is told; an administrator can lift it).
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 20
+ACCOUNT_LOCK_WINDOW = dt.timedelta(hours=1)
+ACCOUNT_LOCK_FAILURES = 50
+ACCOUNT_LOCK_DURATION = dt.timedelta(hours=1)
 
 
 def normalise_login(raw: str) -> str:
@@ -106,40 +113,85 @@ def _dummy_hash() -> str:
     return _dummy_hash_for(tuple(sorted(current_app.config["PASSWORD_HASH_COST"].items())))
 
 
-def _recent_failures(column, value) -> tuple[int, dt.datetime | None]:
-    since = utcnow() - THROTTLE_WINDOW
+def _recent_failures(*conditions, window=THROTTLE_WINDOW) -> tuple[int, dt.datetime | None]:
+    since = utcnow() - window
     row = db.session.execute(
-        select(func.count(), func.max(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
+        select(func.count(), func.max(LoginAttempt.at)).where(*conditions, LoginAttempt.at >= since)
     ).one()
     return row[0], row[1]
 
 
+def _too_many(seconds: int) -> Refused:
+    seconds = max(1, seconds)
+    return Refused(_("Too many failed attempts. Try again in %(m)d minutes.", m=seconds // 60 + 1),
+                   status=429, code="locked", retry_after=seconds)
+
+
+def _locked(user: User) -> Refused:
+    seconds = max(1, int((user.locked_until - utcnow()).total_seconds()))
+    return Refused(_("This account is locked after too many failed sign-ins. Try again in %(m)d minutes "
+                     "or ask an administrator.", m=seconds // 60 + 1),
+                   status=429, code="locked", retry_after=seconds)
+
+
+def _lock_if_attacked(user: User | None, login: str) -> None:
+    """Lock the account after very many failures from any addresses; tell the holder, audit it."""
+    if user is None or user.is_locked:
+        return
+    count, _last = _recent_failures(LoginAttempt.login == login, window=ACCOUNT_LOCK_WINDOW)
+    if count < ACCOUNT_LOCK_FAILURES:
+        return
+    from core.notifications import notify
+
+    user.locked_until = utcnow() + ACCOUNT_LOCK_DURATION
+    audit.record("user.lock", user, failures=count, locked_until=user.locked_until)
+    # In the holder's language, not that of whoever is failing to sign in.
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        notify(user, _("Your account was locked after many failed sign-ins"),
+               _("There were %(n)d failed sign-ins to your account in the last hour. Nobody can sign "
+                 "in to it until %(until)s UTC; an administrator can lift the lock sooner. If this was "
+                 "not you, change your password once you are signed in again.",
+                 n=count, until=user.locked_until.strftime("%Y-%m-%d %H:%M")))
+
+
 def authenticate(raw_login: str, password: str, address: str) -> User:
     """Return the user for valid credentials, or raise with a message that does not say which
-    part was wrong. Repeated failures per account and per address lock further tries."""
+    part was wrong. Repeated failures per (login, address) and per address slow further tries
+    from there; an account-wide lock needs far more failures from any addresses."""
     try:
         login = normalise_login(raw_login)
     except Invalid:
         login = (raw_login or "").strip().lower()[:254]
-    for column, value, limit in (
-        (LoginAttempt.login, login, MAX_FAILURES_PER_ACCOUNT),
-        (LoginAttempt.address, address, MAX_FAILURES_PER_ADDRESS),
+    for conditions, limit in (
+        ((LoginAttempt.login == login, LoginAttempt.address == address), MAX_FAILURES_PER_PAIR),
+        ((LoginAttempt.address == address,), MAX_FAILURES_PER_ADDRESS),
     ):
-        count, last = _recent_failures(column, value)
+        count, last = _recent_failures(*conditions)
         if count >= limit:
-            seconds = max(1, int(((last + THROTTLE_WINDOW) - utcnow()).total_seconds()))
-            wait = seconds // 60 + 1
-            raise Refused(_("Too many failed attempts. Try again in %(m)d minutes.", m=wait),
-                          status=429, code="locked", retry_after=seconds)
+            raise _too_many(int(((last + THROTTLE_WINDOW) - utcnow()).total_seconds()))
     user = db.session.scalar(select(User).where(User.login == login))
+    if user is not None and user.is_locked:
+        # Checked before the password, so a locked account tells nothing about guesses.
+        raise _locked(user)
     if not _password_matches(user, password) or not user.active:
         db.session.add(LoginAttempt(login=login, address=address))
-        # The failed attempt must count even though the request fails.
+        db.session.flush()
+        _lock_if_attacked(user, login)
+        # The failed attempt (and any lock) must count even though the request fails.
         db.session.commit()
         raise Invalid(_("Wrong login name or password."), "login", code="bad_credentials", status=401)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == login))
+    user.locked_until = None
     user.last_login_at = utcnow()
     audit.record("user.login", user, actor=user)
+    return user
+
+
+def unlock(user: User, *, actor) -> User:
+    """An administrator lifts an account-wide lock; the failures that caused it are forgotten."""
+    user.locked_until = None
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == user.login))
+    audit.record("user.unlock", user, actor=actor)
     return user
 
 
@@ -208,6 +260,14 @@ def set_active(user: User, active: bool, *, actor) -> User:
         user.end_sessions()
         db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     audit.record("user.enable" if active else "user.disable", user, actor=actor)
+    return user
+
+
+def end_all_sessions(user: User, *, actor) -> User:
+    """An administrator signs a user out everywhere: every session cookie and API token ends."""
+    user.end_sessions()
+    user.end_browser_sessions()
+    audit.record("user.sessions_end", user, actor=actor)
     return user
 
 

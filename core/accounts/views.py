@@ -33,12 +33,15 @@ def init_login(app, login_manager):
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        # The id carries the user's session token: rotating it ends every existing session.
-        uid, _sep, token = (user_id or "").partition(":")
-        if not uid.isdigit():
+        # The id carries the user's session token and epoch, both kept in the database: rotating
+        # the token or raising the epoch ends every existing copy of the cookie on every server.
+        uid, _sep, rest = (user_id or "").partition(":")
+        token, _sep, epoch = rest.partition(":")
+        if not uid.isdigit() or not epoch.isdigit():
             return None
         user = db.session.get(User, int(uid))
-        if user is None or not user.active or user.session_token != token:
+        if (user is None or not user.active or user.session_token != token
+                or (user.session_epoch or 0) != int(epoch)):
             return None
         return user
 
@@ -92,7 +95,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @access(AUTHENTICATED)
 def logout():
-    audit.record("user.logout", current_user._get_current_object())
+    user = current_user._get_current_object()
+    audit.record("user.logout", user)
+    # Every copy of the cookie ends with this one, not only the one in this browser.
+    user.end_browser_sessions()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

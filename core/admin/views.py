@@ -110,10 +110,12 @@ def user_edit(user_id):
                                  jurisdiction=db.session.get(Area, form.jurisdiction_id.data or 0),
                                  community=db.session.get(Area, form.community_id.data or 0))
         except DomainError as e:
-            return refused(e, form=form, template="core/admin/user_form.html", user=user)
+            return refused(e, form=form, template="core/admin/user_form.html", user=user,
+                           confirm=ConfirmForm())
         flash(_("User %(login)s saved.", login=user.login), "success")
         return redirect(url_for("admin.users"))
-    return render_template("core/admin/user_form.html", form=form, user=user), (422 if form.errors else 200)
+    return render_template("core/admin/user_form.html", form=form, user=user, confirm=ConfirmForm()), \
+        (422 if form.errors else 200)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -128,6 +130,28 @@ def user_set_active(user_id):
     flash(_("User %(login)s enabled.", login=user.login) if active else
           _("User %(login)s disabled; their sessions have ended.", login=user.login), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@access(Role.ADMIN)
+def user_end_sessions(user_id):
+    user = _get(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.end_all_sessions(user, actor=current_user)
+    flash(_("User %(login)s has been signed out everywhere.", login=user.login), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@access(Role.ADMIN)
+def user_unlock(user_id):
+    user = _get(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.unlock(user, actor=current_user)
+    flash(_("The lock on %(login)s has been lifted.", login=user.login), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- areas -----------------------------------------------------------------------------------
