@@ -71,7 +71,7 @@ ACTOR_SCOPED = {
     "awards.lodge": "a bidder's own challenge (refused by the challenge rules otherwise)",
     "demand.new": "a resident's own request for a catalog item",
     "ratings.rate_submit": "a resident's own rating of a session (once each)",
-    "ratings.complain": "a resident's own complaint about a session",
+    "ratings.complain": "a resident's own complaint about a session they rated or that was held where they live",
     "feedback_api.rate": "a resident's own rating of a session",
 }
 

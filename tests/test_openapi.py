@@ -278,6 +278,26 @@ def test_text_with_nul_is_refused_before_the_database(client, session, make_user
     assert session.query(LoginAttempt).count() == before
 
 
+@pytest.mark.parametrize("body", ["[" * 100_000, "[" * 500 + "]" * 500, '{"a": ' * 500 + "1" + "}" * 500,
+                                  '{"username": ' + "[" * 65 + "]" * 65 + ', "password": "x"}'])
+def test_a_deeply_nested_json_body_is_400_with_the_error_shape(client, session, token_for, make_user, body):
+    # The parser (or the walk over the value after it) ran out of stack: a 500 RecursionError.
+    from core.accounts.models import LoginAttempt
+
+    headers = token_for(make_user("resident"))
+    before = session.query(LoginAttempt).count()
+    for path, extra in (("/api/v1/tokens", {}), ("/api/v1/demand", headers),
+                        ("/api/v1/sessions/1/rating", headers), ("/api/v1/projects/1/bid", headers)):
+        resp = client.post(path, data=body, content_type="application/json", headers=extra)
+        assert resp.status_code == 400, (path, resp.status_code)
+        error = resp.get_json()["error"]
+        assert set(error) == {"code", "message", "fields"} and error["code"] == "bad_request", path
+        assert "嵌套" in error["message"]
+    assert session.query(LoginAttempt).count() == before  # refused before any sign-in was tried
+    resp = client.post("/api/v1/tokens", data='{"username": [[[]]], "password": "x"}', content_type="application/json")
+    assert resp.status_code == 422  # nested a little: the schema's answer, as before
+
+
 # --- the docs page -------------------------------------------------------------------------------
 
 def test_docs_page_shows_every_operation_from_the_document(app, client):

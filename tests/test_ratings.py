@@ -171,6 +171,46 @@ def test_complaints_are_upheld_or_dismissed_with_a_reason(held, delivery, make_u
         Complaint.status == ComplaintStatus.UPHELD)) == 1
 
 
+
+def test_only_a_resident_who_rated_or_lives_where_it_was_held_may_complain(
+        held, delivery, make_user, make_area, town, community, session, client, login):
+    """A session at a community's venue: residents of that community, and residents who rated it,
+    may complain; a resident of another community (of the same town or another) is refused, on the
+    page too, with the reason, and the refusal is on record. A town's venue takes complaints from
+    every community of that town."""
+    neighbours = make_area("community", parent=town, name="邻村")
+    elsewhere = make_area("community", name="别镇的村")
+    later = held.scheduled_at + dt.timedelta(hours=3)
+
+    def refused_events():
+        return session.scalars(select(AuditEvent).where(AuditEvent.action == "refused.complaint.lodge")).all()
+
+    assert ratings.complain(held, make_user("resident"), "迟到", now=later).resident_id  # lives there
+    for place in (neighbours, elsewhere):
+        with pytest.raises(Forbidden, match="居住"):
+            ratings.complain(held, make_user("resident", community_area=place), "路过", now=later)
+    rater = make_user("resident", community_area=elsewhere)
+    ratings.rate(held, rater, FIVE, now=later)
+    assert ratings.complain(held, rater, "看过，有问题", now=later).resident_id == rater.id
+
+    stranger = login(make_user("resident", community_area=neighbours))
+    resp = client.post(f"/rate/{held.id}/complaint", data={"text": "我没去过"})
+    assert resp.status_code == 403
+    assert "居住" in resp.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.resident_id == stranger.id)) == 0
+    (event,) = refused_events()
+    assert (event.actor_id, event.object_id) == (stranger.id, str(held.id))
+
+    at_the_town = delivery.schedule(delivery.contract(delivery.provider(), venue=delivery.venue(town)),
+                                    utcnow().replace(microsecond=0) - dt.timedelta(days=1))
+    when = at_the_town.scheduled_at + dt.timedelta(hours=3)
+    for place in (community, neighbours):
+        ratings.complain(at_the_town, make_user("resident", community_area=place), "声音太小", now=when)
+    with pytest.raises(Forbidden):
+        ratings.complain(at_the_town, make_user("resident", community_area=elsewhere), "声音太小", now=when)
+
+
 def test_one_rating_per_resident_and_session_is_enforced_by_the_database(held, make_user, session):
     from sqlalchemy.exc import IntegrityError
 

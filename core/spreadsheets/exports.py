@@ -146,12 +146,18 @@ class Table:
         return [str(c.header) for c in self.columns]
 
     def batches(self, stmt) -> Iterator[list[list]]:
-        """The statement's rows as lists of raw values, a batch at a time."""
-        if not isinstance(stmt, Executable):  # a list built in Python (a tree, a registry)
+        """The statement's rows as lists of raw values, a batch at a time.
+
+        A list built in Python (a tree, a registry) is read at once, here: its objects belong to the
+        request's session, which is closed by the time a streamed .csv is written. A statement is
+        read as the file is written, in the session of the stream's own context."""
+        if not isinstance(stmt, Executable):
             rows = list(stmt)
             figures = self.batch(rows) if self.batch else None
-            yield [[c.of(row, figures) for c in self.columns] for row in rows]
-            return
+            return iter([[[c.of(row, figures) for c in self.columns] for row in rows]])
+        return self._read(stmt)
+
+    def _read(self, stmt) -> Iterator[list[list]]:
         if self.options:
             stmt = stmt.options(*self.options)
         result = db.session.execute(stmt.execution_options(yield_per=BATCH))

@@ -259,12 +259,31 @@ def reply(rating: Rating, text: str, actor: User, now: dt.datetime | None = None
 
 # --- complaints ------------------------------------------------------------------------------
 
+def lives_where_held(session: ServiceSession, resident: User) -> bool:
+    """Whether the resident lives in the area of the session's venue: its community, or for a venue
+    of a town (or of the district) a community within it."""
+    area_id, node = session.venue.area_id, resident.community
+    while node is not None:
+        if node.id == area_id:
+            return True
+        node = node.parent
+    return False
+
+
+def may_complain(session: ServiceSession, resident: User) -> bool:
+    """A complaint about a session comes from a resident who rated it or who lives where it is held."""
+    return own_rating(session, resident) is not None or lives_where_held(session, resident)
+
+
 def complain(session: ServiceSession, resident: User, text: str, now: dt.datetime | None = None) -> Complaint:
     session = lock_row(ServiceSession, session.id)
     now = now or utcnow()
     if resident is None or not resident.has_role(Role.RESIDENT):
         raise Forbidden(_l("Only residents lodge complaints about sessions."), audit_action="complaint.lodge",
                         obj=session)
+    if not may_complain(session, resident):
+        raise Forbidden(_l("Only residents who rated this session, or who live in the community where it is "
+                           "held, may complain about it."), audit_action="complaint.lodge", obj=session)
     if now < session.scheduled_at:
         raise Refused(_l("A complaint can be made once the session was due to begin."),
                       audit_action="complaint.lodge", obj=session)
