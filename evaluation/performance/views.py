@@ -107,9 +107,10 @@ def own_report():
     """The provider's own performance report over a period, produced in the background."""
     from evaluation.reporting import provider_report
     from evaluation.reporting import views as report_views
+    from evaluation.reporting.forms import PeriodForm
 
     p = _own_provider()
-    form = report_views.PeriodForm()
+    form = PeriodForm()
     period = report_views.validated_period(form)
     if period is None:
         return _mine_page(p, report_form=form, status=422)
