@@ -7,6 +7,11 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting production needs is missing or wrong: the app does not start."""
 
 
 def _secret_key(instance: Path) -> str:
@@ -23,8 +28,16 @@ def _secret_key(instance: Path) -> str:
 
 def load(instance: Path, overrides: dict | None = None) -> dict:
     env = os.environ
+    mode = ((overrides or {}).get("HUIMIN_ENV") or env.get("HUIMIN_ENV") or "development").strip().lower()
+    if mode not in ENVIRONMENTS:
+        raise ConfigError(f"HUIMIN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}")
+    production = mode == "production"
+    # In production nothing defaults into instance/: every server must share the same settings.
+    local = not production
     cfg = {
-        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'huimin.db'}",
+        "HUIMIN_ENV": mode,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or (f"sqlite:///{instance / 'huimin.db'}" if local
+                                                                else None),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Where report jobs run: "redis" (a `flask jobs worker` process; the default with REDIS_URL),
@@ -33,7 +46,21 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "JOBS_REDIS_PREFIX": env.get("JOBS_REDIS_PREFIX", "huimin:"),
         # The dashboards' figures in Redis (core/cache.py): keys under this prefix.
         "CACHE_REDIS_PREFIX": env.get("CACHE_REDIS_PREFIX", "huimin:cache:"),
-        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
+        # Where uploads and report files are kept (core/storage.py): "local" (UPLOAD_DIR) or "s3".
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND") or ("local" if local else None),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or (str(instance / "uploads") if local else None),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_BUCKET": env.get("S3_BUCKET") or None,
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
+        # "virtual" for Aliyun OSS and Tencent COS, "path" for MinIO; "auto" lets boto3 choose.
+        "S3_ADDRESSING_STYLE": env.get("S3_ADDRESSING_STYLE", "auto"),
+        # Sealing bids (marketplace/bids/sealing.py): the current key, and older keys still read
+        # until `flask keys rotate-bid-key` has re-sealed everything under the current one.
+        "BID_KEY": env.get("BID_KEY") or None,
+        "BID_KEYS_OLD": env.get("BID_KEYS_OLD") or "",
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -66,7 +93,40 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
-    # SECRET_KEY: from the overrides, the environment, or instance/secret_key.
+    if production:
+        cfg.setdefault("SECRET_KEY", env.get("SECRET_KEY") or None)
+        check_production(cfg)
+    # SECRET_KEY: from the overrides, the environment, or (development only) instance/secret_key.
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _secret_key(instance)
     return cfg
+
+
+def _missing(name: str, why: str) -> ConfigError:
+    return ConfigError(f"HUIMIN_ENV=production: {name} is not set ({why}). The app does not start without it; "
+                       f"see deploy/env.example.")
+
+
+def check_production(cfg: dict) -> None:
+    """Refuse to start, naming the variable, unless production has every key and shared service."""
+    if not cfg.get("SECRET_KEY"):
+        raise _missing("SECRET_KEY", "the session secret, the same on every server")
+    if not cfg.get("BID_KEY"):
+        raise _missing("BID_KEY", "the bid-sealing key, 32 bytes base64, the same on every server")
+    uri = cfg.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        raise _missing("DATABASE_URL", "a PostgreSQL URL, postgresql://user:password@host/db")
+    if not str(uri).startswith(("postgresql:", "postgresql+")):
+        raise ConfigError("HUIMIN_ENV=production: DATABASE_URL must be a PostgreSQL URL "
+                          "(postgresql://…), not " + str(uri).split(":", 1)[0])
+    if not cfg.get("REDIS_URL"):
+        raise _missing("REDIS_URL", "Redis for rate limits, cache and background work, redis://host:6379/0")
+    backend = cfg.get("STORAGE_BACKEND")
+    if not backend:
+        raise _missing("STORAGE_BACKEND", "where files are kept: s3, or local with UPLOAD_DIR on a shared disk")
+    if backend == "local" and not cfg.get("UPLOAD_DIR"):
+        raise _missing("UPLOAD_DIR", "the folder of uploaded files with STORAGE_BACKEND=local")
+    if backend == "s3":
+        for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION"):
+            if not cfg.get(name):
+                raise _missing(name, "a setting of the S3-compatible object storage with STORAGE_BACKEND=s3")

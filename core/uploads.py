@@ -3,9 +3,10 @@
 - The type is decided by the bytes (PDF, JPEG, PNG), never by the name or the declared type.
 - Images are decoded and re-encoded with Pillow, so metadata (EXIF, text chunks, ICC) and
   anything appended after the image data are dropped.
-- On disk a file is named by the SHA-256 of what is stored; no part of a user's file name ever
-  reaches the file system. The name the user gave is kept for display only.
-- Each upload is a `StoredFile` row (who, when, what); identical content shares one file on disk.
+- A file is kept by the SHA-256 of what is stored, in the app's storage (core/storage.py: local
+  disk or S3-compatible object storage); no part of a user's file name ever reaches a path or key.
+  The name the user gave is kept for display only.
+- Each upload is a `StoredFile` row (who, when, what); identical content shares one stored file.
 - Files are sent only by views that have checked permission, with `send()`.
 """
 
@@ -15,15 +16,12 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app, send_file
+from flask import abort, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, Integer, String, event
@@ -135,35 +133,24 @@ def _clean_image(data: bytes, content_type: str, field: str | None, name: str) -
     return out.getvalue()
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
+def storage():
+    """The app's file store (core/storage.py): local disk or S3-compatible object storage."""
+    from core import storage as file_storage
 
-
-def path_of(digest: str) -> Path:
-    # Only a well-formed digest becomes a path: nothing a user typed reaches the file system.
-    if not re.fullmatch(r"[0-9a-f]{64}", digest or ""):
-        raise ValueError("not a SHA-256 digest")
-    return upload_dir() / digest[:2] / digest[2:4] / digest
-
-
-def path_for(stored: StoredFile) -> Path:
-    return path_of(stored.sha256)
+    return file_storage.get()
 
 
 _NEW_FILES = "huimin.new_files"
 
 
-def written_for_transaction(path: Path, created: bool) -> None:
+def written_for_transaction(store, digest: str, created: bool, marker) -> None:
     """Tie a file the current transaction wrote (or reuses) to its fate: a file it created is
     removed again if the transaction rolls back, so a failed operation leaves no file behind.
 
-    Content-addressed files may be shared: a reuse touches the file, and the rollback of the
-    transaction that created it removes it only if nobody touched it since."""
-    if not created:
-        with contextlib.suppress(OSError):
-            os.utime(path)
-        return
-    db.session.info.setdefault(_NEW_FILES, []).append((path, path.stat().st_mtime_ns))
+    Content-addressed files may be shared: a reuse renews the file's marker, and the rollback of
+    the transaction that created it removes it only if nobody touched it since."""
+    if created:
+        db.session.info.setdefault(_NEW_FILES, []).append((store, digest, marker))
 
 
 @event.listens_for(Session, "after_commit")
@@ -175,31 +162,15 @@ def _keep_new_files(session):
 def _drop_new_files(session, previous_transaction):
     if previous_transaction.nested or previous_transaction.parent is not None:
         return  # a savepoint: the files may still be kept by the enclosing transaction
-    for path, mtime in session.info.pop(_NEW_FILES, []):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime_ns == mtime:
-                path.unlink()
+    for store, digest, marker in session.info.pop(_NEW_FILES, []):
+        with contextlib.suppress(Exception):  # a file left over is harmless; a failed rollback is not
+            store.discard(digest, marker)
 
 
-def _write(digest: str, data: bytes) -> Path:
-    target = path_of(digest)
-    if target.exists():
-        written_for_transaction(target, created=False)
-        return target  # the same content is already stored
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    written_for_transaction(target, created=True)
-    return target
+def _write(digest: str, data: bytes) -> None:
+    store = storage()
+    created, marker = store.write(digest, data)
+    written_for_transaction(store, digest, created, marker)
 
 
 @dataclass(frozen=True)
@@ -244,15 +215,16 @@ def check(data: bytes, raw_name: str | None, *, field: str | None, max_mb: int |
                        width, height)
 
 
-def keep(checked: CheckedFile) -> Path:
-    """Write the checked bytes under their hash (idempotent: the same content is stored once)."""
-    return _write(checked.sha256, checked.data)
+def keep(checked: CheckedFile) -> str:
+    """Write the checked bytes under their hash (idempotent: the same content is stored once);
+    returns the digest."""
+    _write(checked.sha256, checked.data)
+    return checked.sha256
 
 
 def read(sha256: str) -> bytes | None:
     """The stored bytes of a digest, or None if there are none."""
-    path = path_of(sha256)
-    return path.read_bytes() if path.is_file() else None
+    return storage().read(sha256)
 
 
 def store(upload, *, uploaded_by: User | None, field: str | None = None, filename: str | None = None) -> StoredFile:
@@ -295,10 +267,19 @@ def keep_generated(data: bytes, *, content_type: str, name: str, owner: User | N
 
 def send(stored: StoredFile):
     """The file as a download. Call only after checking the reader may see it."""
-    # Read whole (files are small, by the size limit): no open file handle outlives the request.
-    data = path_for(stored).read_bytes()
-    resp = send_file(io.BytesIO(data), mimetype=stored.content_type, as_attachment=True,
-                     download_name=stored.original_name, max_age=0, etag=stored.sha256)
+    return send_bytes(stored.sha256, mimetype=stored.content_type, name=stored.original_name)
+
+
+def send_bytes(sha256: str, *, mimetype: str, name: str):
+    """A kept file as a download, streamed through the app (whatever the storage backend); 404 if
+    it is missing. Call only after checking the reader may see it."""
+    # Read whole (files are small, by the size limit): no open file handle or connection outlives
+    # the request.
+    data = read(sha256)
+    if data is None:
+        abort(404)
+    resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0,
+                     etag=sha256)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     resp.headers["Cache-Control"] = "private, no-store"

@@ -19,6 +19,7 @@ from app import create_app
 from core import cache
 from core.db import db
 from tests.support.accounts import PASSWORD
+from tests.support.storage import file_store, s3_server  # noqa: F401 (shared fixtures)
 
 # Property tests: the same examples on every run (no flaky CI), a bounded number, no example
 # database, and no per-example deadline (a shared CI machine is slow now and then).

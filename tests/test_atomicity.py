@@ -384,13 +384,13 @@ def test_pages_answer_500_and_keep_nothing(failing_app, session, market, make_us
 
 
 def test_a_rolled_back_upload_leaves_no_file_and_a_shared_one_stays(app, session):
-    from core import uploads
+    from core import storage, uploads
 
     kept = uploads.store(_pdf(), uploaded_by=None, filename="kept.pdf")
     session.commit()
-    kept_path = uploads.path_for(kept)
+    kept_path = storage.get(app).path(kept.sha256)
     uploads.store(kept_path.read_bytes(), uploaded_by=None, filename="again.pdf")  # the same content, reused
-    dropped = uploads.path_for(uploads.store(_pdf(), uploaded_by=None, filename="dropped.pdf"))
+    dropped = storage.get(app).path(uploads.store(_pdf(), uploaded_by=None, filename="dropped.pdf").sha256)
     assert dropped.exists()
     session.rollback()
     assert kept_path.exists() and not dropped.exists()

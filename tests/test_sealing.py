@@ -84,20 +84,20 @@ def test_key_comes_from_bid_key_else_a_file_in_instance(app, tmp_path, monkeypat
     assert len(first) == 32 and oct(path.stat().st_mode & 0o777) == "0o600"
     assert sealing._read_or_create_key_file(path) == first
     with app.app_context():
-        saved = app.extensions.pop("bid_key", None)
+        saved = app.extensions.pop("bid_keys", None)
         try:
             key = base64.b64encode(b"k" * 32).decode()
             monkeypatch.setenv("BID_KEY", key)
             blob, kid = sealing.seal(b"secret", "ctx")
             assert kid == sealing.key_id(b"k" * 32)
-            app.extensions.pop("bid_key")
+            app.extensions.pop("bid_keys")
             monkeypatch.setenv("BID_KEY", base64.b64encode(b"z" * 32).decode())
             with pytest.raises(sealing.SealError):  # another key cannot open it
                 sealing.unseal(blob, "ctx", kid)
         finally:
-            app.extensions.pop("bid_key", None)
+            app.extensions.pop("bid_keys", None)
             if saved is not None:
-                app.extensions["bid_key"] = saved
+                app.extensions["bid_keys"] = saved
 
 
 def test_officer_and_admin_pages_show_only_the_count(sealed, client, make_user):

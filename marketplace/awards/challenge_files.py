@@ -1,10 +1,8 @@
 """Files attached to a challenge: at most five PDF, JPEG or PNG files, checked and kept by the one
 upload store (core/uploads.py): type by content, images re-encoded, stored under the hash of what
-is kept, outside the web root."""
+is kept, outside the web root (core/storage.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from flask_babel import gettext as _
 
@@ -27,5 +25,5 @@ def check_and_store(files: list[tuple[str, bytes]]) -> list[dict]:
             for c in checked]
 
 
-def path_of(sha256: str) -> Path:
-    return uploads.path_of(sha256)
+def read(sha256: str) -> bytes | None:
+    return uploads.read(sha256)

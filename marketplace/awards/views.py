@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import uploads
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -175,12 +174,4 @@ def challenge_file(challenge_id, attachment_id):
     att = db.session.get(ChallengeAttachment, attachment_id)
     if att is None or att.challenge_id != challenge.id:
         abort(404)
-    path = challenge_files.path_of(att.sha256)
-    if not path.exists():
-        abort(404)
-    # Read whole (at most 10 MB) so no file handle outlives the request.
-    resp = send_file(BytesIO(path.read_bytes()), mimetype=att.content_type, as_attachment=True,
-                     download_name=att.filename)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return uploads.send_bytes(att.sha256, mimetype=att.content_type, name=att.filename)
