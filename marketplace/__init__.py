@@ -9,6 +9,7 @@ def init_app(app):
     from core import nav, settings
     from marketplace.awards import operations as award_ops
     from marketplace.awards import views as award_views
+    from marketplace.bids import cli as bid_cli
     from marketplace.bids import operations as bid_ops
     from marketplace.bids import views as bid_views
     from marketplace.contracts import views as contract_views
@@ -32,6 +33,7 @@ def init_app(app):
     app.register_blueprint(contract_views.bp)
     app.register_blueprint(session_views.bp)
     app.register_blueprint(opendata_api.bp)
+    app.cli.add_command(bid_cli.keys_cli)
     settings.add(app, *award_ops.SETTINGS, *project_ops.SETTINGS, bid_ops.ATTACHMENT_MAX_MB, *session_ops.SETTINGS,
                  session_photos.PHOTO_MAX_MB, *ocds.SETTINGS)
     # A module-level receiver: a second app in the process connects nothing twice.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from core import audit, settings, uploads
 from core.accounts.models import User
@@ -363,3 +363,57 @@ def mark_invalid(bid: Bid, reason: str, actor: User | None) -> Bid:
     audit.record("bid.invalidate", bid, actor=actor, reason=reason)
     notify(bid.provider.user_id, _l("Your bid was found invalid"), reason, project_link(bid.project))
     return bid
+
+
+# --- the bid key's rotation ------------------------------------------------------------------
+# Every value sealed with the bid key lives in one of these tables; each row records its key id.
+
+SEALED_MODELS = (BidRevision, BidAttachment)
+
+
+def _not_current(model, current: str):
+    return or_(model.key_id.is_(None), model.key_id != current)
+
+
+def key_ids_in_use() -> dict[str, dict[str, int]]:
+    """{table: {key id: number of rows sealed under it}} ('' for legacy values without an id)."""
+    out = {}
+    for model in SEALED_MODELS:
+        rows = db.session.execute(select(model.key_id, func.count()).group_by(model.key_id)).all()
+        out[model.__tablename__] = {kid or "": n for kid, n in rows}
+    return out
+
+
+def unknown_key_ids() -> list[str]:
+    """Key ids found on sealed rows that no configured key (BID_KEY, BID_KEYS_OLD) matches."""
+    known = sealing.keyring().keys
+    return sorted({kid for counts in key_ids_in_use().values() for kid in counts if kid and kid not in known})
+
+
+def pending_reseal() -> dict[str, int]:
+    """Rows per table not yet sealed under the current key."""
+    current = sealing.current_key_id()
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)
+                                                   .where(_not_current(model, current)))
+            for model in SEALED_MODELS}
+
+
+def reseal_batch(model, size: int) -> tuple[int, int | None]:
+    """Seal the next `size` rows of `model` that are not under the current key again under it
+    (rows already under it are skipped, so an interrupted rotation resumes where it stopped).
+    Nothing is ever written in the clear. Returns (rows resealed, last row id)."""
+    current = sealing.current_key_id()
+    # Rows another rotation holds are left to it (PostgreSQL); SQLite holds the whole database.
+    rows = db.session.scalars(select(model).where(_not_current(model, current)).order_by(model.id).limit(size)
+                              .with_for_update(skip_locked=True)).all()
+    for row in rows:
+        if model is BidRevision:
+            row.sealed, row.key_id = sealing.reseal(row.sealed, sealing.revision_context(row.bid_id, row.number),
+                                                    row.key_id)
+        else:
+            row.name_sealed, _kid = sealing.reseal(
+                row.name_sealed, sealing.attachment_context(row.bid_id, row.sha256, "name"), row.key_id)
+            row.data_sealed, row.key_id = sealing.reseal(
+                row.data_sealed, sealing.attachment_context(row.bid_id, row.sha256, "data"), row.key_id)
+    db.session.flush()
+    return len(rows), (rows[-1].id if rows else None)
