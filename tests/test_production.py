@@ -97,3 +97,24 @@ def test_production_never_writes_a_bid_key_file(environ, tmp_path, monkeypatch):
     with app.app_context(), pytest.raises(RuntimeError, match="BID_KEY"):
         sealing.seal(b"x", "ctx")
     assert not (tmp_path / "instance").exists()
+
+
+def test_the_deploy_example_lists_every_variable_the_app_reads(environ, tmp_path):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    example = (root / "deploy" / "env.example").read_text()
+    listed = dict(re.findall(r"^([A-Z0-9_]+)=(.*)$", example, re.M))
+    mentioned = set(re.findall(r"^#?([A-Z0-9_]+)=", example, re.M))
+    read = set()
+    for source in ("core/config.py", "marketplace/bids/sealing.py", "core/storage.py"):
+        read |= set(re.findall(r"""(?:env|environ)(?:\.get\(|\[)["']([A-Z0-9_]+)["']""",
+                               (root / source).read_text()))
+    assert read - mentioned == set()
+    # Filled in, the required part starts the app.
+    filled = {k: v for k, v in listed.items() if k in FULL} | {
+        "SECRET_KEY": "x" * 40, "BID_KEY": BID_KEY, "S3_ACCESS_KEY_ID": "id", "S3_SECRET_ACCESS_KEY": "secret"}
+    assert set(FULL) <= set(filled)
+    environ(filled)
+    assert config.load(tmp_path / "instance")["STORAGE_BACKEND"] == "s3"
