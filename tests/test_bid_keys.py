@@ -222,3 +222,56 @@ def test_a_malformed_key_is_refused(make_app):
     worse = make_app(BID_KEY=NEW_KEY, BID_KEYS_OLD="not base64!")
     with worse.app_context(), pytest.raises(RuntimeError, match="BID_KEYS_OLD"):
         sealing.seal(b"x", "ctx")
+
+
+def test_a_crash_inside_a_batch_keeps_the_batches_before_it_and_nothing_of_its_own(sealed, make_app, session,
+                                                                                   monkeypatch):
+    rotating = make_app(BID_KEY=NEW_KEY, BID_KEYS_OLD=sealed["old_key"])
+    real, calls = sealing.reseal, []
+
+    def crash_on_the_third(*args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise Interrupted  # the process dies half-way through the second batch
+        return real(*args)
+
+    monkeypatch.setattr(sealing, "reseal", crash_on_the_third)
+    with rotating.app_context():
+        before = _contents(session)
+        with pytest.raises(Interrupted):
+            keys.rotate_bid_key(batch_size=2)
+        session.rollback()
+        assert _key_ids(session).count(NEW_ID) == 2  # the first batch, not the half of the second
+        assert len(_events(session, "bid_key.rotation.progress")) == 1
+        monkeypatch.setattr(sealing, "reseal", real)
+        keys.rotate_bid_key(batch_size=2)
+        assert _key_ids(session) == [NEW_ID] * 6 and _contents(session) == before
+
+
+@pytest.mark.concurrency
+def test_two_rotations_at_once_share_the_work_and_reseal_each_row_once(app, market, make_app):
+    """Real commits from two threads (row locks skipped on PostgreSQL, the write lock on SQLite)."""
+    from core import audit
+    from core.db import db
+    from tests.test_bids_concurrency import run_together
+
+    officer = market.officer()
+    project = market.published(officer, budget="99000.00", quantity=100)
+    for i in range(6):
+        market.bid(project, market.provider(), price=f"{90000 - i}.00")
+    db.session.commit()
+    old = base64.b64encode(sealing.keyring(app).current).decode()
+    rotating = make_app(BID_KEY=NEW_KEY, BID_KEYS_OLD=old)
+    with rotating.app_context():
+        before = _contents(db.session)
+        db.session.rollback()
+
+    def rotate():
+        with rotating.app_context():
+            return keys.rotate_bid_key(batch_size=1)
+
+    results = run_together([rotate, rotate])
+    assert sum(r["bid_revisions"] for r in results) == 6
+    with rotating.app_context():
+        assert _key_ids(db.session) == [NEW_ID] * 6 and _contents(db.session) == before
+        assert audit.verify() > 0
