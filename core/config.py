@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -113,6 +116,15 @@ def check_production(cfg: dict) -> None:
         raise _missing("SECRET_KEY", "the session secret, the same on every server")
     if not cfg.get("BID_KEY"):
         raise _missing("BID_KEY", "the bid-sealing key, 32 bytes base64, the same on every server")
+    for name, raw in [("BID_KEY", cfg["BID_KEY"]),
+                      *(("BID_KEYS_OLD", k) for k in re.split(r"[\s,]+", cfg.get("BID_KEYS_OLD") or "") if k)]:
+        try:
+            ok = len(base64.b64decode(raw, validate=True)) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"HUIMIN_ENV=production: {name} must hold keys of 32 bytes, base64-encoded "
+                              "(`flask keys new-bid-key` makes one)")
     uri = cfg.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         raise _missing("DATABASE_URL", "a PostgreSQL URL, postgresql://user:password@host/db")

@@ -74,6 +74,14 @@ def test_production_refuses_sqlite(environ, tmp_path):
         config.load(tmp_path / "instance")
 
 
+@pytest.mark.parametrize(("name", "value"), [("BID_KEY", "c2hvcnQ="), ("BID_KEY", "not base64!"),
+                                             ("BID_KEYS_OLD", BID_KEY + ",c2hvcnQ=")])
+def test_production_refuses_a_malformed_bid_key(environ, tmp_path, name, value):
+    environ(FULL | {name: value})
+    with pytest.raises(config.ConfigError, match=f"{name} must hold keys of 32 bytes"):
+        config.load(tmp_path / "instance")
+
+
 def test_an_unknown_environment_name_is_refused(environ, tmp_path):
     environ({"HUIMIN_ENV": "prod"})
     with pytest.raises(config.ConfigError, match="HUIMIN_ENV must be one of"):
