@@ -179,11 +179,10 @@ def from_config(config) -> LocalStorage | S3Storage:
 
 
 def init_app(app: Flask) -> None:
-    # Checked now so a wrong setting stops the start, but the client is made on first use.
+    """Check the setting now, so a wrong one stops the start; the store is made on first use."""
     backend = (app.config.get("STORAGE_BACKEND") or "local").lower()
     if backend not in BACKENDS:
         raise RuntimeError(f"STORAGE_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    app.extensions.pop("storage", None)
 
 
 def get(app: Flask | None = None) -> LocalStorage | S3Storage:
