@@ -128,7 +128,7 @@ def register_periodic(app: Flask, name: str, func: Callable[[dt.datetime], objec
         return run_periodic(name)
 
     run.__name__ = run.__qualname__ = "periodic_" + name.replace(".", "_")
-    celery.task(name=task.task_name, acks_late=False)(run)
+    celery.task(name=task.task_name, acks_late=False, shared=False)(run)
     celery.conf.beat_schedule[name] = {"task": task.task_name, "schedule": schedule,
                                        # A tick missed by more than a period is not worth sending late.
                                        "options": {"expires": _seconds(schedule)}}

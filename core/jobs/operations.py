@@ -499,6 +499,6 @@ def init_app(app: Flask):
     def report_task(self, job_id):
         return render_task(self, job_id)
 
-    celery.task(name=engine.REPORT_TASK, bind=True)(report_task)
+    celery.task(name=engine.REPORT_TASK, bind=True, shared=False)(report_task)
     engine.register_periodic(app, "jobs.cleanup", cleanup, engine.crontab(minute="*/15"))
     app.cli.add_command(jobs_cli)
