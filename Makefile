@@ -5,7 +5,7 @@ FLASK  := $(VENV)/bin/flask
 export FLASK_APP := app
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-sqlite test-postgres lint bandit audit check serve worker setup system-deps translations bench clean
+.PHONY: run test test-sqlite test-postgres lint bandit audit check serve worker scheduler setup system-deps translations bench clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -51,14 +51,18 @@ audit: $(VENV)/.installed
 
 check: lint bandit audit
 
-# With REDIS_URL set, run `make worker` beside it (another unit or container): it renders the
-# reports users request. Without Redis, each gunicorn worker renders in a thread of its own.
+# With REDIS_URL set, run `make worker` (any number) and `make scheduler` (exactly one) beside it
+# (other units or containers): Celery renders reports and runs the periodic tasks. Without Redis,
+# tasks run in the app and `flask jobs run-due` (cron) runs the periodic ones.
 serve: setup
 	$(FLASK) db upgrade
 	$(VENV)/bin/gunicorn --workers $${WORKERS:-2} --bind $${BIND:-127.0.0.1:8000} "app:create_app()"
 
 worker: setup
 	$(FLASK) jobs worker
+
+scheduler: setup
+	$(FLASK) jobs scheduler
 
 # Performance at district scale (README "Performance"): builds or reuses the scale databases in
 # bench/out/ and PostgreSQL database bench_pg, prints the table, writes bench/out/bench.json.

@@ -4,11 +4,12 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from core import cache, json_body, nav, qr, security, settings, storage, uploads
+    from core import backup, cache, json_body, nav, qr, security, settings, storage, uploads
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
     from core.admin import views as admin_views
     from core.holidays import views as holiday_views
+    from core.jobs import engine
     from core.jobs import operations as jobs
     from core.jobs import views as job_views
     from core.site import api_docs
@@ -24,7 +25,8 @@ def init_app(app):
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(holiday_views.bp)
     app.register_blueprint(job_views.bp)
-    jobs.init_app(app)
+    jobs.init_app(app)  # the task engine first: packages register their periodic tasks on it
+    engine.register_periodic(app, "core.backup", backup.nightly, engine.crontab(hour=2, minute=30))
     settings.add(app, *security.SETTINGS, uploads.MAX_MB, jobs.STALL_MINUTES, cache.CACHE_SECONDS)
     nav.add(app, "admin.users", _l("Users"), order=80)
     nav.add(app, "reports.index", _l("My reports"), order=80)

@@ -157,6 +157,35 @@ def restore(path: Path) -> int:
     return count
 
 
+def backup_dir() -> Path:
+    return Path(current_app.config.get("BACKUP_DIR") or Path(current_app.instance_path) / "backups")
+
+
+def nightly(now: dt.datetime) -> dict:
+    """The periodic task `core.backup`: one backup a day (UTC date) into BACKUP_DIR, keeping the
+    newest BACKUP_KEEP; a second run the same day finds today's file and does nothing."""
+    url = _url()
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        return {}
+    folder = backup_dir()
+    day = now.strftime("%Y%m%d")
+    if folder.is_dir() and any(folder.glob(f"huimin-{day}-*")):
+        return {}
+    suffix = ".sqlite3" if url.get_backend_name() == "sqlite" else ".dump"
+    try:
+        target = create(folder / f"huimin-{now.strftime('%Y%m%d-%H%M%S')}{suffix}")
+    except click.ClickException as e:
+        raise RuntimeError(e.message) from None
+    keep = max(1, int(current_app.config.get("BACKUP_KEEP") or 14))
+    removed = []
+    for old in sorted(folder.glob("huimin-*"), reverse=True)[keep:]:
+        old.unlink()
+        removed.append(old.name)
+    audit.record("backup.create", object_type="backup", object_id=target.name[:60], actor=None,
+                 sha256=_sha256(target), size=target.stat().st_size, removed=removed)
+    return {"file": target.name, "removed": removed}
+
+
 @backup_cli.command("create")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def create_command(path):

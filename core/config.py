@@ -43,9 +43,14 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
                                                                 else None),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
-        # Where report jobs run: "redis" (a `flask jobs worker` process; the default with REDIS_URL),
-        # "thread" (in each app process; the default without) or "manual" (tests). See core/jobs.py.
+        # The task engine (core/jobs/engine.py): Celery on REDIS_URL, eager without it;
+        # "manual" sends no report job (tests run them).
         "JOBS_BACKEND": env.get("JOBS_BACKEND", ""),
+        "JOBS_TIME_LIMIT": int(env.get("JOBS_TIME_LIMIT", "1800")),  # seconds a task may run
+        "JOBS_MAX_ATTEMPTS": int(env.get("JOBS_MAX_ATTEMPTS", "3")),
+        "JOBS_RETRY_SECONDS": float(env.get("JOBS_RETRY_SECONDS", "30")),  # first back-off; doubles
+        "BACKUP_DIR": env.get("BACKUP_DIR") or str(instance / "backups"),
+        "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),
         "JOBS_REDIS_PREFIX": env.get("JOBS_REDIS_PREFIX", "huimin:"),
         # The dashboards' figures in Redis (core/cache.py): keys under this prefix.
         "CACHE_REDIS_PREFIX": env.get("CACHE_REDIS_PREFIX", "huimin:cache:"),

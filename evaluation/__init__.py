@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app):
     from catalog import signals as catalog_signals
     from core import nav, settings
+    from core.jobs import engine
     from core.site import views as site_views
     from evaluation.adjustment import operations as adjustment
     from evaluation.adjustment import views as adjustment_views  # noqa: F401  (its pages are on the performance blueprint)
@@ -39,6 +40,9 @@ def init_app(app):
     app.register_blueprint(feedback_api.bp)
     app.cli.add_command(feedback_cli.evaluation_cli)
     settings.add(app, *ratings.SETTINGS, *adjustment.SETTINGS, *performance.SETTINGS)
+    engine.register_periodic(app, "evaluation.apply_due", adjustment.apply_due_task, engine.crontab(minute="*/10"))
+    engine.register_periodic(app, "evaluation.nightly_recompute", adjustment.nightly_recompute,
+                             engine.crontab(hour=1, minute=0))
     market_signals.session_reported.connect(ratings.on_session_reported)
     market_signals.session_decided.connect(ratings.on_session_decided)
     market_signals.session_page_panels.connect(feedback_views.session_panel)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app):
     from catalog import signals as catalog_signals
     from core import nav, settings
+    from core.jobs import engine
     from marketplace.awards import operations as award_ops
     from marketplace.awards import views as award_views
     from marketplace.bids import cli as bid_cli
@@ -36,6 +37,11 @@ def init_app(app):
     app.cli.add_command(bid_cli.keys_cli)
     settings.add(app, *award_ops.SETTINGS, *project_ops.SETTINGS, bid_ops.ATTACHMENT_MAX_MB, *session_ops.SETTINGS,
                  session_photos.PHOTO_MAX_MB, *ocds.SETTINGS)
+    engine.register_periodic(app, "marketplace.record_overdue", session_ops.record_overdue_task,
+                             engine.crontab(minute="*/30"))
+    engine.register_periodic(app, "marketplace.close_bidding", project_ops.close_due, engine.crontab(minute="*/5"))
+    engine.register_periodic(app, "marketplace.close_challenge_windows", award_ops.close_challenge_windows,
+                             engine.crontab(minute="*/30"))
     # A module-level receiver: a second app in the process connects nothing twice.
     catalog_signals.item_page_section.connect(project_views.item_purchases, sender="purchases")
     nav.add(app, "projects.index", _l("Purchase projects"), order=20)

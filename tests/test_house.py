@@ -233,6 +233,7 @@ ROOMS = {"__init__.py", "models.py", "operations.py", "forms.py", "schemas.py", 
 # reason) rather than a room of another name; remove it when the file goes.
 EXTRA_ROOMS = {
     "core/site/api_docs.py": "the API documentation page, rendered from core.openapi on the server",
+    "core/jobs/engine.py": "the task engine: the app's Celery app, periodic tasks and their commands",
     "core/spreadsheets/exports.py": "list pages downloaded as .xlsx/.csv with the page's own filters",
     "core/spreadsheets/files.py": "reading and writing .xlsx/.csv, shared by every import and export",
     "catalog/items/admin_views.py": "the officers' catalog pages, a blueprint apart from the public catalog",

@@ -4,11 +4,8 @@ requests, the download page and its JSON status, the in-process thread and the R
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from core import audit
@@ -17,7 +14,6 @@ from core.db import db, utcnow
 from core.jobs import operations as jobs
 from tests.support.pages import html_text
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 KIND = "test_document"
 
 
@@ -199,85 +195,6 @@ def test_the_static_script_polls_the_status_endpoint(app):
     with open(script, encoding="utf-8") as f:
         source = f.read()
     assert "data-status-url" in source and "?ids=" in source and "setTimeout" in source
-
-
-# --- where the work runs -------------------------------------------------------------------------
-
-@pytest.mark.concurrency
-def test_the_in_process_thread_runs_a_job_to_done(app, make_user, monkeypatch):
-    r = Renderer()
-    jobs.register_job(app, KIND, r, label="测试文档")
-    monkeypatch.setitem(app.config, "JOBS_BACKEND", "thread")
-    try:
-        user = make_user("provider")
-        job, _ = jobs.request_job(KIND, {"n": 11}, user=user)
-        db.session.commit()
-        jobs.dispatch(job)
-        job_id = job.id
-        deadline = time.monotonic() + 20
-        state = None
-        while time.monotonic() < deadline:
-            db.session.rollback()
-            state = db.session.scalar(select(jobs.ReportJob.state).where(jobs.ReportJob.id == job_id))
-            if state in (jobs.JobState.DONE, jobs.JobState.FAILED):
-                break
-            time.sleep(0.1)
-        assert state == jobs.JobState.DONE
-        assert r.seen_progress == [(0.25, "第一步")]
-    finally:
-        # The thread must not outlive the test: later tests' connections are not its to use.
-        jobs.stop_threads(app)
-        jobs.kinds(app).pop(KIND, None)
-
-
-@pytest.fixture
-def redis_prefix():
-    prefix = f"huimin-test-{uuid.uuid4().hex[:12]}:"
-    yield prefix
-    r = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        keys = list(r.scan_iter(match=f"{prefix}*"))
-        if keys:
-            r.delete(*keys)
-    finally:
-        r.close()
-
-
-def test_the_redis_worker_picks_up_and_completes_a_job(app, renderer, make_user, session, monkeypatch,
-                                                       redis_prefix):
-    monkeypatch.setitem(app.config, "JOBS_BACKEND", "redis")
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_TEST_URL)
-    monkeypatch.setitem(app.config, "JOBS_REDIS_PREFIX", redis_prefix)
-    job, _ = jobs.request_job(KIND, {"n": 12}, user=make_user("provider"))
-    session.commit()
-    jobs.dispatch(job)
-    r = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        assert r.lrange(redis_prefix + jobs.QUEUE_KEY, 0, -1) == [str(job.id).encode()]
-        assert jobs.work(app, once=True, block_seconds=1) == 1
-        assert r.llen(redis_prefix + jobs.QUEUE_KEY) == 0
-    finally:
-        r.close()
-    job = session.get(jobs.ReportJob, job.id, populate_existing=True)
-    assert job.state == jobs.JobState.DONE and renderer.seen_progress == [(0.25, "第一步")]
-
-
-def test_the_redis_worker_finds_a_job_whose_push_was_lost(app, renderer, make_user, session, monkeypatch,
-                                                          redis_prefix):
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_TEST_URL)
-    monkeypatch.setitem(app.config, "JOBS_REDIS_PREFIX", redis_prefix)
-    job, _ = jobs.request_job(KIND, {"n": 13}, user=make_user("provider"))
-    job.created_at = utcnow() - dt.timedelta(seconds=jobs.ORPHAN_SECONDS + 5)
-    session.commit()
-    # Nothing was pushed: the worker's sweep of the database finds it.
-    assert jobs.work(app, once=True, block_seconds=1) == 1
-    assert session.get(jobs.ReportJob, job.id, populate_existing=True).state == jobs.JobState.DONE
-
-
-def test_the_worker_command_needs_redis(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", None)
-    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--once"])
-    assert result.exit_code != 0 and "REDIS_URL" in result.output
 
 
 def test_run_queued_renders_what_is_waiting(renderer, make_user, session, app):

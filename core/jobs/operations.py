@@ -9,18 +9,19 @@ progress and its outcome, so nothing is lost when a render fails or a worker die
 `render(params, progress)` returns ``(filename, mimetype, bytes)`` and may call
 ``progress(fraction, label)``; the bytes are kept in the content-hash store (core/uploads.py).
 
-Where the work runs (config ``JOBS_BACKEND``):
-- ``redis`` (the default when ``REDIS_URL`` is set): the job id is pushed on a plain Redis list
-  and a separate process, ``flask jobs worker``, pops it and renders. Gunicorn workers never
-  render. Redis only carries the wake-up; a worker also picks up jobs left queued in the
-  database (a lost push), so Redis may be flushed without losing a request.
-- ``thread`` (the default without Redis): one daemon thread per app process renders queued
-  jobs with its own app context and database session; it claims each job with a conditional
-  UPDATE, so several processes never render the same job twice.
-- ``manual``: nothing runs until `run_next()` / `run_job()` is called (tests, one-off commands).
+Where the work runs: the task engine (core/jobs/engine.py, Celery). `dispatch(job)` sends the
+job's task after the commit that queued it; with Redis a `flask jobs worker` renders it, without
+Redis it renders at once in the sending process. Config ``JOBS_BACKEND=manual`` sends nothing
+(tests call `run_job` / `run_next` themselves).
 
-A running job writes a heartbeat with its progress; one whose heartbeat is older than the
-``jobs.stall_minutes`` setting is shown as stalled and may be retried like a failed one.
+The row carries the id of the task that may render it (``task_id``): a worker claims the job with
+a conditional UPDATE on that id, so a stale or duplicate message does nothing. A render that
+fails is retried by the engine with exponential back-off (``JOBS_MAX_ATTEMPTS`` attempts, waits of
+``JOBS_RETRY_SECONDS`` × 2ⁿ); a worker that dies or passes the time limit leaves its message
+unacknowledged, and the broker delivers it again (acks_late, reject_on_worker_lost, the
+visibility timeout), when the same task re-claims its running job. The periodic
+``jobs.cleanup`` sends again a job whose message was lost (Redis flushed) and fails one the
+engine gave up on.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import enum
 import hashlib
 import json
 import logging
-import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,20 +40,21 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import event as sqla_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import audit, settings, uploads
 from core.accounts.models import Role, User
 from core.db import UTCDateTime, db, enum_column, intends_to_write, utcnow
+from core.jobs import engine
 
 log = logging.getLogger(__name__)
 
 STALL_MINUTES = settings.define("jobs.stall_minutes", 15,
                                 _l("Report jobs: minutes without progress before a running job counts as stalled"),
                                 int, 1, 1440)
-QUEUE_KEY = "jobs:queue"
-# A worker also looks in the database for queued jobs older than this (a lost Redis push).
-ORPHAN_SECONDS = 30
+# The cleanup sends again a job queued longer than this without being claimed (a lost message).
+ORPHAN_MINUTES = 10
 
 
 class JobState(enum.StrEnum):
@@ -89,6 +91,8 @@ class ReportJob(db.Model):
     stage: Mapped[str] = mapped_column(String(200), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # The engine's task that may render this job (a new one for each request or manual retry).
+    task_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -191,11 +195,15 @@ def request_job(kind: str, params: dict, *, user, title: str = "") -> tuple[Repo
         if not job.stalled:
             return job, False
     job = ReportJob(kind=kind, params=params, params_key=key, title=title[:200], requested_by_id=user.id,
-                    state=JobState.QUEUED, progress=0.0, attempts=1, created_at=utcnow())
+                    state=JobState.QUEUED, progress=0.0, attempts=1, created_at=utcnow(), task_id=new_task_id())
     db.session.add(job)
     db.session.flush()
     audit.record("report_job.request", job, actor=user, kind=kind, params=params)
     return job, True
+
+
+def new_task_id() -> str:
+    return uuid.uuid4().hex
 
 
 def retry(job: ReportJob, *, user) -> ReportJob:
@@ -206,8 +214,10 @@ def retry(job: ReportJob, *, user) -> ReportJob:
         raise Refused(_l("Only a failed or stalled report can be tried again."), audit_action="report_job.retry")
     before = "stalled" if job.stalled else job.state.value
     job.state, job.progress, job.stage, job.error = JobState.QUEUED, 0.0, "", ""
-    job.started_at = job.heartbeat_at = job.finished_at = None
+    job.started_at = job.finished_at = None
+    job.heartbeat_at = utcnow()  # of a queued job: when it was queued again
     job.attempts = (job.attempts or 0) + 1
+    job.task_id = new_task_id()  # a message of the old task, if one is still about, finds nothing to do
     db.session.flush()
     audit.record("report_job.retry", job, actor=user, before=before, attempts=job.attempts)
     return job
@@ -215,12 +225,21 @@ def retry(job: ReportJob, *, user) -> ReportJob:
 
 # --- running one job ----------------------------------------------------------------------------
 
-def _claim(job_id: int) -> bool:
-    """queued → running, atomically: of several workers, one wins."""
+def _claim(job_id: int, task_id: str | None = None) -> bool:
+    """queued → running, atomically: of several workers, one wins.
+
+    With the engine's `task_id`: only that task's messages may claim the job, and a message the
+    broker delivered again (its worker died) re-claims the job its task left running.
+    """
     now = utcnow()
+    cond = [ReportJob.id == job_id]
+    if task_id is None:
+        cond.append(ReportJob.state == JobState.QUEUED)
+    else:
+        cond += [ReportJob.task_id == task_id, ReportJob.state.in_([JobState.QUEUED, JobState.RUNNING])]
     with intends_to_write():
         result = db.session.execute(
-            update(ReportJob).where(ReportJob.id == job_id, ReportJob.state == JobState.QUEUED)
+            update(ReportJob).where(*cond)
             .values(state=JobState.RUNNING, started_at=now, heartbeat_at=now, progress=0.0, stage="")
             .execution_options(synchronize_session=False))
         db.session.commit()
@@ -239,13 +258,15 @@ def _set_progress(job_id: int, fraction: float, label: str):
         db.session.commit()
 
 
-def run_job(job_id: int) -> JobState | None:
+def run_job(job_id: int, task_id: str | None = None, *, may_retry: bool = False) -> JobState | None:
     """Render one queued job to its end: done with its file, or failed with the error.
 
     Commits as it goes (progress must be visible to the download page while it runs). Returns
-    the final state, or None if another worker had already claimed the job.
+    the final state, or None if another worker had already claimed the job. With `may_retry`, a
+    failed render puts the job back in the queue (its error kept, one more attempt counted) and
+    returns QUEUED: the engine sends it again after its back-off.
     """
-    if not _claim(job_id):
+    if not _claim(job_id, task_id):
         return None
     job = db.session.get(ReportJob, job_id)
     kind = kinds().get(job.kind)
@@ -258,6 +279,8 @@ def run_job(job_id: int) -> JobState | None:
     except Exception as e:
         db.session.rollback()
         log.exception("report job %s (%s) failed", job_id, getattr(kind, "name", "?"))
+        if may_retry:
+            return _requeue(job_id, f"{type(e).__name__}: {e}"[:2000])
         return _finish_failed(job_id, f"{type(e).__name__}: {e}"[:2000])
     try:
         with intends_to_write():
@@ -271,6 +294,8 @@ def run_job(job_id: int) -> JobState | None:
     except Exception as e:
         db.session.rollback()
         log.exception("report job %s: could not keep the file", job_id)
+        if may_retry:
+            return _requeue(job_id, f"{type(e).__name__}: {e}"[:2000])
         return _finish_failed(job_id, f"{type(e).__name__}: {e}"[:2000])
     return JobState.DONE
 
@@ -282,6 +307,18 @@ def _finish_failed(job_id: int, error: str) -> JobState:
         audit.record("report_job.failed", job, actor=None, kind=job.kind, error=error[:300], attempts=job.attempts)
         db.session.commit()
     return JobState.FAILED
+
+
+def _requeue(job_id: int, error: str) -> JobState:
+    """A failed attempt the engine will try again: back in the queue, the error kept."""
+    with intends_to_write():
+        job = db.session.get(ReportJob, job_id, populate_existing=True)
+        job.state, job.error, job.progress, job.stage = JobState.QUEUED, error, 0.0, ""
+        job.started_at, job.heartbeat_at = None, utcnow()
+        job.attempts = (job.attempts or 0) + 1
+        audit.record("report_job.retry", job, actor=None, before="failed", attempts=job.attempts, error=error[:300])
+        db.session.commit()
+    return JobState.QUEUED
 
 
 def next_queued(older_than: dt.timedelta | None = None) -> int | None:
@@ -334,155 +371,117 @@ def queue_figures(now: dt.datetime | None = None) -> QueueFigures:
     return QueueFigures(backend(), *(int(v or 0) for v in row[:5]), row[5])
 
 
-# --- where the work runs --------------------------------------------------------------------------
+# --- where the work runs: the task engine -------------------------------------------------------
 
 def backend(app: Flask | None = None) -> str:
+    """"manual" (tests: nothing is sent), else "celery" (with Redis a worker renders; without,
+    the sending process renders at once)."""
     app = app or current_app
-    chosen = app.config.get("JOBS_BACKEND") or ""
-    if chosen:
-        return chosen
-    return "redis" if app.config.get("REDIS_URL") else "thread"
+    if (app.config.get("JOBS_BACKEND") or "") == "manual":
+        return "manual"
+    return "celery" if app.config.get("REDIS_URL") else "eager"
 
 
-def redis_client(app: Flask | None = None):
-    import redis
-
-    app = app or current_app
-    return redis.Redis.from_url(app.config["REDIS_URL"])
+def max_attempts(app: Flask | None = None) -> int:
+    return max(1, int((app or current_app).config.get("JOBS_MAX_ATTEMPTS") or 3))
 
 
-def queue_key(app: Flask | None = None) -> str:
-    app = app or current_app
-    return (app.config.get("JOBS_REDIS_PREFIX") or "huimin:") + QUEUE_KEY
-
-
-def kick():
-    """Without Redis: make sure this process's thread looks for queued jobs (left by a restart)."""
-    app = current_app._get_current_object()
-    if backend(app) == "thread" and db.session.scalar(
-            select(ReportJob.id).where(ReportJob.state == JobState.QUEUED).limit(1)) is not None:
-        _thread_for(app).wake()
+def retry_seconds(attempt: int, app: Flask | None = None) -> float:
+    """The wait before attempt `attempt + 1`: exponential back-off."""
+    base = float((app or current_app).config.get("JOBS_RETRY_SECONDS") or 30)
+    return base * (2 ** max(0, attempt - 1))
 
 
 def dispatch(job: ReportJob):
-    """After the commit that queued `job`: wake whatever will render it."""
+    """After the commit that queued `job`: send its task to the engine."""
     app = current_app._get_current_object()
-    kind = backend(app)
-    if kind == "redis":
-        client = redis_client(app)
-        try:
-            client.lpush(queue_key(app), job.id)
-        except Exception:
-            log.exception("report job %s: Redis push failed; left for a worker's sweep", job.id)
-        finally:
-            client.close()
-    elif kind == "thread":
-        _thread_for(app).wake()
-
-
-class _Runner:
-    """One daemon thread per app (per process): renders queued jobs one at a time."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.event = threading.Event()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, name="huimin-jobs", daemon=True)
-        self.thread.start()
-
-    def wake(self):
-        self.event.set()
-
-    def stop(self, timeout: float = 10):
-        self.stopping = True
-        self.event.set()
-        self.thread.join(timeout)
-
-    def _loop(self):
-        while True:
-            # Every minute it also looks for jobs queued by other processes or before a restart.
-            self.event.wait(timeout=60)
-            self.event.clear()
-            if self.stopping:
-                return
-            if backend(self.app) != "thread":
-                continue  # the configuration changed (tests)
-            try:
-                with self.app.app_context():
-                    while run_next() is not None:
-                        pass
-                    db.session.remove()
-            except Exception:
-                log.exception("report job thread")
-
-
-_RUNNER_LOCK = threading.Lock()  # two requests may both want the app's first thread
-
-
-def _thread_for(app: Flask) -> _Runner:
-    with _RUNNER_LOCK:
-        runner = app.extensions.get(RUNNER_EXTENSION)
-        if runner is None or not runner.thread.is_alive():
-            runner = app.extensions[RUNNER_EXTENSION] = _Runner(app)
-        return runner
-
-
-def stop_threads(app: Flask | None = None):
-    """Stop the app's in-process runner, if it has one (tests; a clean shutdown)."""
-    app = app or current_app
-    with _RUNNER_LOCK:
-        runner = app.extensions.pop(RUNNER_EXTENSION, None)
-    if runner is not None:
-        runner.stop()
-
-
-def work(app: Flask, *, once: bool = False, block_seconds: int = 5, stop: threading.Event | None = None) -> int:
-    """The Redis worker's loop: pop job ids and render them; sweep the database for lost ones.
-
-    Returns the number of jobs run (with `once`, stops when the queue is empty).
-    """
-    client = redis_client(app)
-    key = queue_key(app)
-    done = 0
+    if backend(app) == "manual":
+        return
+    if not job.task_id:
+        raise ValueError(f"report job {job.id} has no task id")
     try:
-        while not (stop and stop.is_set()):
-            popped = client.brpop([key], timeout=block_seconds)
-            with app.app_context():
-                if popped is not None:
-                    job_id = int(popped[1])
-                else:
-                    job_id = next_queued(older_than=dt.timedelta(seconds=ORPHAN_SECONDS))
-                if job_id is not None and run_job(job_id) is not None:
-                    done += 1
-                db.session.remove()
-            if once and popped is None:
-                break
-    finally:
-        client.close()
-    return done
+        # apply_async (not send_task): without Redis the engine runs the task here and now.
+        engine.celery_app(app).tasks[engine.REPORT_TASK].apply_async(args=[job.id], task_id=job.task_id)
+    except Exception:
+        # The row stays queued: the periodic cleanup sends it again.
+        log.exception("report job %s: could not be sent to the task engine", job.id)
 
 
-jobs_cli = AppGroup("jobs", help="Background production of reports.")
+def render_task(task, job_id: int):
+    """The engine's report task (`huimin.report_job`): render, or be retried with back-off."""
+    task_id = task.request.id
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.task_id != task_id:
+        db.session.rollback()
+        return None  # another request or a manual retry took the job over
+    attempts = job.attempts or 1
+    if job.state == JobState.RUNNING and attempts >= max_attempts():
+        # Delivered again after its worker died on the last allowed attempt.
+        db.session.rollback()
+        _finish_failed(job_id, "the worker stopped while producing the report (time limit or crash)")
+        return JobState.FAILED.value
+    if job.state == JobState.RUNNING:
+        with intends_to_write():
+            db.session.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.task_id == task_id)
+                               .values(attempts=attempts + 1).execution_options(synchronize_session=False))
+            audit.record("report_job.redelivered", object_type="report_jobs", object_id=job_id, actor=None,
+                         attempts=attempts + 1)
+            db.session.commit()
+        attempts += 1
+    db.session.rollback()
+    state = run_job(job_id, task_id, may_retry=attempts < max_attempts())
+    if state == JobState.QUEUED:
+        raise task.retry(countdown=retry_seconds(attempts), max_retries=max_attempts())
+    return state.value if state else None
 
 
-@jobs_cli.command("worker")
-@click.option("--once", is_flag=True, help="Stop when the queue is empty (for cron or tests).")
-def worker_command(once):
-    """Render queued reports from the Redis queue (run beside gunicorn when REDIS_URL is set).
-
-    SIGTERM or Ctrl-C lets the report being rendered finish, then stops.
-    """
-    import signal
-
+def cleanup(now: dt.datetime) -> dict:
+    """The periodic cleanup (`jobs.cleanup`): a job queued for long without being claimed had its
+    message lost (Redis flushed or down when it was sent): it is sent again under a new task id. A
+    running job without progress for far longer than the engine's time limit was given up by the
+    engine (its message lost with the broker): it fails, and may be retried by its requester."""
     app = current_app._get_current_object()
-    if not app.config.get("REDIS_URL"):
-        raise click.ClickException("REDIS_URL is not set: without Redis, each app process renders in a thread.")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_a: stop.set())
-    click.echo(f"jobs worker: waiting on {queue_key(app)}")
-    n = work(app, once=once, stop=stop)
-    click.echo(f"jobs worker: {n} job(s) run")
+    resent, failed = [], []
+    if backend(app) == "celery":  # eagerly run jobs never wait on a message
+        orphans = db.session.scalars(select(ReportJob).where(
+            ReportJob.state == JobState.QUEUED,
+            # heartbeat_at of a queued job: when it was (re)queued.
+            func.coalesce(ReportJob.heartbeat_at, ReportJob.created_at) < now - dt.timedelta(minutes=ORPHAN_MINUTES))
+            .order_by(ReportJob.id).limit(100).with_for_update(skip_locked=True)).all()
+        for job in orphans:
+            job.task_id = new_task_id()
+            resent.append(job)
+    limit = int(app.config.get("JOBS_TIME_LIMIT") or 1800)
+    cut = now - dt.timedelta(seconds=limit * 3) - dt.timedelta(minutes=settings.get(STALL_MINUTES.key))
+    beat = func.coalesce(ReportJob.heartbeat_at, ReportJob.started_at, ReportJob.created_at)
+    for job in db.session.scalars(select(ReportJob).where(ReportJob.state == JobState.RUNNING, beat < cut)
+                                  .order_by(ReportJob.id).limit(100).with_for_update(skip_locked=True)):
+        job.state, job.finished_at = JobState.FAILED, now
+        job.error = "the task engine gave the report up (no progress since %s)" % (job.heartbeat_at or job.started_at)
+        failed.append(job.id)
+        audit.record("report_job.failed", job, actor=None, kind=job.kind, error=job.error[:300],
+                     attempts=job.attempts)
+    for job in resent:
+        audit.record("report_job.resend", job, actor=None, task_id=job.task_id)
+    db.session.flush()
+    if resent:
+        # Sent after this transaction commits: the worker must find the new task id.
+        ids = [(j.id, j.task_id) for j in resent]
+        task = engine.celery_app(app).tasks[engine.REPORT_TASK]
+
+        def send(_session):
+            for job_id, task_id in ids:
+                try:
+                    task.apply_async(args=[job_id], task_id=task_id)
+                except Exception:
+                    log.exception("report job %s: could not be sent again", job_id)
+
+        sqla_event.listen(db.session(), "after_commit", send, once=True)
+    return {"resent": [j.id for j in resent], "failed": failed} if resent or failed else {}
+
+
+jobs_cli = AppGroup("jobs", help="The task engine: report jobs and periodic tasks.")
+engine.register_commands(jobs_cli)
 
 
 @jobs_cli.command("run-queued")
@@ -495,4 +494,11 @@ def run_queued_command():
 
 
 def init_app(app: Flask):
+    celery = engine.init_app(app)
+
+    def report_task(self, job_id):
+        return render_task(self, job_id)
+
+    celery.task(name=engine.REPORT_TASK, bind=True, shared=False)(report_task)
+    engine.register_periodic(app, "jobs.cleanup", cleanup, engine.crontab(minute="*/15"))
     app.cli.add_command(jobs_cli)

@@ -39,7 +39,6 @@ def index_page(forms: dict | None = None, status: int = 200):
 @bp.route("/")
 @access(Role.PROVIDER, Role.OFFICER)
 def index():
-    jobs.kick()
     return index_page()
 
 

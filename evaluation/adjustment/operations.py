@@ -17,11 +17,9 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from catalog.demand import operations as demand_ops
 from catalog.items import operations as item_ops
@@ -384,18 +382,31 @@ def apply_due(now: dt.datetime | None = None) -> int:
     return count
 
 
-def apply_due_lazily() -> int:
-    """Called when decision and provider pages load: cheap when nothing is due; a busy database
-    (another writer) only postpones the work to the next page or to `flask evaluation apply-due`."""
-    now = utcnow()
-    if db.session.scalar(due_decisions(now).limit(1)) is None:
-        return 0
-    try:
-        with db.session.begin_nested():
-            return apply_due(now)
-    except OperationalError:
-        current_app.logger.warning("adjustments due but the database is busy; left for the next page")
-        return 0
+# The nightly recompute runs at most once in this many hours (a second copy, or a re-run, skips).
+RECOMPUTE_EVERY_HOURS = 12
+
+
+def nightly_recompute(now: dt.datetime) -> dict:
+    """The periodic task `evaluation.nightly_recompute`: missed sessions recorded, every score and
+    item satisfaction recomputed, then the adjustment rules. Skipped when a full recompute ran in
+    the last hours: the rules compare the last two recomputes, so a doubled run must not count."""
+    from evaluation.performance.models import PerformanceRun
+    from marketplace.sessions import operations as session_ops
+
+    last = db.session.scalar(select(func.max(PerformanceRun.computed_at)))
+    if last is not None and last > now - dt.timedelta(hours=RECOMPUTE_EVERY_HOURS):
+        return {}
+    missed, by_default = session_ops.record_overdue(now)
+    results = performance.recompute_all(now)
+    made = evaluate(now)
+    return {"missed": missed, "accepted_by_default": by_default, "providers": len(results),
+            "proposals": [d.id for d in made]}
+
+
+def apply_due_task(now: dt.datetime) -> dict:
+    """The periodic task `evaluation.apply_due` (the scheduler, or `flask jobs run-due`)."""
+    applied = apply_due(now)
+    return {"applied": applied} if applied else {}
 
 
 # --- appeals -----------------------------------------------------------------------------------

@@ -56,7 +56,6 @@ DECISIONS = Table("adjustment-decisions", [
 @perf.route("/decisions")
 @access(Role.OFFICER)
 def decisions():
-    adjustment.apply_due_lazily()
     status = request.args.get("status", "proposed")
     stmt = select(AdjustmentDecision).order_by(AdjustmentDecision.proposed_at.desc(), AdjustmentDecision.id.desc())
     if status in {s.value for s in DecisionStatus}:
@@ -72,7 +71,6 @@ def decisions():
 @perf.route("/decisions/<int:decision_id>")
 @access(Role.OFFICER, Role.PROVIDER)
 def decision(decision_id):
-    adjustment.apply_due_lazily()
     d = _decision_or_404(decision_id)
     require(_may_see_decision(d))
     return _decision_page(d)

@@ -75,7 +75,6 @@ def profile_of(p: Provider, snap: PerformanceSnapshot | None) -> dict:
 @access(PUBLIC)
 def provider(provider_id):
     p = _public_provider(provider_id)
-    adjustment.apply_due_lazily()
     comments = db.session.scalars(select(Rating).where(Rating.provider_id == p.id,
                                                        Rating.status == RatingStatus.COUNTED, Rating.comment != "")
                                   .options(selectinload(Rating.session)).order_by(Rating.created_at.desc())
@@ -121,7 +120,6 @@ def own_report():
 def _mine_page(p: Provider, report_form=None, status=200):
     from evaluation.reporting import views as report_views
 
-    adjustment.apply_due_lazily()
     snap = performance.latest_snapshot(p.id)
     history = db.session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id,
                                                                    PerformanceSnapshot.trigger == "recompute")
@@ -143,7 +141,6 @@ def item(item_id):
     it = db.session.get(Item, item_id)
     if it is None or it.status == ItemStatus.DRAFT:
         abort(404)
-    adjustment.apply_due_lazily()
     points, chart = _satisfaction_trend(it)
     demand_months, demand_chart = demand_trend(it.id, utcnow())
     decisions = db.session.scalars(select(AdjustmentDecision).where(AdjustmentDecision.item_id == it.id)

@@ -305,7 +305,6 @@ def _items_of(page) -> dict[int, Item]:
 @access(PUBLIC)
 def provider(provider_id):
     p = public_provider(provider_id)
-    adjustment.apply_due_lazily()
     won = db.session.scalars(select(Award).where(Award.provider_id == p.id, Award.status == AwardStatus.PUBLISHED)
                              .options(joinedload(Award.project).selectinload(PurchaseProject.area))
                              .order_by(Award.published_at.desc())).unique().all()
@@ -415,7 +414,6 @@ def in_force(stmt, now: dt.datetime):
 @bp.route("/adjustments")
 @access(PUBLIC)
 def adjustments():
-    adjustment.apply_due_lazily()
     q, action = _q(), request.args.get("action", "")
     stmt = in_force(select(AdjustmentDecision), utcnow())
     if action in {a.value for a in PUBLIC_ACTIONS}:

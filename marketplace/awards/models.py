@@ -76,6 +76,8 @@ class Award(db.Model):
     challenge_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[AwardStatus] = mapped_column(enum_column(AwardStatus), default=AwardStatus.PUBLISHED, index=True)
     voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the scheduler recorded the close of the challenge window (and told the officer).
+    window_closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str] = mapped_column(Text, default="")
 
     project: Mapped[PurchaseProject] = relationship(lazy="joined", innerjoin=True)

@@ -234,3 +234,28 @@ def void_award(award: Award, reason: str, actor, now=None) -> None:
     award.void_reason = reason
     db.session.flush()
     audit.record("award.void", award, actor=actor, reason=reason)
+
+
+def close_challenge_windows(now: dt.datetime) -> dict:
+    """The periodic task `marketplace.close_challenge_windows`: each live award whose publicity
+    period and challenge window have passed gets its close recorded once (audited) and its
+    officer told whether the contract may now be signed. Rows another run holds are skipped."""
+    ids = list(db.session.scalars(select(Award.id).where(
+        Award.status == AwardStatus.PUBLISHED, Award.window_closed_at.is_(None), Award.challenge_deadline < now)
+        .order_by(Award.id).limit(500).with_for_update(skip_locked=True)))
+    closed = []
+    for award_id in ids:
+        award = lock_row(Award, award_id)
+        if award is None or award.window_closed_at is not None or award.window_open(now):
+            continue
+        award.window_closed_at = now
+        db.session.flush()
+        pending = len(award.pending_challenges)
+        audit.record("award.window_close", award, actor=None, project_id=award.project_id,
+                     challenge_deadline=award.challenge_deadline, pending_challenges=pending)
+        body = (_l("%(n)d challenge(s) still wait for an answer.", n=pending) if pending
+                else _l("No challenge is pending: the contract may be signed."))
+        notify(award.awarded_by_id, _l("Challenge window closed: %(title)s", title=award.project.title), body,
+               link=f"/projects/{award.project_id}/award")
+        closed.append(award_id)
+    return {"awards": closed} if closed else {}

@@ -430,6 +430,17 @@ def close_if_due(project: PurchaseProject, now=None) -> bool:
     return False
 
 
+def close_due(now: dt.datetime) -> dict:
+    """The periodic task `marketplace.close_bidding`: store "closed" (audited) for each published
+    project whose bid deadline has passed. Rows another run holds are skipped; run twice, the
+    second finds nothing."""
+    ids = list(db.session.scalars(select(PurchaseProject.id).where(
+        PurchaseProject.state == ProjectState.PUBLISHED, PurchaseProject.bid_deadline <= now)
+        .order_by(PurchaseProject.id).limit(500).with_for_update(skip_locked=True)))
+    closed = [pid for pid in ids if close_if_due(db.session.get(PurchaseProject, pid), now)]
+    return {"projects": closed} if closed else {}
+
+
 def reissue(project: PurchaseProject, actor: User, now: dt.datetime | None = None) -> PurchaseProject:
     """A failed project starts again as a draft copy (same lines, criteria and budget, no deadline)."""
     project = _lock(project)

@@ -388,6 +388,13 @@ def record_overdue(now: dt.datetime | None = None) -> tuple[int, int]:
     return len(missed_ids), len(default_ids)
 
 
+def record_overdue_task(now: dt.datetime) -> dict:
+    """The periodic task `marketplace.record_overdue`: missed sessions and reports accepted by
+    default (each a conditional UPDATE on the state: run twice, the second changes nothing)."""
+    missed, by_default = record_overdue(now)
+    return {"missed": missed, "accepted_by_default": by_default} if missed or by_default else {}
+
+
 def complete_if_delivered(contract: Contract, actor, now: dt.datetime | None = None) -> bool:
     """When every contracted session is scheduled and final (accepted, disputed or missed), the
     contract and its project are completed through their own transitions."""
