@@ -34,7 +34,7 @@ class SettingDef:
         """Convert input to the setting's type; raise ValueError with a reason."""
         try:
             if self.kind is bool:
-                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on", "是")
             elif self.kind is Decimal:
                 value = Decimal(str(raw).strip())
             elif self.kind is str:
@@ -80,6 +80,15 @@ def _stored() -> dict:
     if has_app_context():
         g.settings_cache = values
     return values
+
+
+def shown(value):
+    """A setting's value as the pages show it: yes/no in words (是/否, Yes/No), never True/False."""
+    from flask_babel import gettext
+
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    return value
 
 
 def get(key: str):
