@@ -82,13 +82,18 @@ def _stored() -> dict:
     return values
 
 
-def shown(value):
-    """A setting's value as the pages show it: yes/no in words (是/否, Yes/No), never True/False."""
+def shown(value, html: bool = True):
+    """A setting's value as the pages show it: yes/no in words (是/否, Yes/No), never True/False;
+    in a page (`html`) a text value is marked as data."""
     from flask_babel import gettext
 
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
-    return value
+    if not html:
+        return value
+    from core.i18n import as_data
+
+    return as_data(value)  # a text setting is data (a name as entered)
 
 
 def get(key: str):

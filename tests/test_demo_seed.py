@@ -5,6 +5,9 @@ afterwards); a test that tries an operation on it rolls its attempt back."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -132,3 +135,89 @@ def test_the_table_lists_every_role_with_a_login_that_exists(seeded):
             assert user is not None and user.has_role(Role(r[0])), r
             assert r[2].startswith("/")
     assert len(lines) <= 15
+
+
+# --- the English UI has no Chinese interface text -----------------------------------------------------
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+class _InterfaceText(HTMLParser):
+    """The text a page shows as its interface: data is left out — elements marked with a `lang`
+    attribute (names of people, organisations, places, titles as entered), <option>s that stand
+    for a row (a numeric value), scripts and styles, and the <title> (the browser's tab)."""
+
+    SKIP = frozenset({"script", "style", "title"})
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                      "wbr"})
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[bool] = []
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        data = bool(self.stack and self.stack[-1]) or ("lang" in a and tag != "html") or tag in self.SKIP or (
+            tag == "option" and re.fullmatch(r"\d+", a.get("value") or "") is not None)
+        if not data:
+            self.parts += [a[k] for k in ("aria-label", "placeholder", "alt") if a.get(k)]
+        if tag not in self.VOID:
+            self.stack.append(data)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+
+def _cjk_lines(html: str, names: tuple[str, ...]) -> list[str]:
+    parser = _InterfaceText()
+    parser.feed(html)
+    out = []
+    for line in " ".join(parser.parts).split("\n"):
+        # The signed-in user's own name in the menu, and the switch to Chinese, which names the
+        # language in itself (as every language switch does), are not interface text to translate.
+        for name in (*names, "中文"):
+            line = line.replace(name, "")
+        if CJK.search(line):
+            out.append(line.strip()[:120])
+    return out
+
+
+PAGES = {
+    None: ["/", "/portal", "/portal/projects", "/catalog/", "/performance/model", "/opendata/", "/login",
+           "/providers/register", "/api/docs"],
+    "officer@huimin.demo": ["/projects/manage", "/contracts", "/delivery/", "/challenges", "/review/projects"],
+    "expert@huimin.demo": ["/review/mine"],
+    "provider@huimin.demo": ["/projects/my-bids", "/delivery/"],
+    "13800138000": ["/demand/mine"],
+    "admin@huimin.demo": ["/admin/settings", "/admin/users"],
+}
+
+
+def test_the_english_ui_shows_no_chinese_interface_text(seeded):
+    offenders = {}
+    with seeded.app_context():
+        steps = {s.key: s for s in walkthrough.steps()}
+        names = {login: _user(login).name for login in PAGES if login}
+    project = steps["open_bids"].obj.id
+    pages = {**PAGES, None: [*PAGES[None], f"/projects/{project}", f"/portal/projects/{project}"]}
+    pages["officer@huimin.demo"] = [*pages["officer@huimin.demo"], steps["contract"].url, steps["sign_buyer"].url,
+                                    steps["accept"].url]
+    for login, urls in pages.items():
+        client = seeded.test_client()
+        client.set_cookie("lang", "en")
+        if login:
+            resp = client.post("/login", data={"login": login, "password": walkthrough.DEMO_PASSWORD})
+            assert resp.status_code == 302, login
+        for url in urls:
+            resp = client.get(url)
+            assert resp.status_code == 200, (login, url, resp.status_code)
+            found = _cjk_lines(resp.get_data(as_text=True), (names.get(login, "\x00"),))
+            if found:
+                offenders[f"{login or 'public'} {url}"] = found[:5]
+    assert not offenders, json.dumps(offenders, ensure_ascii=False, indent=1)

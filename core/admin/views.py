@@ -280,8 +280,8 @@ def venues_import():
 SETTINGS = Table("settings", [
     Column(_l("Setting"), "label"),
     Column(_l("Key"), "key"),
-    Column(_l("Value"), lambda d: settings.shown(settings.get(d.key))),
-    Column(_l("Default"), lambda d: settings.shown(d.default)),
+    Column(_l("Value"), lambda d: settings.shown(settings.get(d.key), html=False)),
+    Column(_l("Default"), lambda d: settings.shown(d.default, html=False)),
 ])
 
 
@@ -303,7 +303,7 @@ def setting_edit(key):
         abort(404)
     form = SettingForm()
     if request.method == "GET":
-        form.value.data = str(settings.shown(settings.get(key)))
+        form.value.data = str(settings.shown(settings.get(key), html=False))
     if form.validate_on_submit():
         try:
             settings.change(key, form.value.data, current_user)
