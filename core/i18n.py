@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from core.money import CENT
 
@@ -85,7 +87,23 @@ def parse_local_datetime(text: str) -> dt.datetime:
     raise ValueError(text)
 
 
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def as_data(value):
+    """Data shown in the page (a name, a title, a place as entered), marked with its language when
+    it is Chinese: screen readers read it in Chinese in the English UI, and the English UI's test
+    tells it from interface text."""
+    if value is None or value == "":
+        return value
+    text = str(value)
+    if not _CJK.search(text):
+        return value
+    return Markup('<span lang="zh-CN">%s</span>') % text
+
+
 def init_app(app):
+    app.jinja_env.filters["data"] = as_data
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["time"] = fmt_time

@@ -54,6 +54,18 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     return {}
 
 
+# Text with a NUL character is refused everywhere (core/security.py): every string says so, unless
+# it states a pattern of its own (which then excludes NUL itself).
+NO_NUL = "^[^\\x00]*$"
+
+
+def _string_without_nul(self, field, **kwargs) -> dict:
+    ret = kwargs.get("ret") or {}
+    if isinstance(field, fields.String) and "pattern" not in ret and ret.get("format") is None:
+        return {"pattern": NO_NUL}
+    return {}
+
+
 def _path(rule) -> tuple[str, list[dict]]:
     params = []
 
@@ -158,12 +170,14 @@ def build(app) -> dict:
     spec = APISpec(
         title="Huimin API", version="v1", openapi_version="3.0.3", plugins=[plugin],
         info={"description": "Public cultural services marketplace (文化惠民): catalog, demand, purchase projects, "
-                             "sealed bids, evaluation, ratings. Errors have one shape: "
+                             "sealed bids, evaluation, ratings. Text with a NUL character is refused (422 naming "
+                             "the field; 404 in a path). Errors have one shape: "
                              '{"error": {"code", "message", "fields"}}. Token-protected operations take '
                              "`Authorization: Bearer <token>` from POST /api/v1/tokens."},
         servers=[{"url": "/"}],
     )
     plugin.converter.add_attribute_function(_decimal_as_string)
+    plugin.converter.add_attribute_function(_string_without_nul)
     spec.components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer",
                                                       "description": "A token from POST /api/v1/tokens."})
     spec.components.schema("Error", schema=ErrorSchema)

@@ -34,7 +34,7 @@ class SettingDef:
         """Convert input to the setting's type; raise ValueError with a reason."""
         try:
             if self.kind is bool:
-                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on", "是")
             elif self.kind is Decimal:
                 value = Decimal(str(raw).strip())
             elif self.kind is str:
@@ -80,6 +80,20 @@ def _stored() -> dict:
     if has_app_context():
         g.settings_cache = values
     return values
+
+
+def shown(value, html: bool = True):
+    """A setting's value as the pages show it: yes/no in words (是/否, Yes/No), never True/False;
+    in a page (`html`) a text value is marked as data."""
+    from flask_babel import gettext
+
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if not html:
+        return value
+    from core.i18n import as_data
+
+    return as_data(value)  # a text setting is data (a name as entered)
 
 
 def get(key: str):

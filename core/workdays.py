@@ -50,6 +50,24 @@ def uncovered_years(years: Iterable[int]) -> list[int]:
     return sorted({y for y in years if not covered(y)})
 
 
+def calendar_gaps(*moments) -> list[int]:
+    """The years of `moments` (datetimes, shown in local time, or dates; None skipped) that the
+    calendar package does not cover and for which no holiday has been entered yet: a deadline
+    counted through such a year treats every Monday to Friday as a working day."""
+    years = set()
+    for m in moments:
+        if m is None:
+            continue
+        years.add(m.astimezone(LOCAL_TZ).year if isinstance(m, dt.datetime) else m.year)
+    gaps = []
+    for year in uncovered_years(years):
+        entered = db.session.scalar(select(Holiday.id).where(
+            Holiday.day >= dt.date(year, 1, 1), Holiday.day <= dt.date(year, 12, 31)).limit(1))
+        if entered is None:
+            gaps.append(year)
+    return gaps
+
+
 class WorkCalendar:
     """Answers working-day questions, reading admin-entered days once per uncovered year.
 

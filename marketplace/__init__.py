@@ -16,6 +16,7 @@ def init_app(app):
     from marketplace.contracts import views as contract_views
     from marketplace.opendata import api as opendata_api
     from marketplace.opendata import ocds
+    from marketplace.opendata import views as opendata_views
     from marketplace.projects import api as project_api
     from marketplace.projects import operations as project_ops
     from marketplace.projects import views as project_views
@@ -35,6 +36,7 @@ def init_app(app):
     app.register_blueprint(session_views.bp)
     app.register_blueprint(opendata_api.bp)
     app.cli.add_command(bid_cli.keys_cli)
+    app.register_blueprint(opendata_views.bp)
     settings.add(app, *award_ops.SETTINGS, *project_ops.SETTINGS, bid_ops.ATTACHMENT_MAX_MB, *session_ops.SETTINGS,
                  session_photos.PHOTO_MAX_MB, *ocds.SETTINGS)
     engine.register_periodic(app, "marketplace.record_overdue", session_ops.record_overdue_task,

@@ -22,25 +22,39 @@ def _seed_cli() -> AppGroup:
 
     @group.command("demo")
     def seed_demo():
-        """Load the demo district (idempotent) and print the demo logins."""
-        from seeds.demo import run_demo
-
-        with intends_to_write():
-            run_demo(click.echo)
-            db.session.commit()
+        """Load the demo district (idempotent) and print where to walk each step of the loop."""
+        _load_demo()
 
     @group.command("demo-if-empty")
     def seed_demo_if_empty():
         """Load the demo district only into a database that has no users yet (used by `make run`)."""
         from core.accounts.models import User
-        from seeds.demo import run_demo
 
         if db.session.scalar(select(User.id).limit(1)) is not None:
             click.echo("database has users; demo data not loaded")
             return
-        with intends_to_write():
-            run_demo(click.echo)
-            db.session.commit()
+        _load_demo()
 
     group.add_command(scale_command)
     return group
+
+
+def _load_demo():
+    """Seed, commit, then print the walk-through table last. The hundreds of audit lines the
+    seed's commit would log are kept out of the terminal (they stay in the audit log)."""
+    import logging
+
+    from flask import current_app
+
+    from seeds.demo import print_table, run_demo
+
+    audit_log = logging.getLogger(current_app.logger.name + ".audit")
+    level = audit_log.level
+    audit_log.setLevel(logging.WARNING)
+    try:
+        with intends_to_write():
+            run_demo(click.echo)
+            db.session.commit()
+    finally:
+        audit_log.setLevel(level)
+    print_table(click.echo)

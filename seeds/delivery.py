@@ -23,10 +23,15 @@ from marketplace.awards.models import Award
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.contracts.models import Contract, ContractLine, ContractState
 from marketplace.projects.models import ProjectState, PurchaseProject
+from marketplace.sessions import operations as session_ops
 from marketplace.sessions.models import ServiceSession, SessionState
 
 PREFIX = "【示例】"
 DELIVERY_STATES = (ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectState.COMPLETED)
+# The sessions a walk-through of delivery needs, on the contract in delivery: (key, hours before now
+# the session was held). Made through the sessions' own operations on a back-dated clock.
+STEP_SESSIONS = (("to_rate", 26), ("to_accept", 50), ("to_report", 2))
+STEP_NOTES = {"to_rate": "活动顺利举办，签到表存档。", "to_accept": "按服务标准完成，现场照片已存档。"}
 COMMENTS = ["节目精彩，老人孩子都喜欢。", "组织有序，准时开始。", "场地有点挤，希望换个大一点的地方。", "", "",
             "老师讲得很耐心。", "音响效果一般。", "", "希望多办几场！", ""]
 
@@ -74,13 +79,19 @@ def _sessions(contract: Contract, officer: User, now: dt.datetime, rng: random.R
     "contracted" (all ahead)."""
     out = []
     total = sum(ln.sessions for ln in contract.lines)
+    # In delivery, the last slots are left for the walk-through's sessions (step_sessions).
+    keep = total - len(STEP_SESSIONS) if kind == "in_delivery" else total
     n = 0
     for ln in contract.lines:
         for _ in range(ln.sessions):
+            if n >= keep:
+                break
             if kind == "completed":
                 when = now - dt.timedelta(days=90 - 8 * n, hours=rng.randint(0, 5))
             elif kind == "in_delivery":
-                when = now + dt.timedelta(days=(n - total // 2) * 6) if n != total // 2 else now - dt.timedelta(days=1)
+                # Half delivered (a week apart, the latest a week ago), half still ahead.
+                half = keep // 2
+                when = now + dt.timedelta(days=7 * (n - half if n < half else n - half + 1))
                 when = when.replace(hour=11, minute=0, second=0, microsecond=0)
             else:
                 when = now + dt.timedelta(days=10 + 7 * n)
@@ -125,6 +136,29 @@ def _ratings(sessions, residents, now, rng: random.Random, bias: int):
     db.session.flush()
 
 
+def step_sessions(contract: Contract, officer: User, now: dt.datetime) -> dict[str, ServiceSession]:
+    """Schedule the walk-through's sessions in the contract's free slots, as the provider did ten
+    days before each; the provider reports two of them three hours after they began and the officer
+    accepts the one held yesterday. Left: one accepted whose rating window is open (to rate), one
+    reported (to accept), one held two hours ago (to report)."""
+    provider_user = contract.provider.user
+    counts = session_ops.line_counts(contract)
+    free = [ln for ln in contract.lines for _ in range(ln.sessions - counts.get(ln.id, 0))]
+    made = {}
+    for (key, hours), line in zip(STEP_SESSIONS, free, strict=False):
+        held = (now - dt.timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+        s = session_ops.schedule_session(contract, line, held, 60, provider_user, now=held - dt.timedelta(days=10))
+        if key != "to_report":
+            reported = held + dt.timedelta(hours=3)
+            session_ops.report_session(s, session_ops.ReportInput(
+                actual_start=held, actual_end=held + dt.timedelta(hours=2), attendance=52,
+                notes=STEP_NOTES[key]), provider_user, now=reported)
+            if key == "to_rate":
+                session_ops.confirm_session(s, 90, "符合服务标准。", officer, now=reported + dt.timedelta(hours=2))
+        made[key] = s
+    return made
+
+
 def seed_delivery(echo):
     officer = db.session.scalar(select(User).where(User.login == "officer@huimin.demo"))
     if officer is None:
@@ -152,6 +186,8 @@ def seed_delivery(echo):
         sessions = _sessions(contract, officer, now, rng, kind)
         made += len(sessions)
         _ratings(sessions, residents, now, rng, bias=[5, 4, 3][k % 3])
+        if kind == "in_delivery":
+            step_sessions(contract, officer, now)
         if kind == "completed" and contract.state == ContractState.ACTIVE:
             contract.complete(now)
     delivered = db.session.scalars(select(ServiceSession).where(ServiceSession.state == SessionState.CONFIRMED)

@@ -3,17 +3,17 @@ the one before it. Idempotent: rows that exist are kept."""
 
 from __future__ import annotations
 
-from seeds import catalog, delivery, district, projects, providers, review
+from seeds import catalog, delivery, district, projects, providers, review, walkthrough
 
 
 def run_demo(echo):
-    demo_users = district.seed_areas_and_users(echo)
+    district.seed_areas_and_users(echo)
     catalog.seed_catalog(echo)
     providers.seed_demo_providers(echo)
     projects.seed_projects(echo)
     review.seed_demo(echo)
     delivery.seed_delivery(echo)
-    echo("")
-    echo(f"Demo logins (password for all: {district.DEMO_PASSWORD})")
-    for login, name, roles, *_rest in demo_users:
-        echo(f"  {', '.join(r.value for r in roles):10s} {login:24s} {name}")
+
+
+def print_table(echo):
+    walkthrough.print_table(echo)

@@ -31,6 +31,14 @@ from marketplace.projects.models import (
 from marketplace.providers.models import Provider, ProviderKind, ProviderStatus
 
 PREFIX = "【示例】"
+# The projects that walk the loop, in order: (key, title). "awarded" and "contract_pending" are
+# awarded by seeds.review through the review's own award operation, on a back-dated clock.
+STAGED = [
+    ("opened", "老年合唱辅导服务"), ("under_review", "非遗传承体验课"), ("awarded", "广场舞培训与展演"),
+    ("contracted", "公共阅读推广活动"), ("in_delivery", "送戏下乡演出"), ("completed", "2025年冬季文化惠民演出"),
+    ("contract_pending", "青少年戏曲进校园"),
+]
+AWARDED_BY_REVIEW = {"awarded": PREFIX + "广场舞培训与展演", "contract_pending": PREFIX + "青少年戏曲进校园"}
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -166,10 +174,7 @@ def seed_projects(echo):
     closed = project("少儿书法公益培训", 2, published=now - 15 * day, deadline=now - day)
     bids(closed, now - 5 * day)
     staged = {}
-    for k, (key, title) in enumerate([
-        ("opened", "老年合唱辅导服务"), ("under_review", "非遗传承体验课"), ("awarded", "广场舞培训与展演"),
-        ("contracted", "公共阅读推广活动"), ("in_delivery", "送戏下乡演出"), ("completed", "2025年冬季文化惠民演出"),
-    ], start=3):
+    for k, (key, title) in enumerate(STAGED, start=3):
         p = project(title, k, published=now - (40 + k) * day, deadline=now - (20 + k) * day)
         bids(p, now - (25 + k) * day)
         staged[key] = p
@@ -180,16 +185,22 @@ def seed_projects(echo):
     bids(single, now - day, 1)
     db.session.flush()
 
+    # Each staged project walks the loop on a back-dated clock: opened an hour after its deadline,
+    # reviewed from the next day, awarded two days after it, contracted once the challenge window
+    # (7 working days) is long over. The projects the demo awards through the review itself
+    # (AWARDED_BY_REVIEW) stop under review here; seeds.review scores, signs off and awards them.
     for p in [*staged.values(), failed]:
-        bid_ops.open_bids(p, officer)
+        bid_ops.open_bids(p, officer, now=p.bid_deadline + dt.timedelta(hours=1))
     order = ["under_review", "awarded", "contracted", "in_delivery", "completed"]
     steps = [project_ops.start_review, project_ops.award, project_ops.contract, project_ops.start_delivery,
              project_ops.complete]
+    offsets = [day, 2 * day, 16 * day, 17 * day, 18 * day]
     for key, p in staged.items():
         if key == "opened":
             continue
-        for step in steps[: order.index(key) + 1]:
-            step(p, officer)
+        last = "under_review" if key in ("awarded", "contract_pending") else key
+        for step, offset in zip(steps[: order.index(last) + 1], offsets, strict=False):
+            step(p, officer, now=min(p.bid_deadline + offset, now))
     project_ops.cancel(cancelled, "预算调整，本期暂停采购。", officer)
     db.session.flush()
     count = len(db.session.scalars(select(PurchaseProject.id).where(PurchaseProject.title.startswith(PREFIX))).all())

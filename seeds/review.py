@@ -28,6 +28,7 @@ from marketplace.contracts import operations as contract_ops
 from marketplace.contracts.models import Contract, ContractState
 from marketplace.projects.models import CriterionKind, ProjectState, PurchaseProject
 from seeds.district import DEMO_PASSWORD
+from seeds.projects import AWARDED_BY_REVIEW
 
 # (name, title, employer, registration prefix of the employer's credit code)
 EXPERTS = [
@@ -157,6 +158,11 @@ def seed_reviews(echo):
             echo(f"review: project {project.id} skipped (too few eligible experts)")
             continue
         rng = random.Random(project.id)
+        if project.state == ProjectState.UNDER_REVIEW and project.title in AWARDED_BY_REVIEW.values():
+            _award_through_review(project, panel, rng, now, contract=project.title ==
+                                  AWARDED_BY_REVIEW["contract_pending"])
+            done += 1
+            continue
         if project.state == ProjectState.UNDER_REVIEW:
             _score_everything(panel, rng, now, submit_all=False, skip_user=demo_user)
             done += 1
@@ -190,6 +196,27 @@ def seed_reviews(echo):
         done += 1
     db.session.flush()
     echo(f"review: panels on {done} projects")
+
+
+def _award_through_review(project: PurchaseProject, panel: Panel, rng: random.Random, now: dt.datetime, *,
+                          contract: bool) -> None:
+    """The review's own operations on a back-dated clock: every member scores and submits, the
+    leader signs off, the officer awards the top-ranked bid a day later; the challenge window of
+    that award is over by today. With `contract`, the officer then writes the contract from the
+    award (after the window), and it waits for both signatures."""
+    _score_everything(panel, rng, now, submit_all=True, skip_user=None)
+    result = review.compute_result(panel, now=now)
+    review.sign_off(panel, panel.leader, panel.leader.expert.user, now=now)
+    top = result.top
+    if top is None:
+        return
+    officer = project.created_by
+    award = review.award_project(project, top.bid, "", officer, now=now + dt.timedelta(days=1))
+    if contract:
+        written = award.challenge_deadline + dt.timedelta(hours=2)
+        start = written.date()
+        contract_ops.generate_contract(award, officer, start_date=start, end_date=dt.date(start.year + 1, 12, 31),
+                                       now=written)
 
 
 def _json(summary):

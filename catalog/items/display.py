@@ -52,6 +52,9 @@ def field_value(field: str, value) -> str:
 
 
 def init_app(app):
+    from catalog.items.models import unit_name
+
+    app.jinja_env.filters["unit"] = unit_name  # a stored unit (场) in the UI's language
     app.jinja_env.filters["catalog_value"] = lambda value, field: field_value(field, value)
     app.jinja_env.filters["reject_key"] = lambda d, key: {k: v for k, v in d.items() if k != key}
     app.jinja_env.globals["field_labels"] = FIELD_LABELS

@@ -69,6 +69,29 @@ TARGET_GROUP_LABELS = {
 }
 
 
+# The units the catalog uses, named in the English UI (the stored unit is the Chinese word).
+UNIT_NAMES = {"场": _l("session"), "课时": _l("class hour"), "期": _l("course"), "次": _l("visit")}
+
+
+def _english() -> bool:
+    from core.i18n import current_locale
+
+    try:
+        return current_locale() == "en"
+    except RuntimeError:  # outside a request or app context: the stored (Chinese) text
+        return False
+
+
+def localized(name: str, name_en: str | None) -> str:
+    """The English name in the English UI where one is stored, else the Chinese name."""
+    return name_en if name_en and _english() else name
+
+
+def unit_name(unit: str) -> str:
+    """The unit in the UI's language: 场 in Chinese, "session" in English."""
+    return str(UNIT_NAMES[unit]) if unit in UNIT_NAMES and _english() else unit
+
+
 class Category(db.Model):
     """Two levels: a top category (parent_id NULL) and its sub-categories."""
 
@@ -93,6 +116,14 @@ class Category(db.Model):
 
     def path_name(self) -> str:
         return f"{self.parent.name} / {self.name}" if self.parent else self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the UI's language."""
+        return localized(self.name, self.name_en)
+
+    def display_path(self) -> str:
+        return f"{self.parent.display_name} / {self.display_name}" if self.parent else self.display_name
 
 
 class Item(db.Model):
@@ -129,6 +160,15 @@ class Item(db.Model):
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the UI's language."""
+        return localized(self.name, self.name_en)
+
+    @property
+    def display_unit(self) -> str:
+        return unit_name(self.unit)
 
     def may_be_bought_at(self, level: AreaLevel) -> bool:
         return AreaLevel(level).value in (self.levels or [])

@@ -280,8 +280,8 @@ def venues_import():
 SETTINGS = Table("settings", [
     Column(_l("Setting"), "label"),
     Column(_l("Key"), "key"),
-    Column(_l("Value"), lambda d: settings.get(d.key)),
-    Column(_l("Default"), "default"),
+    Column(_l("Value"), lambda d: settings.shown(settings.get(d.key), html=False)),
+    Column(_l("Default"), lambda d: settings.shown(d.default, html=False)),
 ])
 
 
@@ -292,7 +292,7 @@ def settings_list():
     if wants_export():
         return SETTINGS.download(defs)
     values = {d.key: settings.get(d.key) for d in defs}
-    return render_template("core/admin/settings.html", defs=defs, values=values)
+    return render_template("core/admin/settings.html", defs=defs, values=values, shown=settings.shown)
 
 
 @bp.route("/settings/<key>", methods=["GET", "POST"])
@@ -303,16 +303,17 @@ def setting_edit(key):
         abort(404)
     form = SettingForm()
     if request.method == "GET":
-        form.value.data = str(settings.get(key))
+        form.value.data = str(settings.shown(settings.get(key), html=False))
     if form.validate_on_submit():
         try:
             settings.change(key, form.value.data, current_user)
         except ValueError as e:
             form.value.errors.append(str(e))
-            return render_template("core/admin/setting_form.html", form=form, d=d), 422
+            return render_template("core/admin/setting_form.html", form=form, d=d, shown=settings.shown), 422
         flash(_("Setting saved."), "success")
         return redirect(url_for("admin.settings_list"))
-    return render_template("core/admin/setting_form.html", form=form, d=d), (422 if form.errors else 200)
+    return render_template("core/admin/setting_form.html", form=form, d=d, shown=settings.shown), \
+        (422 if form.errors else 200)
 
 
 # --- audit log -------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ published, the review report."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,8 +13,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from core import workdays
 from core.accounts.models import Role
-from core.db import db
+from core.db import db, utcnow
 from core.errors import DomainError
 from core.forms import ConfirmForm
 from core.i18n import local_now
@@ -324,8 +327,11 @@ def award(project_id):
             return refused(e, form=form, template="evaluation/review/award.html", project=project, result=result)
         flash(_("Awarded to %(name)s; the result is published.", name=award.provider.name), "success")
         return redirect(url_for("awards.notice", project_id=project.id))
-    return render_template("evaluation/review/award.html", project=project, result=result, form=form), \
-        (422 if form.errors else 200)
+    # The challenge window the award would open: 7 working days lie within three weeks.
+    now = utcnow()
+    gaps = workdays.calendar_gaps(now, now + dt.timedelta(days=21))
+    return render_template("evaluation/review/award.html", project=project, result=result, form=form,
+                           calendar_gaps=gaps), (422 if form.errors else 200)
 
 
 @bp.route("/projects/<int:project_id>/fail", methods=["POST"])

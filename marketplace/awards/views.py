@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import uploads
+from core import uploads, workdays
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -60,8 +60,10 @@ def notice(project_id):
         own_bid = db.session.scalar(select(Bid).join(Provider).where(Bid.project_id == project.id,
                                                                       Provider.user_id == current_user.id))
     links = markup_for(signals.award_notice_links, project, award=award)
+    officer = officer_covers(project)
+    gaps = workdays.calendar_gaps(award.published_at, award.challenge_deadline) if officer else []
     return render_template("marketplace/awards/notice.html", project=project, award=award, own_bid=own_bid,
-                           officer=officer_covers(project), links=links)
+                           officer=officer, links=links, calendar_gaps=gaps)
 
 
 @bp.route("/projects/<int:project_id>/award.pdf")
@@ -163,8 +165,11 @@ def challenge(challenge_id):
                 return redirect(url_for("awards.challenge", challenge_id=challenge.id))
         else:
             status = 422
+    officer = officer_covers(project)
+    gaps = workdays.calendar_gaps(challenge.lodged_at, challenge.answer_due, challenge.award.published_at,
+                                  challenge.award.challenge_deadline) if officer else []
     return render_template("marketplace/awards/challenge.html", challenge=challenge, project=project, form=form,
-                           officer=officer_covers(project)), status
+                           officer=officer, calendar_gaps=gaps), status
 
 
 @bp.route("/challenges/<int:challenge_id>/files/<int:attachment_id>")

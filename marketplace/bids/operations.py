@@ -305,12 +305,13 @@ def opening_of(project: PurchaseProject) -> BidOpening | None:
     return db.session.scalar(select(BidOpening).where(BidOpening.project_id == project.id))
 
 
-def open_bids(project: PurchaseProject, actor: User) -> BidOpening:
+def open_bids(project: PurchaseProject, actor: User, now: dt.datetime | None = None) -> BidOpening:
     """Unseal the live bids of a closed project: the record (bidder, price, submission time)
     becomes public, each bid gets its price and the provider's performance score of this moment,
-    bidders are told, and a project with too few bids fails."""
+    bidders are told, and a project with too few bids fails. `now` is the server clock unless a
+    back-dated history (the demo) gives the moment; the deadline rule applies to it all the same."""
     project = lock_row(PurchaseProject, project.id)
-    now = utcnow()
+    now = now or utcnow()
     if not may_manage(actor, project):
         raise Forbidden(_l("This project lies outside your jurisdiction."), audit_action="project.open", obj=project)
     state = project.state_at(now)

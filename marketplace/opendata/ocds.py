@@ -123,9 +123,11 @@ def _event(kind: str, project_id, ref_id, at, contract_id=None):
     )
 
 
-def release_events(project_id: int | None = None, since: dt.datetime | None = None):
+def release_events(project_id: int | None = None, since: dt.datetime | None = None,
+                   project_ids: list[int] | None = None):
     """SELECT of (project_id, kind, seq, ref_id, at, contract_id, nth) for every release, in
-    release order. `nth` numbers a contract's implementation events (1 = the first)."""
+    release order. `nth` numbers a contract's implementation events (1 = the first). `project_id`
+    or `project_ids` keep the releases of those processes only."""
     P, A, C, S, M = PurchaseProject, Award, Contract, ServiceSession, PaymentMilestone
     public = P.published_at.isnot(None)
     done_at = func.coalesce(S.decided_at, S.missed_at)
@@ -160,6 +162,8 @@ def release_events(project_id: int | None = None, since: dt.datetime | None = No
     ]
     if project_id is not None:
         parts = [p.where(P.id == project_id) for p in parts]
+    if project_ids is not None:
+        parts = [p.where(P.id.in_(project_ids)) for p in parts]
     u = union_all(*parts).subquery("events")
     implementation = u.c.kind.in_(IMPLEMENTATION_KINDS)
     # Nothing is published before it happened (a record may carry a time ahead of the clock).
@@ -171,6 +175,13 @@ def release_events(project_id: int | None = None, since: dt.datetime | None = No
     if since is not None:
         stmt = stmt.where(numbered.c.at >= since)
     return stmt.order_by(numbered.c.at, numbered.c.project_id, numbered.c.seq, numbered.c.ref_id)
+
+
+def published_processes():
+    """SELECT of the ids of the projects with a published contracting process, oldest first."""
+    return (select(PurchaseProject.id).where(PurchaseProject.published_at.isnot(None),
+                                             PurchaseProject.published_at <= utcnow())
+            .order_by(PurchaseProject.id))
 
 
 # --- loading the rows behind a set of events ----------------------------------------------------

@@ -9,6 +9,15 @@ from marshmallow import Schema, fields, validate
 
 from core.i18n import LOCAL_TZ
 
+# What the API refuses, stated in the document so that a client (or a fuzzer) knows it: an ISO
+# 8601 date or date-time for `since` (never empty), the ocid form, and no NUL character anywhere.
+# (A "+" sent unencoded in a query arrives as a space, so a space may stand for it.)
+ISO_DATE_OR_DATETIME = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                        r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+                        r"([Zz]|[+ -]([01][0-9]|2[0-3]):[0-5][0-9])?)?$")
+_ISO_FORM = re.compile(ISO_DATE_OR_DATETIME)
+OCID_PATTERN = r"^ocds-[a-z0-9]{6}-[^#\s\x00]+$"
+
 
 class IsoDateOrDateTime(fields.Field):
     """An ISO 8601 date or date-time; without an offset it is Beijing time. Loads an aware
@@ -17,7 +26,10 @@ class IsoDateOrDateTime(fields.Field):
     default_error_messages = {"invalid": "Not a valid ISO 8601 date or date-time."}  # noqa: RUF012
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value).strip()
+        text = str(value)
+        # Exactly the form the API document states (ISO_DATE_OR_DATETIME), nothing looser.
+        if not _ISO_FORM.fullmatch(text):
+            raise self.make_error("invalid")
         # An unencoded "+" of an offset arrives as a space ("…T08:00:00 08:00").
         text = re.sub(r"(T[0-9:.]+) ([0-9]{2}:[0-9]{2})$", r"\1+\2", text)
         try:
@@ -32,15 +44,23 @@ class IsoDateOrDateTime(fields.Field):
         return parsed.astimezone(dt.UTC)
 
 
-class OcdsReleasesQuerySchema(Schema):
+class _PageQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class OcdsReleasesQuerySchema(_PageQuerySchema):
     since = IsoDateOrDateTime(load_default=None, metadata={
-        "type": "string", "description": "An ISO 8601 date or date-time (Beijing time without an offset)"})
+        "type": "string", "minLength": 10, "maxLength": 35, "pattern": ISO_DATE_OR_DATETIME,
+        "description": "An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00, with seconds, fraction and "
+                       "offset or Z optional; Beijing time without an offset). Empty or anything else: 422."})
 
 
-class OcdsRecordQuerySchema(Schema):
-    ocid = fields.String(required=True, validate=validate.Length(min=1, max=100))
+class OcdsRecordQuerySchema(_PageQuerySchema):
+    ocid = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "pattern": OCID_PATTERN,
+        "description": "An ocid: ocds-, six lower-case letters or digits, a hyphen and the process id. Without "
+                       "it, every published process is listed, page by page (`page`, `per_page`)."})
 
 
 # The packages' envelopes, for the API document; what is inside a release is defined by the OCDS
@@ -50,11 +70,6 @@ class OcdsPublisherSchema(Schema):
     scheme = fields.String()
     uid = fields.String()
     uri = fields.String()
-
-
-class OcdsLinksSchema(Schema):
-    next = fields.String()
-    prev = fields.String()
 
 
 class _OcdsPackageSchema(Schema):
@@ -67,7 +82,6 @@ class _OcdsPackageSchema(Schema):
 class OcdsReleasePackageSchema(_OcdsPackageSchema):
     releases = fields.List(fields.Dict(), required=True,
                            metadata={"description": "OCDS 1.1.5 releases (release-schema.json)"})
-    links = fields.Nested(OcdsLinksSchema)
 
 
 class OcdsRecordSchema(Schema):
