@@ -117,7 +117,8 @@ def test_no_get_request_writes(app, client, make_user, session):
                 counter.seen.clear()
                 counter.armed = True
                 try:
-                    resp = client.get(url)
+                    # Buffered: a streamed body (exports, bulk downloads) is read while counting.
+                    resp = client.get(url, buffered=True)
                 finally:
                     counter.armed = False
                 cases += 1
