@@ -94,7 +94,8 @@ def rate_submit(session_id):
         return _rate_page(s, form=form, status=422)
     stars = {d: getattr(form, d).data for d in ratings.DIMENSIONS}
     try:
-        _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr)
+        _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr,
+                                        attendance_code=form.attendance_code.data)
     except DomainError as e:
         return refused(e, form=form,
                        render=lambda status: _rate_page(s, form=form, status=status))
