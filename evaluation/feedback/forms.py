@@ -12,6 +12,9 @@ STAR_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 # What each number of stars means, in words, on the rating page.
 STAR_WORDS = {1: _l("Very unsatisfied"), 2: _l("Unsatisfied"), 3: _l("Neutral"), 4: _l("Satisfied"),
               5: _l("Very satisfied")}
+# The three dimensions asked as plain questions.
+DIMENSION_QUESTIONS = {"content": _l("Was the programme good?"), "organisation": _l("Was it well organised?"),
+                       "venue": _l("Was the place comfortable?")}
 
 
 class RatingForm(FlaskForm):

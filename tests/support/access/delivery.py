@@ -19,6 +19,7 @@ from tests.support.files import png_bytes
 OBJECT_GUARDED.update({
     # a provider role user without the contract (or without a Provider row) is refused
     "sessions.contract", "sessions.schedule", "sessions.detail", "sessions.report", "sessions.photo",
+    "sessions.attendance_sheet",
     "ratings.poster", "ratings.reply", "performance.decision", "performance.appeal",
     # officers outside the venue's area, or below the district for adjustments
     "sessions.confirm", "sessions.dispute", "ratings.hide", "ratings.review", "ratings.decide_complaint",
