@@ -203,6 +203,7 @@ def phone_login():
 @limit("1/minute;5/hour;10/day", key=by_phone, config="RATELIMIT_SMS_PHONE")
 def phone_send():
     form = PhoneForm()
+    form.next.data = safe_next(form.next.data) or ""
     if not form.validate_on_submit():
         return _phone_page(form, status=422)
     try:
