@@ -220,8 +220,7 @@ class _StandIn(BaseHTTPRequestHandler):
             parts = dict(p.strip().split("=", 1) for p in rest.split(","))
             _id, date, service, _term = parts["Credential"].split("/")
             signed = parts["SignedHeaders"].split(";")
-            canonical_headers = "".join(f"{h}:{self.headers[h].strip().lower() if h != 'content-type' else self.headers[h]}\n"
-                                        for h in signed)
+            canonical_headers = "".join(f"{h}:{self.headers[h].strip()}\n" for h in signed)
             canonical = "\n".join(["POST", "/", "", canonical_headers, parts["SignedHeaders"],
                                    hashlib.sha256(body).hexdigest()])
             ts = self.headers["X-TC-Timestamp"]

@@ -26,9 +26,9 @@ from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.forms import (
-    ComplaintDecisionForm,
     DIMENSION_QUESTIONS,
     STAR_WORDS,
+    ComplaintDecisionForm,
     ComplaintForm,
     RatingForm,
     ReasonForm,
