@@ -316,16 +316,27 @@ CODE_ATTEMPTS = 5
 PHONE_ONLY = "!phone-only"  # nosec B105
 
 
-def normalise_phone(raw: str) -> str:
-    """An 11-digit mainland mobile number (spaces, dashes and a +86 prefix are allowed)."""
+def _phone_digits(raw: str) -> str:
     value = (raw or "").strip().replace(" ", "").replace("-", "")
     if value.startswith("+86"):
-        value = value[3:]
-    elif value.startswith("0086"):
-        value = value[4:]
-    if not value:
+        return value[3:]
+    if value.startswith("0086"):
+        return value[4:]
+    return value
+
+
+def phone_or_none(raw: str) -> str | None:
+    """The 11-digit mainland mobile number written in `raw`, or None."""
+    value = _phone_digits(raw)
+    return value if MOBILE.match(value) else None
+
+
+def normalise_phone(raw: str) -> str:
+    """An 11-digit mainland mobile number (spaces, dashes and a +86 prefix are allowed)."""
+    if not _phone_digits(raw):
         raise Invalid(_("Enter your mobile number."), "phone")
-    if not MOBILE.match(value):
+    value = phone_or_none(raw)
+    if value is None:
         raise Invalid(_("Enter an 11-digit mainland mobile number starting with 1."), "phone")
     return value
 

@@ -23,7 +23,7 @@ from core.accounts.forms import (
 from core.accounts.models import Role, User
 from core.areas.models import Area, AreaLevel
 from core.db import db
-from core.errors import DomainError, Invalid
+from core.errors import DomainError
 from core.permissions import AUTHENTICATED, PUBLIC, access
 from core.refusals import refused
 from core.security import by_address, limit
@@ -169,10 +169,7 @@ def change_password():
 
 def by_phone() -> str:
     """Rate-limit key: the mobile number asked for (normalised), so one number cannot be flooded."""
-    try:
-        return "phone:" + accounts.normalise_phone(request.form.get("phone", ""))
-    except Invalid:
-        return "phone:invalid"
+    return "phone:" + (accounts.phone_or_none(request.form.get("phone", "")) or "invalid")
 
 
 def _phone_page(form, code_form=None, status=200):
