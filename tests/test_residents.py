@@ -169,7 +169,7 @@ def test_one_tap_supports_and_comes_back_to_the_list(requests_world, make_user, 
     body = client.get("/demand/community").get_data(as_text=True)
     assert body.count('data-testid="you-support"') == 1
     again = client.post(f"/demand/{target.id}/support", data={"back_page": "1"})
-    assert again.status_code == 302 and session.scalar(select(func.count()).select_from(DemandSupport).where(
+    assert again.status_code == 409 and session.scalar(select(func.count()).select_from(DemandSupport).where(
         DemandSupport.request_id == target.id)) == 2
 
 

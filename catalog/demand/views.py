@@ -79,10 +79,7 @@ def support(demand_id):
     page = request.form.get("back_page", type=int)
     back = (url_for("demand.community", page=page, _anchor=f"d{req.id}") if page and page > 0
             else url_for("demand.detail", demand_id=req.id))
-    try:
-        ops.support_request(current_user, req)
-    except DomainError as e:
-        return refused(e, redirect_to=back)
+    ops.support_request(current_user, req)
     flash(_("Thank you: your support was counted."), "success")
     return redirect(back)
 
