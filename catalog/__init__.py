@@ -16,6 +16,7 @@ def init_app(app):
     display.init_app(app)
     settings.add(app, versions.PUBLICITY_DAYS)
     nav.add(app, "catalog.index", _l("Guidance catalog"), order=10)
+    nav.add(app, "demand.community", _l("Requests in my community"), order=19)
     nav.add(app, "demand.mine", _l("My requests"), order=20)
     nav.add(app, "catalog_admin.items", _l("Catalog admin"), order=30)
     nav.add(app, "demand.officer_list", _l("Demand requests"), order=31)

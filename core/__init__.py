@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from core import backup, cache, json_body, nav, qr, security, settings, storage, uploads
+    from core import backup, cache, json_body, nav, qr, security, settings, sms, storage, uploads
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
     from core.admin import views as admin_views
@@ -18,6 +18,7 @@ def init_app(app):
 
     json_body.init_app(app)
     storage.init_app(app)
+    sms.init_app(app)
     app.register_blueprint(site_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)

@@ -89,6 +89,19 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_REGISTER": env.get("RATELIMIT_REGISTER", "10/minute;50/hour"),
         "RATELIMIT_TOKEN": env.get("RATELIMIT_TOKEN", "20/minute;200/hour"),
         "RATELIMIT_API": env.get("RATELIMIT_API", "600/minute"),
+        # Residents' sign-in codes by SMS (core/sms.py): "console" (demo, tests) or "tencent".
+        "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
+        "SMS_TENCENT_ENDPOINT": env.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+        "SMS_TENCENT_REGION": env.get("SMS_TENCENT_REGION", "ap-guangzhou"),
+        "SMS_TENCENT_SECRET_ID": env.get("SMS_TENCENT_SECRET_ID", ""),
+        "SMS_TENCENT_SECRET_KEY": env.get("SMS_TENCENT_SECRET_KEY", ""),
+        "SMS_TENCENT_APP_ID": env.get("SMS_TENCENT_APP_ID", ""),
+        "SMS_TENCENT_SIGN_NAME": env.get("SMS_TENCENT_SIGN_NAME", ""),
+        "SMS_TENCENT_TEMPLATE_ID": env.get("SMS_TENCENT_TEMPLATE_ID", ""),
+        # Asking for a sign-in code: per mobile number and per client address.
+        "RATELIMIT_SMS_PHONE": env.get("RATELIMIT_SMS_PHONE", "1/minute;5/hour;10/day"),
+        "RATELIMIT_SMS_ADDRESS": env.get("RATELIMIT_SMS_ADDRESS", "5/minute;30/hour"),
+        "RATELIMIT_SMS_VERIFY": env.get("RATELIMIT_SMS_VERIFY", "10/minute;60/hour"),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,
         # Checked by our own before_request so bearer-token API calls can skip it.

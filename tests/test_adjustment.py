@@ -42,7 +42,7 @@ def _deliver_and_rate(delivery, make_user, provider, officer, acceptance, stars,
         delivery.confirm(s, acceptance, officer, at=s.scheduled_at + DAY)
         for j in range(4):
             ratings.rate(s, make_user("resident"), _stars(stars), "", address=f"10.{k}.{j}.1",
-                         now=s.scheduled_at + dt.timedelta(hours=3 + j))
+                         now=s.scheduled_at + dt.timedelta(hours=3 + j), attendance_code=s.attendance_code)
     return contract
 
 

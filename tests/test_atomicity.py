@@ -239,7 +239,8 @@ def test_rating_with_its_performance_update(app, session, delivery, make_user):
     resident = make_user("resident")
 
     def rate():
-        ratings.rate(s, resident, {"content": 5, "organisation": 4, "venue": 5}, "好", now=utcnow())
+        ratings.rate(s, resident, {"content": 5, "organisation": 4, "venue": 5}, "好", now=utcnow(),
+                     attendance_code=s.attendance_code)
 
     assert all_or_nothing(app, session, "rating with performance update", rate,
                           [(performance, "_write"), (performance, "update_items")])
@@ -269,7 +270,8 @@ def test_performance_recompute_with_snapshots(app, session, delivery, make_user)
     officer, s = _session_in_force(delivery, when)
     delivery.report(s, attendance=30, at=when + dt.timedelta(hours=3))
     delivery.confirm(s, 80, officer)
-    ratings.rate(s, make_user("resident"), {"content": 3, "organisation": 4, "venue": 5}, "", now=utcnow())
+    ratings.rate(s, make_user("resident"), {"content": 3, "organisation": 4, "venue": 5}, "", now=utcnow(),
+                 attendance_code=s.attendance_code)
     assert all_or_nothing(app, session, "performance recompute",
                           lambda: performance.recompute_all(actor=officer), [(performance, "update_items")])
 
@@ -422,6 +424,7 @@ def test_report_and_rating_pages_fail_whole(failing_app, session, delivery, make
     _login(rater, resident)
     gone = OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
     resp = _fails_cleanly(failing_app, session, rater, "POST", f"/rate/{s.id}",
-                          {"content": "5", "organisation": "5", "venue": "5", "comment": "好"}, None,
+                          {"content": "5", "organisation": "5", "venue": "5", "comment": "好",
+                           "attendance_code": s.attendance_code}, None,
                           fault=(performance, "_write", gone), status=503)
     assert resp.headers.get("Retry-After")

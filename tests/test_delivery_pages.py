@@ -115,6 +115,7 @@ def test_resident_rates_through_the_page_and_comments_are_shown_escaped(world, m
     assert bad.status_code == 422
     assert session.scalar(select(func.count()).select_from(Rating)) == 0
     ok = client.post(f"/rate/{held.id}", data={"content": "5", "organisation": "4", "venue": "4",
+                                               "attendance_code": held.attendance_code,
                                                "comment": "<script>alert('x')</script>很好"})
     assert ok.status_code == 302
     body = client.get(f"/rate/{held.id}").get_data(as_text=True)
@@ -157,7 +158,8 @@ def test_api_rating_with_a_resident_token(world, make_user, client, token_for, s
     url = f"/api/v1/sessions/{held.id}/rating"
     bad = client.post(url, json={"content": 0, "organisation": 3, "venue": 3}, headers=headers)
     assert bad.status_code == 422 and "content" in bad.get_json()["error"]["fields"]
-    created = client.post(url, json={"content": 5, "organisation": 4, "venue": 3, "comment": "好"}, headers=headers)
+    created = client.post(url, json={"content": 5, "organisation": 4, "venue": 3, "comment": "好",
+                                     "attendance_code": held.attendance_code}, headers=headers)
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["status"] == "counted" and body["editable_until"]
@@ -188,7 +190,7 @@ def test_public_profile_says_no_ratings_yet_never_zero(world, client, make_user,
 
     held = world["held"]
     ratings.rate(held, make_user("resident"), {"content": 4, "organisation": 4, "venue": 4},
-                 now=held.scheduled_at + dt.timedelta(hours=3))
+                 now=held.scheduled_at + dt.timedelta(hours=3), attendance_code=held.attendance_code)
     session.commit()
     api = client.get(f"/api/v1/providers/{provider.id}").get_json()
     assert api["rating_count"] == 1 and api["satisfaction"] is not None and api["grade"] in "ABCD"
@@ -202,7 +204,7 @@ def test_the_providers_own_page_explains_the_score_without_naming_residents(worl
     held = world["held"]
     resident = make_user("resident", name="王小明")
     ratings.rate(held, resident, {"content": 2, "organisation": 3, "venue": 4}, "灯光太暗",
-                 now=held.scheduled_at + dt.timedelta(hours=3))
+                 now=held.scheduled_at + dt.timedelta(hours=3), attendance_code=held.attendance_code)
     session.commit()
     login(world["provider"].user)
     body = html_text(client.get("/performance/me"))
@@ -215,7 +217,7 @@ def test_item_page_charts_satisfaction(world, make_user, client, session):
 
     held = world["held"]
     ratings.rate(held, make_user("resident"), {"content": 5, "organisation": 5, "venue": 5},
-                 now=held.scheduled_at + dt.timedelta(hours=3))
+                 now=held.scheduled_at + dt.timedelta(hours=3), attendance_code=held.attendance_code)
     session.commit()
     resp = client.get(f"/performance/items/{held.item_id}")
     soup = BeautifulSoup(resp.data, "html.parser")
@@ -239,6 +241,8 @@ def test_rating_submission_is_rate_limited_per_resident(world, make_user, make_a
     token = c.post("/api/v1/tokens", json={"username": resident.login, "password": "Correct-Horse-42"})
     headers = {"Authorization": "Bearer " + token.get_json()["token"]}
     url = f"/api/v1/sessions/{world['held'].id}/rating"
-    codes = [c.post(url, json={"content": 4, "organisation": 4, "venue": 4}, headers=headers).status_code
+    code = world["held"].attendance_code
+    codes = [c.post(url, json={"content": 4, "organisation": 4, "venue": 4, "attendance_code": code},
+                    headers=headers).status_code
              for _ in range(3)]
     assert codes[:2] == [201, 200] and codes[2] == 429

@@ -158,7 +158,7 @@ def _peers(ctx) -> dict:
     item = d.item()
     demand_ops.request_item(resident, item, d.venue(area=community), "")
     ratings.rate(own_session, resident, {"content": 5, "organisation": 5, "venue": 5}, "好",
-                 now=when + dt.timedelta(hours=4))
+                 now=when + dt.timedelta(hours=4), attendance_code=own_session.attendance_code)
 
     # Expert of the project's category who is not on its panel, with a conflict of its own.
     ev = access_evaluation.scenario(ctx)

@@ -143,7 +143,7 @@ def test_a_new_rating_updates_its_provider_as_the_full_recompute_would(delivery,
     _rating(session, so, make_user("resident"), 2, at)
     before = session.scalar(select(func.count()).select_from(PerformanceSnapshot))
     _rating_row, created = ratings.rate(s, make_user("resident"), {"content": 5, "organisation": 4, "venue": 3},
-                                   now=at + dt.timedelta(minutes=1))
+                                   now=at + dt.timedelta(minutes=1), attendance_code=s.attendance_code)
     assert created
     session.refresh(p)
     incremental = p.performance_score
@@ -173,7 +173,7 @@ def test_between_full_recomputes_a_rating_takes_the_district_figures_of_the_last
     # The new rating moves the district's mean to 2.5, but the update reads no district-wide table.
     monkeypatch.setattr(performance, "district_figures", lambda *a: pytest.fail("scanned the district"))
     ratings.rate(s, make_user("resident"), {"content": 3, "organisation": 3, "venue": 3},
-                 now=at + dt.timedelta(minutes=1))
+                 now=at + dt.timedelta(minutes=1), attendance_code=s.attendance_code)
     snap = session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id)
                            .order_by(PerformanceSnapshot.id.desc())).first()
     assert snap.trigger == "rating" and snap.prior_mean == run.prior_mean

@@ -82,7 +82,7 @@ def world(session, make_user, district, town, community):
              ({"content": 4, "organisation": 4, "venue": 4}, "<script>alert(1)</script>好"),
              ({"content": 2, "organisation": 3, "venue": 5}, "不该公开的粗话"),
              ({"content": 3, "organisation": 5, "venue": 4}, "")]
-    made = [ratings.rate(s, res, stars, comment, now=when + dt.timedelta(hours=4))[0]
+    made = [ratings.rate(s, res, stars, comment, now=when + dt.timedelta(hours=4), attendance_code=s.attendance_code)[0]
             for res, (stars, comment) in zip(residents, given, strict=True)]
     ratings.hide_comment(made[2], "不文明用语", officer)
 

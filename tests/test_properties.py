@@ -217,7 +217,8 @@ def test_the_incremental_update_equals_the_full_recompute(provider_session, hist
         for k, (value, age) in enumerate(history):
             row(s, residents[k + 1], value, now - dt.timedelta(days=age, hours=1))
         session.flush()
-        rating_ops.rate(s, residents[7], {"content": stars, "organisation": stars, "venue": stars}, now=now)
+        rating_ops.rate(s, residents[7], {"content": stars, "organisation": stars, "venue": stars}, now=now,
+                        attendance_code=s.attendance_code)
         session.refresh(p)
         incremental = p.performance_score
         full = performance.recompute_all(now)

@@ -41,7 +41,7 @@ def history(delivery, session, make_user):
     for i, r in enumerate(residents):
         s = s1 if i < 2 else s2
         ratings.rate(s, r, {"content": 5, "organisation": 4, "venue": 3}, comment=f"私密评语{i}",
-                     now=s.scheduled_at + dt.timedelta(hours=4))
+                     now=s.scheduled_at + dt.timedelta(hours=4), attendance_code=s.attendance_code)
     complaint = ratings.complain(s2, residents[0], "音响太吵", now=s2.scheduled_at + dt.timedelta(hours=5))
     ratings.decide_complaint(complaint, True, "属实", officer, now=s2.scheduled_at + dt.timedelta(days=1))
     session.commit()

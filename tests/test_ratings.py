@@ -32,23 +32,26 @@ def _count(session, s):
 def test_a_resident_rates_once_and_may_change_it_while_the_window_is_open(held, make_user, session):
     resident = make_user("resident")
     r, created = ratings.rate(held, resident, {"content": 4, "organisation": 3, "venue": 5}, "很好",
-                              now=held.scheduled_at + dt.timedelta(hours=3))
+                              now=held.scheduled_at + dt.timedelta(hours=3), attendance_code=held.attendance_code)
     assert created and r.status == RatingStatus.COUNTED and str(r.stars) == "4.00"
     again, created = ratings.rate(held, resident, {"content": 2, "organisation": 2, "venue": 2}, "改了",
-                                  now=held.scheduled_at + dt.timedelta(days=6))
+                                  now=held.scheduled_at + dt.timedelta(days=6), attendance_code=held.attendance_code)
     assert not created and again.id == r.id and (again.content, again.comment) == (2, "改了")
     assert _count(session, held) == 1
     with pytest.raises(Refused):
-        ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(days=7, seconds=1))
+        ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(days=7, seconds=1),
+                     attendance_code=held.attendance_code)
     assert r.content == 2
 
 
 def test_ratings_outside_the_window_are_refused(held, make_user):
     resident = make_user("resident")
     with pytest.raises(Refused):
-        ratings.rate(held, resident, FIVE, now=held.scheduled_at - dt.timedelta(minutes=1))
+        ratings.rate(held, resident, FIVE, now=held.scheduled_at - dt.timedelta(minutes=1),
+                     attendance_code=held.attendance_code)
     with pytest.raises(Refused):
-        ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(days=7, minutes=1))
+        ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(days=7, minutes=1),
+                     attendance_code=held.attendance_code)
 
 
 @pytest.mark.parametrize("stars", [
@@ -61,7 +64,8 @@ def test_ratings_outside_the_window_are_refused(held, make_user):
 ])
 def test_stars_outside_one_to_five_are_refused_by_field(held, make_user, session, stars):
     with pytest.raises(Invalid) as e:
-        ratings.rate(held, make_user("resident"), stars, now=held.scheduled_at + dt.timedelta(hours=3))
+        ratings.rate(held, make_user("resident"), stars, now=held.scheduled_at + dt.timedelta(hours=3),
+                     attendance_code=held.attendance_code)
     assert e.value.field in ratings.DIMENSIONS
     session.rollback()
     assert _count(session, held) == 0
@@ -69,10 +73,12 @@ def test_stars_outside_one_to_five_are_refused_by_field(held, make_user, session
 
 def test_comment_limit_and_only_residents(held, make_user, delivery):
     with pytest.raises(Invalid) as e:
-        ratings.rate(held, make_user("resident"), FIVE, "好" * 501, now=held.scheduled_at + dt.timedelta(hours=3))
+        ratings.rate(held, make_user("resident"), FIVE, "好" * 501, now=held.scheduled_at + dt.timedelta(hours=3),
+                     attendance_code=held.attendance_code)
     assert e.value.field == "comment"
     with pytest.raises(Forbidden):
-        ratings.rate(held, delivery.officer(), FIVE, now=held.scheduled_at + dt.timedelta(hours=3))
+        ratings.rate(held, delivery.officer(), FIVE, now=held.scheduled_at + dt.timedelta(hours=3),
+                     attendance_code=held.attendance_code)
 
 
 def test_a_missed_session_cannot_be_rated(delivery, make_user, session):
@@ -80,14 +86,16 @@ def test_a_missed_session_cannot_be_rated(delivery, make_user, session):
     session_ops.record_overdue()
     session.refresh(s)
     with pytest.raises(Refused) as e:
-        ratings.rate(s, make_user("resident"), FIVE, now=s.scheduled_at + dt.timedelta(days=1))
+        ratings.rate(s, make_user("resident"), FIVE, now=s.scheduled_at + dt.timedelta(days=1),
+                     attendance_code=s.attendance_code)
     assert "not delivered" in str(e.value.message) or "未" in str(e.value.message)
 
 
 def test_more_ratings_than_the_reported_attendance_are_flagged_until_reviewed(held, delivery, make_user, session):
     delivery.report(held, attendance=2, at=held.scheduled_at + dt.timedelta(hours=3))
     at = held.scheduled_at + dt.timedelta(hours=4)
-    rs = [ratings.rate(held, make_user("resident"), FIVE, address=f"10.0.0.{i}", now=at + dt.timedelta(minutes=10 * i))
+    rs = [ratings.rate(held, make_user("resident"), FIVE, address=f"10.0.0.{i}", now=at + dt.timedelta(minutes=10 * i),
+                       attendance_code=held.attendance_code)
           [0] for i in range(3)]
     assert [r.status for r in rs] == [RatingStatus.COUNTED, RatingStatus.COUNTED, RatingStatus.FLAGGED]
     assert rs[2].flag_reason == FlagReason.OVER_ATTENDANCE
@@ -108,7 +116,8 @@ def test_more_ratings_than_the_reported_attendance_are_flagged_until_reviewed(he
 
 def test_a_late_report_flags_the_ratings_beyond_its_attendance(held, delivery, make_user):
     at = held.scheduled_at + dt.timedelta(hours=3)
-    rs = [ratings.rate(held, make_user("resident"), FIVE, address=f"10.1.0.{i}", now=at + dt.timedelta(minutes=7 * i))
+    rs = [ratings.rate(held, make_user("resident"), FIVE, address=f"10.1.0.{i}", now=at + dt.timedelta(minutes=7 * i),
+                       attendance_code=held.attendance_code)
           [0] for i in range(3)]
     delivery.report(held, attendance=1, at=at + dt.timedelta(hours=1))
     assert [r.status for r in rs] == [RatingStatus.COUNTED, RatingStatus.FLAGGED, RatingStatus.FLAGGED]
@@ -116,13 +125,16 @@ def test_a_late_report_flags_the_ratings_beyond_its_attendance(held, delivery, m
 
 def test_a_burst_from_one_address_is_flagged(held, make_user, delivery):
     at = held.scheduled_at + dt.timedelta(hours=3)
-    first = [ratings.rate(held, make_user("resident"), FIVE, address="192.0.2.7", now=at + dt.timedelta(seconds=30 * i))
+    first = [ratings.rate(held, make_user("resident"), FIVE, address="192.0.2.7", now=at + dt.timedelta(seconds=30 * i),
+                          attendance_code=held.attendance_code)
              [0] for i in range(4)]
     assert all(r.status == RatingStatus.COUNTED for r in first)
-    fifth, _ = ratings.rate(held, make_user("resident"), FIVE, address="192.0.2.7", now=at + dt.timedelta(minutes=2))
+    fifth, _ = ratings.rate(held, make_user("resident"), FIVE, address="192.0.2.7", now=at + dt.timedelta(minutes=2),
+                            attendance_code=held.attendance_code)
     assert all(r.status == RatingStatus.FLAGGED and r.flag_reason == FlagReason.BURST for r in [*first, fifth])
     # Another address at the same time is not part of the burst.
-    other, _ = ratings.rate(held, make_user("resident"), FIVE, address="198.51.100.1", now=at + dt.timedelta(minutes=2))
+    other, _ = ratings.rate(held, make_user("resident"), FIVE, address="198.51.100.1", now=at + dt.timedelta(minutes=2),
+                            attendance_code=held.attendance_code)
     assert other.status == RatingStatus.COUNTED
     assert first[0].address_hash != other.address_hash and "192.0.2.7" not in first[0].address_hash
 
@@ -130,7 +142,7 @@ def test_a_burst_from_one_address_is_flagged(held, make_user, delivery):
 def test_provider_replies_and_officer_hides_an_abusive_comment(held, delivery, make_user, session, make_area,
                                                               district):
     r, _ = ratings.rate(held, make_user("resident"), FIVE, "<script>alert(1)</script>骂人的话",
-                        now=held.scheduled_at + dt.timedelta(hours=3))
+                        now=held.scheduled_at + dt.timedelta(hours=3), attendance_code=held.attendance_code)
     with pytest.raises(Forbidden):
         ratings.reply(r, "谢谢", delivery.provider().user)
     ratings.reply(r, "感谢您的意见，我们会改进。", held.provider.user)
@@ -190,7 +202,7 @@ def test_only_a_resident_who_rated_or_lives_where_it_was_held_may_complain(
         with pytest.raises(Forbidden, match="居住"):
             ratings.complain(held, make_user("resident", community_area=place), "路过", now=later)
     rater = make_user("resident", community_area=elsewhere)
-    ratings.rate(held, rater, FIVE, now=later)
+    ratings.rate(held, rater, FIVE, now=later, attendance_code=held.attendance_code)
     assert ratings.complain(held, rater, "看过，有问题", now=later).resident_id == rater.id
 
     stranger = login(make_user("resident", community_area=neighbours))
@@ -215,7 +227,8 @@ def test_one_rating_per_resident_and_session_is_enforced_by_the_database(held, m
     from sqlalchemy.exc import IntegrityError
 
     resident = make_user("resident")
-    ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(hours=3))
+    ratings.rate(held, resident, FIVE, now=held.scheduled_at + dt.timedelta(hours=3),
+                 attendance_code=held.attendance_code)
     session.commit()
     session.add(Rating(session_id=held.id, provider_id=held.provider_id, item_id=held.item_id,
                        resident_id=resident.id, content=1, organisation=1, venue=1))

@@ -30,10 +30,12 @@ def test_one_resident_rating_twice_at_once_leaves_one_rating(app, delivery, sess
     session.commit()
     headers = token_for(resident)
     url = f"/api/v1/sessions/{s.id}/rating"
+    code = s.attendance_code
 
     def send(n):
         def job():
-            r = app.test_client().post(url, json={"content": n, "organisation": n, "venue": n}, headers=headers)
+            r = app.test_client().post(url, json={"content": n, "organisation": n, "venue": n,
+                                                  "attendance_code": code}, headers=headers)
             return r.status_code, r.get_json()
         return job
 
@@ -55,9 +57,11 @@ def test_residents_racing_past_the_attendance_are_flagged_exactly(app, delivery,
     session.commit()
     headers = [token_for(r) for r in residents]
     url = f"/api/v1/sessions/{s.id}/rating"
+    code = s.attendance_code
 
     def send(i):
-        return lambda: app.test_client().post(url, json={"content": 5, "organisation": 5, "venue": 5},
+        return lambda: app.test_client().post(url, json={"content": 5, "organisation": 5, "venue": 5,
+                                                         "attendance_code": code},
                                               headers=headers[i],
                                               environ_base={"REMOTE_ADDR": f"203.0.113.{i + 1}"}).status_code
 

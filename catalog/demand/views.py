@@ -13,8 +13,8 @@ from sqlalchemy import or_, select
 
 from catalog.demand import operations as ops
 from catalog.demand.forms import DemandDecisionForm, DemandForm, SupportForm
-from catalog.demand.models import DEMAND_STATUS_LABELS, DemandRequest, DemandStatus, DemandSupport
-from catalog.items.models import Category, Item
+from catalog.demand.models import ACTIVE_DEMAND, DEMAND_STATUS_LABELS, DemandRequest, DemandStatus, DemandSupport
+from catalog.items.models import Category, Item, ItemStatus
 from catalog.items.views import get_item
 from core import cache
 from core.accounts.models import Role
@@ -75,9 +75,42 @@ def support(demand_id):
     req = _get_request(demand_id)
     if not SupportForm().validate_on_submit():
         abort(400)
+    # From the community list, back to the same page of it; otherwise to the request.
+    page = request.form.get("back_page", type=int)
+    back = (url_for("demand.community", page=page, _anchor=f"d{req.id}") if page and page > 0
+            else url_for("demand.detail", demand_id=req.id))
     ops.support_request(current_user, req)
     flash(_("Thank you: your support was counted."), "success")
-    return redirect(url_for("demand.detail", demand_id=req.id))
+    return redirect(back)
+
+
+@bp.route("/demand/community")
+@access(Role.RESIDENT)
+def community():
+    """The open requests of the resident's own village or community, each supported in one tap."""
+    area = current_user.community
+    page = counts = supported = None
+    if area is not None:
+        page = Page(select(DemandRequest).where(DemandRequest.community_id == area.id,
+                                                DemandRequest.status.in_(ACTIVE_DEMAND))
+                    .order_by(DemandRequest.created_at.desc(), DemandRequest.id.desc()))
+        ids = [r.id for r in page.items]
+        counts, supported = ops.support_counts(ids), ops.supported_by(current_user, ids)
+    items = db.session.execute(select(Item.code, Item.name).where(Item.status == ItemStatus.ACTIVE)
+                               .order_by(Item.code)).all()
+    return render_template("catalog/demand/community.html", area=area, page=page, counts=counts or {},
+                           supported=supported or set(), support_form=SupportForm(), items=items)
+
+
+@bp.route("/demand/new")
+@access(Role.RESIDENT)
+def choose_item():
+    """The community page's "request a service" form names an item; its request form follows."""
+    code = (request.args.get("item") or "").strip()
+    if not code:
+        flash(_("Choose a service to request."), "danger")
+        return redirect(url_for("demand.community"))
+    return redirect(url_for("demand.new", item_code=code))
 
 
 @bp.route("/demand/mine")

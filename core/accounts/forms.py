@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -40,3 +41,25 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(_l("Repeat new password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
     submit = SubmitField(_l("Change password"))
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(message=_l("Enter your mobile number."))],
+                        description=_l("We send a 6-digit code to this number by text message."))
+    next = HiddenField()
+    submit = SubmitField(_l("Send me a code"))
+
+
+class PhoneCodeForm(FlaskForm):
+    phone = HiddenField(validators=[DataRequired()])
+    code = StringField(_l("Code from the text message"),
+                       validators=[DataRequired(message=_l("Enter the 6-digit code from the text message."))],
+                       description=_l("6 digits, valid for 5 minutes."))
+    next = HiddenField()
+    submit = SubmitField(_l("Sign in"))
+
+
+class CommunityForm(FlaskForm):
+    community_id = SelectField(_l("Your village / community"), coerce=coerce_optional_int,
+                               validators=[InputRequired()])
+    submit = SubmitField(_l("Save"))

@@ -159,3 +159,20 @@ class ApiToken(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class PhoneCode(db.Model):
+    """A one-time sign-in code sent by SMS. Only a keyed hash of it is stored; it is valid for a few
+    minutes, used once, and dies after a few wrong tries."""
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # 11-digit mainland mobile number
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A keyed hash of the requesting address (no address is kept in clear).
+    address_hash: Mapped[str] = mapped_column(String(64), default="")

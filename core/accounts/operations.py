@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from functools import cache
@@ -16,10 +17,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from core import audit
-from core.accounts.models import ApiToken, LoginAttempt, Role, User
+from core.accounts.models import ApiToken, LoginAttempt, PhoneCode, Role, User
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, Refused
 
@@ -303,4 +304,142 @@ def user_for_token(raw: str) -> User | None:
     user = token.user
     if not user.active or user.session_token != token.session_token:
         return None
+    return user
+
+
+# --- residents' sign-in by SMS code ------------------------------------------------------------
+
+CODE_DIGITS = 6
+CODE_MINUTES = 5
+CODE_ATTEMPTS = 5
+# Not an Argon2 hash, so no password ever matches it: such a resident signs in with codes.
+PHONE_ONLY = "!phone-only"  # nosec B105
+
+
+def _phone_digits(raw: str) -> str:
+    value = (raw or "").strip().replace(" ", "").replace("-", "")
+    if value.startswith("+86"):
+        return value[3:]
+    if value.startswith("0086"):
+        return value[4:]
+    return value
+
+
+def phone_or_none(raw: str) -> str | None:
+    """The 11-digit mainland mobile number written in `raw`, or None."""
+    value = _phone_digits(raw)
+    return value if MOBILE.match(value) else None
+
+
+def normalise_phone(raw: str) -> str:
+    """An 11-digit mainland mobile number (spaces, dashes and a +86 prefix are allowed)."""
+    if not _phone_digits(raw):
+        raise Invalid(_("Enter your mobile number."), "phone")
+    value = phone_or_none(raw)
+    if value is None:
+        raise Invalid(_("Enter an 11-digit mainland mobile number starting with 1."), "phone")
+    return value
+
+
+def _keyed(*parts: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
+def send_phone_code(raw_phone: str, address: str, now: dt.datetime | None = None) -> str:
+    """Send a fresh sign-in code to the number; earlier unused codes for it stop working.
+
+    Returns the normalised number. The code is stored only as a keyed hash and is never logged
+    or audited; how often a number or an address may ask is limited by the views' rate limits."""
+    from core import sms
+
+    phone = normalise_phone(raw_phone)
+    now = now or utcnow()
+    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    db.session.execute(update(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.used_at.is_(None))
+                       .values(used_at=now))
+    db.session.add(PhoneCode(phone=phone, code_hash=_keyed(phone, code), created_at=now,
+                             expires_at=now + dt.timedelta(minutes=CODE_MINUTES), attempts=0,
+                             address_hash=_keyed("address", address or "")))
+    db.session.flush()
+    try:
+        sms.send_code(phone, code, CODE_MINUTES)
+    except sms.SmsError as e:
+        current_app.logger.error("sign-in code not sent: %s", e)
+        raise Refused(_("The text message could not be sent just now. Please try again in a few minutes."),
+                      "phone", status=503, code="sms_unavailable") from None
+    audit.record("phone_code.send", None, phone=_masked(phone))
+    return phone
+
+
+def _masked(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+def _code_failed(row: PhoneCode) -> None:
+    row.attempts += 1
+    if row.attempts >= CODE_ATTEMPTS:
+        row.used_at = utcnow()
+    db.session.flush()
+    # The failed try must count even though the request fails.
+    db.session.commit()
+
+
+def verify_phone_code(raw_phone: str, raw_code: str, now: dt.datetime | None = None) -> str:
+    """Check the code sent to the number: valid for a few minutes, once, with a few tries.
+    Returns the normalised number."""
+    phone = normalise_phone(raw_phone)
+    now = now or utcnow()
+    code = (raw_code or "").strip().replace(" ", "")
+    if not (len(code) == CODE_DIGITS and code.isdigit()):
+        raise Invalid(_("Enter the %(n)d-digit code from the text message.", n=CODE_DIGITS), "code")
+    row = db.session.scalar(select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.used_at.is_(None))
+                            .order_by(PhoneCode.created_at.desc(), PhoneCode.id.desc()).limit(1)
+                            .with_for_update())
+    if row is None or row.expires_at < now:
+        raise Invalid(_("This code has expired or was already used. Ask for a new one."), "code",
+                      code="code_expired")
+    if not hmac.compare_digest(row.code_hash, _keyed(phone, code)):
+        left = CODE_ATTEMPTS - row.attempts - 1
+        _code_failed(row)
+        if left <= 0:
+            raise Invalid(_("Too many wrong codes. Ask for a new one."), "code", code="code_attempts")
+        raise Invalid(_("The code is wrong. %(n)d tries left.", n=left), "code", code="code_wrong")
+    row.used_at = now
+    db.session.flush()
+    return phone
+
+
+def sign_in_by_phone(raw_phone: str, raw_code: str, now: dt.datetime | None = None) -> tuple[User, bool]:
+    """The resident whose number this is, created on first sign-in. Returns (user, created)."""
+    phone = verify_phone_code(raw_phone, raw_code, now)
+    user = db.session.scalar(select(User).where(User.login == phone))
+    created = user is None
+    if created:
+        # No password: a resident signs in with codes (an unusable hash never matches).
+        user = User(login=phone, name=_("Resident %(tail)s", tail=phone[-4:]), password_hash=PHONE_ONLY,
+                    community=None)
+        user.set_roles([Role.RESIDENT])
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.create", user, actor=user, roles=[Role.RESIDENT], via="phone")
+    elif not user.active:
+        raise Forbidden(_("This account is disabled."))
+    elif user.is_locked:
+        raise _locked(user)
+    user.last_login_at = now or utcnow()
+    audit.record("user.login", user, actor=user, via="phone")
+    return user, created
+
+
+def set_community(user: User, community, *, actor) -> User:
+    """A resident says once which village or community they live in."""
+    from core.areas.models import AreaLevel
+
+    if community is None or community.level != AreaLevel.COMMUNITY:
+        raise Invalid(_("Choose your village or community."), "community_id")
+    before = getattr(user.community, "code", None)
+    user.community = community
+    db.session.flush()
+    audit.record("user.community", user, actor=actor, before=before, after=community.code)
     return user

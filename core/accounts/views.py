@@ -12,14 +12,21 @@ from sqlalchemy import select
 
 from core import audit
 from core.accounts import operations as accounts
-from core.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
-from core.accounts.models import User
+from core.accounts.forms import (
+    CommunityForm,
+    LoginForm,
+    PasswordChangeForm,
+    PhoneCodeForm,
+    PhoneForm,
+    RegisterForm,
+)
+from core.accounts.models import Role, User
 from core.areas.models import Area, AreaLevel
 from core.db import db
 from core.errors import DomainError
 from core.permissions import AUTHENTICATED, PUBLIC, access
 from core.refusals import refused
-from core.security import limit
+from core.security import by_address, limit
 from core.views_util import apply_error
 
 bp = Blueprint("auth", __name__)
@@ -156,3 +163,89 @@ def change_password():
         flash(_("Your password has been changed. Other sessions have been logged out."), "success")
         return redirect(url_for("main.index"))
     return render_template("core/accounts/password.html", form=form), (422 if form.errors else 200)
+
+
+# --- residents: sign in with a mobile number and a code by SMS ---------------------------------
+
+def by_phone() -> str:
+    """Rate-limit key: the mobile number asked for (normalised), so one number cannot be flooded."""
+    return "phone:" + (accounts.phone_or_none(request.form.get("phone", "")) or "invalid")
+
+
+def _phone_page(form, code_form=None, status=200):
+    return render_template("core/accounts/phone.html", form=form, code_form=code_form), status
+
+
+def _signed_in(user):
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/login/phone", methods=["GET"])
+@access(PUBLIC)
+def phone_login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    form = PhoneForm(next=safe_next(request.args.get("next")) or "")
+    return _phone_page(form)
+
+
+@bp.route("/login/phone", methods=["POST"])
+@access(PUBLIC)
+@limit("5/minute;30/hour", key=by_address, config="RATELIMIT_SMS_ADDRESS")
+@limit("1/minute;5/hour;10/day", key=by_phone, config="RATELIMIT_SMS_PHONE")
+def phone_send():
+    form = PhoneForm()
+    form.next.data = safe_next(form.next.data) or ""
+    if not form.validate_on_submit():
+        return _phone_page(form, status=422)
+    try:
+        phone = accounts.send_phone_code(form.phone.data, client_address())
+    except DomainError as e:
+        return refused(e, form=form, render=lambda status: _phone_page(form, status=status))
+    code_form = PhoneCodeForm(phone=phone, next=safe_next(form.next.data) or "", formdata=None)
+    return _phone_page(form, code_form)
+
+
+@bp.route("/login/phone/verify", methods=["POST"])
+@access(PUBLIC)
+@limit("10/minute;60/hour", key=by_address, config="RATELIMIT_SMS_VERIFY")
+def phone_verify():
+    code_form = PhoneCodeForm()
+    form = PhoneForm(phone=code_form.phone.data, next=code_form.next.data, formdata=None)
+    if not code_form.validate_on_submit():
+        return _phone_page(form, code_form, status=422)
+    try:
+        user, _created = accounts.sign_in_by_phone(code_form.phone.data, code_form.code.data)
+    except DomainError as e:
+        return refused(e, form=code_form, render=lambda status: _phone_page(form, code_form, status=status))
+    _signed_in(user)
+    target = safe_next(code_form.next.data)
+    if user.has_role(Role.RESIDENT) and user.community_id is None and not target:
+        # Asked once, right after the first sign-in (a resident who came to rate goes on first).
+        return redirect(url_for("auth.community"))
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    return redirect(target or url_for("main.index"))
+
+
+@bp.route("/account/community", methods=["GET", "POST"])
+@access(Role.RESIDENT)
+def community():
+    form = CommunityForm()
+    form.community_id.choices = community_choices()
+    user = current_user._get_current_object()
+    if request.method == "GET":
+        form.community_id.data = user.community_id
+    if form.validate_on_submit():
+        area = db.session.get(Area, form.community_id.data) if form.community_id.data else None
+        try:
+            accounts.set_community(user, area, actor=user)
+        except DomainError as e:
+            return refused(e, form=form, field="community_id", template="core/accounts/community.html")
+        flash(_("Saved: you live in %(name)s.", name=area.name), "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("core/accounts/community.html", form=form), (422 if form.errors else 200)

@@ -35,7 +35,8 @@ def rate(session_id):
         abort(404)
     data = load_json(RatingInSchema())
     stars = {d: data[d] for d in ratings.DIMENSIONS}
-    rating, created = ratings.rate(s, current_user, stars, data["comment"], request.remote_addr)
+    rating, created = ratings.rate(s, current_user, stars, data["comment"], request.remote_addr,
+                                   attendance_code=data["attendance_code"])
     fields = ("id", "session_id", "content", "organisation", "venue", "comment", "created_at", "updated_at")
     body = RatingOutSchema().dump({**{c: getattr(rating, c) for c in fields}, "status": rating.status.value,
                                    "editable_until": ratings.window(s)[1]})

@@ -9,6 +9,12 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 STAR_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+# What each number of stars means, in words, on the rating page.
+STAR_WORDS = {1: _l("Very unsatisfied"), 2: _l("Unsatisfied"), 3: _l("Neutral"), 4: _l("Satisfied"),
+              5: _l("Very satisfied")}
+# The three dimensions asked as plain questions.
+DIMENSION_QUESTIONS = {"content": _l("Was the programme good?"), "organisation": _l("Was it well organised?"),
+                       "venue": _l("Was the place comfortable?")}
 
 
 class RatingForm(FlaskForm):
@@ -16,6 +22,8 @@ class RatingForm(FlaskForm):
     organisation = RadioField(_l("Organisation"), choices=STAR_CHOICES, validate_choice=False)
     venue = RadioField(_l("Venue and experience"), choices=STAR_CHOICES, validate_choice=False)
     comment = TextAreaField(_l("Comment (optional, at most 500 characters)"), validators=[Optional()])
+    attendance_code = StringField(_l("Attendance code"), validators=[Optional(), Length(max=20)],
+                                  description=_l("The 6 digits the organisers show at the event."))
     submit = SubmitField(_l("Send my rating"))
 
 

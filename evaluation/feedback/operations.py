@@ -100,9 +100,18 @@ def _refuse_unless_ratable(session: ServiceSession, now: dt.datetime, action: st
 
 # --- rating ----------------------------------------------------------------------------------
 
+def attendance_code_matches(session: ServiceSession, raw) -> bool:
+    """Whether the code typed is the session's attendance code (spaces allowed, compared in constant time)."""
+    typed = "".join(str(raw or "").split())
+    return bool(typed) and hmac.compare_digest(typed.encode(), (session.attendance_code or "").encode())
+
+
 def rate(session: ServiceSession, resident: User, stars: dict, comment: str = "", address: str | None = None,
-         now: dt.datetime | None = None) -> tuple[Rating, bool]:
-    """Create the resident's rating, or change it while the window is open. Returns (rating, created)."""
+         now: dt.datetime | None = None, attendance_code: str | None = None) -> tuple[Rating, bool]:
+    """Create the resident's rating, or change it while the window is open. Returns (rating, created).
+
+    A first rating needs the session's attendance code (shown at the event, never on the poster):
+    that is what proves the resident was there. Changing one's rating later does not ask again."""
     session = lock_row(ServiceSession, session.id)  # raters of one session queue here
     if session is None:
         raise Refused(_l("The session no longer exists."))
@@ -116,6 +125,13 @@ def rate(session: ServiceSession, resident: User, stars: dict, comment: str = ""
         raise Invalid(_l("A comment has at most %(n)d characters.", n=COMMENT_MAX), "comment")
     rating = own_rating(session, resident)
     created = rating is None
+    if created and not attendance_code_matches(session, attendance_code):
+        if not "".join(str(attendance_code or "").split()):
+            raise Invalid(_l("Enter the attendance code shown at the event."), "attendance_code",
+                          code="attendance_code_missing")
+        raise Invalid(_l("This is not the attendance code of this session. Ask the organisers at the event."),
+                      "attendance_code", code="attendance_code_wrong", audit_action="rating.attendance_code",
+                      obj=session)
     if created:
         rating = Rating(session_id=session.id, provider_id=session.provider_id, item_id=session.item_id,
                         resident_id=resident.id, comment=comment, address_hash=address_hash(address),

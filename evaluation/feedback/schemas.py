@@ -10,6 +10,8 @@ class RatingInSchema(Schema):
     organisation = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     venue = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default="", validate=validate.Length(max=500))
+    # The session's attendance code (签到码), shown at the event: required for a first rating.
+    attendance_code = fields.String(load_default="", validate=validate.Length(max=20))
 
 
 class RatingOutSchema(Schema):

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from core.accounts.forms import PhoneForm
 from core.accounts.models import Role
 from core.areas.models import Area, Venue
 from core.db import db, utcnow
@@ -25,6 +26,8 @@ from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.forms import (
+    DIMENSION_QUESTIONS,
+    STAR_WORDS,
     ComplaintDecisionForm,
     ComplaintForm,
     RatingForm,
@@ -75,7 +78,15 @@ def _rate_page(s: ServiceSession, form=None, complaint_form=None, status=200):
         started=s.started(now), resident=resident, public=_public_ratings(s), my_complaints=my_complaints,
         reply_form=ReplyForm(), hide_form=ReasonForm(), own=session_ops.is_own(current_user, s),
         decide=session_ops.may_decide(current_user, s), dimensions=ratings.DIMENSION_LABELS,
+        questions=DIMENSION_QUESTIONS, star_words=STAR_WORDS, phone_form=_phone_form(s),
         comment_max=ratings.COMMENT_MAX), status
+
+
+def _phone_form(s: ServiceSession):
+    """The first step for a resident without a session: a mobile number, then back here."""
+    if current_user.is_authenticated:
+        return None
+    return PhoneForm(next=url_for("ratings.rate", session_id=s.id), formdata=None)
 
 
 @bp.route("/rate/<int:session_id>")
@@ -94,7 +105,8 @@ def rate_submit(session_id):
         return _rate_page(s, form=form, status=422)
     stars = {d: getattr(form, d).data for d in ratings.DIMENSIONS}
     try:
-        _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr)
+        _rating, created = ratings.rate(s, current_user, stars, form.comment.data or "", request.remote_addr,
+                                        attendance_code=form.attendance_code.data)
     except DomainError as e:
         return refused(e, form=form,
                        render=lambda status: _rate_page(s, form=form, status=status))

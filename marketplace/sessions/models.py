@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
@@ -56,6 +57,14 @@ SESSION_STATE_LABELS = {
     SessionState.DISPUTED: _l("Disputed"),
     SessionState.MISSED: _l("Missed"),
 }
+
+
+ATTENDANCE_CODE_DIGITS = 6
+
+
+def new_attendance_code() -> str:
+    """A fresh attendance code (签到码): six digits, easy to read out and to type on a phone."""
+    return f"{secrets.randbelow(10 ** ATTENDANCE_CODE_DIGITS):0{ATTENDANCE_CODE_DIGITS}d}"
 
 
 class ServiceSession(db.Model):
@@ -107,6 +116,9 @@ class ServiceSession(db.Model):
     dispute_reason: Mapped[str] = mapped_column(Text, default="")
     decision_note: Mapped[str] = mapped_column(Text, default="")
     missed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Shown at the event by the provider (never on the public poster or QR code): a resident who
+    # types it proves attendance, which is what makes a rating eligible.
+    attendance_code: Mapped[str] = mapped_column(String(ATTENDANCE_CODE_DIGITS), default=new_attendance_code)
 
     contract: Mapped[Contract] = relationship(lazy="select")
     line: Mapped[ContractLine] = relationship(lazy="select")

@@ -241,6 +241,17 @@ def dispute(session_id):
     return redirect(url_for("sessions.detail", session_id=session_id))
 
 
+@bp.route("/sessions/<int:session_id>/attendance-code")
+@access(Role.PROVIDER, Role.OFFICER)
+def attendance_sheet(session_id):
+    """A sheet to print and show at the event: the attendance code in large digits, and how to rate."""
+    s = db.get_or_404(ServiceSession, session_id)
+    require(session_ops.is_own(current_user, s) or session_ops.may_decide(current_user, s))
+    resp = current_app.make_response(render_template("marketplace/sessions/attendance_sheet.html", s=s))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 @bp.route("/sessions/<int:session_id>/photos/<int:photo_id>")
 @access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
 def photo(session_id, photo_id):

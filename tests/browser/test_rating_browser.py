@@ -50,6 +50,9 @@ def test_resident_goes_from_the_qr_link_to_a_rating(live_server, page, app):
         page.click("main form button[type=submit]")
     assert page.url.rstrip("/").endswith(f"/rate/{session_id}")
 
+    with app.app_context():
+        code = db.session.get(ServiceSession, session_id).attendance_code
+    page.fill("input[name=attendance_code]", code)  # shown at the event
     page.click("[data-testid=star-content-5]")
     page.click("[data-testid=star-organisation-4]")
     page.click("[data-testid=star-venue-4]")

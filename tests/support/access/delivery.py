@@ -19,6 +19,7 @@ from tests.support.files import png_bytes
 OBJECT_GUARDED.update({
     # a provider role user without the contract (or without a Provider row) is refused
     "sessions.contract", "sessions.schedule", "sessions.detail", "sessions.report", "sessions.photo",
+    "sessions.attendance_sheet",
     "ratings.poster", "ratings.reply", "performance.decision", "performance.appeal",
     # officers outside the venue's area, or below the district for adjustments
     "sessions.confirm", "sessions.dispute", "ratings.hide", "ratings.review", "ratings.decide_complaint",
@@ -49,7 +50,7 @@ def _world(ctx) -> dict:
              photos=[session_ops.NewPhoto("p.png", png_bytes())])
     resident = ctx["make_user"]("resident")
     rating, _created = ratings.rate(s, resident, {"content": 4, "organisation": 4, "venue": 4}, "不错",
-                                    now=when + dt.timedelta(hours=4))
+                                    now=when + dt.timedelta(hours=4), attendance_code=s.attendance_code)
     complaint = ratings.complain(s, resident, "迟到", now=when + dt.timedelta(hours=5))
     decision = AdjustmentDecision(rule="provider_grade_d", rule_version="2026.1", action=DecisionAction.SUSPEND,
                                   provider_id=provider.id, figures={"score": "50.00", "grade": "D"},
