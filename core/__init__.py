@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from core import cache, forms, json_body, nav, qr, security, settings, uploads
+    from core import cache, forms, json_body, nav, qr, security, settings, static_files, uploads
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
     from core.admin import views as admin_views
@@ -16,6 +16,7 @@ def init_app(app):
     from core.spreadsheets import exports
 
     json_body.init_app(app)
+    static_files.init_app(app)
     app.register_blueprint(site_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(admin_views.bp)
