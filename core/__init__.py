@@ -30,7 +30,7 @@ def init_app(app):
     nav.add_group(app, "catalog", _l("Catalog and requests"), order=10)
     nav.add_group(app, "procurement", _l("Procurement"), order=20)
     nav.add_group(app, "delivery", _l("Delivery and performance"), order=30)
-    nav.add_group(app, "system", _l("System"), order=80)
+    nav.add_group(app, "system", _l("System administration"), order=80)
     nav.add_group(app, "public", _l("Public information"), order=85)
     nav.add(app, "admin.users", _l("Users"), order=80, group="system")
     nav.add(app, "reports.index", _l("My reports"), order=80, group="delivery")
