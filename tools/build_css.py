@@ -80,8 +80,8 @@ def purge(rules, words, prefixes) -> list[str]:
 def build() -> str:
     words, prefixes = used_names()
     rules = tinycss2.parse_stylesheet(SOURCE.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
-    head = ('@charset "UTF-8";\n/*! Bootstrap v5.3.8 (https://getbootstrap.com/), MIT licence (LICENSE beside this file);'
-            " only the rules this app uses, built by tools/build_css.py from bootstrap.min.css. */\n")
+    head = ('@charset "UTF-8";\n/*! Bootstrap v5.3.8 (https://getbootstrap.com/), MIT licence (LICENSE beside'
+            " this file); only the rules this app uses, built by tools/build_css.py from bootstrap.min.css. */\n")
     return head + "\n".join(purge(rules, words, prefixes)) + "\n"
 
 

@@ -168,8 +168,8 @@ def test_a_second_page_loads_under_60_kb(browser, live_server, pages):
     first = page.evaluate("performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])")
     assert any("bootstrap" in name and size > 0 for name, size in first)
     page.goto(live_server + "/catalog/")
-    entries = page.evaluate("""() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
-        .map(e => [e.name, e.transferSize])""")
+    entries = page.evaluate("""() => [performance.getEntriesByType('navigation')[0],
+        ...performance.getEntriesByType('resource')].map(e => [e.name, e.transferSize])""")
     total = sum(size for _name, size in entries)
     assert total < 60_000, entries
     assert all(size == 0 for name, size in entries if "/static/" in name), entries  # from the cache
