@@ -45,6 +45,9 @@ _GENERIC_REQUIRED = {"This field is required.", "该字段是必填字段。", "
 def field_error(field, message) -> str:
     """The error `message` of `field` as shown to the user: a bare "required" names the field
     ("请输入统一社会信用代码"); any other message is shown as it is."""
+    while isinstance(message, list | tuple | dict):  # a FieldList's or FormField's errors, nested
+        values = list(message.values()) if isinstance(message, dict) else list(message)
+        message = next((m for m in values if m), "")
     if str(message) not in _GENERIC_REQUIRED:
         return str(message)
     label = field.label.text if getattr(field, "label", None) is not None else field.name
