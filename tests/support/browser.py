@@ -15,7 +15,7 @@ def browser_login(page, base_url, login, password=None):
 
 def open_menu(page):
     """Open the collapsed top bar (on a phone); nothing on a wide screen."""
-    if page.locator(".navbar-toggler").is_visible():
+    if page.locator(".navbar-toggler").is_visible() and not page.locator("#mainnav.show").count():
         page.click(".navbar-toggler")
         page.wait_for_selector("#mainnav.collapse.show")  # clicks during the animation can miss
 
