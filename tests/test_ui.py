@@ -159,3 +159,90 @@ def test_the_bootstrap_subset_is_current_and_small():
         assert kept in text, kept
     for gone in (".carousel-item", ".offcanvas-start", ".accordion-button", "[data-bs-theme=dark]"):
         assert gone not in text, gone
+
+
+# --- the review page -------------------------------------------------------------------------------
+
+def _steps(html):
+    block = html.split('data-testid="review-steps"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'data-state="(\w+)"', block)
+
+
+def _stages(html):
+    return [s.strip() for s in re.findall(r'data-testid="member-stage">(.*?)</td>', html, re.S)]
+
+
+def test_the_review_page_states_the_order_of_work_and_where_each_member_is(session, client, make_user, login,
+                                                                          town):
+    from evaluation.review import draw, scoring
+    from evaluation.review import operations as review
+    from tests.support import review as es
+
+    officer = make_user("officer", jurisdiction=town)
+    cat = es.category(session)
+    proj = es.project(session, officer, town, cat)
+    provs = [es.provider(session, make_user, n) for n in ("甲艺术团", "乙文化中心", "丙剧社")]
+    bids = [es.bid(session, proj, p, price) for p, price in zip(provs, ("90000.00", "100000.00", "110000.00"),
+                                                                 strict=True)]
+    for _ in range(5):
+        es.expert(session, make_user, [cat])
+    panel = draw.draw_panel(proj, officer, seed="ui-review")
+    session.flush()
+    login(officer)
+    url = f"/review/projects/{proj.id}"
+
+    html = client.get(url).get_data(as_text=True)
+    # The officer sees each member's login; nobody has declared yet.
+    logins = re.findall(r'data-testid="member-login">([^<]+)<', html)
+    assert sorted(logins) == sorted(m.expert.user.login for m in panel.members)
+    assert set(_stages(html)) == {"尚未声明利益冲突"}
+    _price, _perf, subjective, qualification = es.criteria(proj)
+    assert qualification, "the builder's project has qualification checks"
+    assert _steps(html) == ["current", "waiting", "waiting"]
+    assert "评审组长记录资格审查结果" in html and "评审组长核对并签署评审报告" in html
+
+    for m in panel.members:
+        draw.confirm_no_conflict(m, m.expert.user)
+    session.flush()
+    html = client.get(url).get_data(as_text=True)
+    stages = dict(zip(re.findall(r'data-testid="member-login">([^<]+)<', html), _stages(html), strict=True))
+    assert stages[panel.leader.expert.user.login] == "正在记录资格审查"
+    assert {s for k, s in stages.items() if k != panel.leader.expert.user.login} == {"评分中"}
+
+    for b in bids:
+        for q in qualification:
+            scoring.record_qualification(panel.leader, b, q, passed=True, reason="齐全",
+                                         actor=panel.leader.expert.user)
+    first = min(panel.members, key=lambda m: m.draw_position)
+    for b in bids:
+        scoring.save_scores(first, b, {c.id: (20, "") for c in subjective}, first.expert.user)
+    scoring.submit(first, first.expert.user)
+    session.flush()
+    html = client.get(url).get_data(as_text=True)
+    assert _steps(html) == ["done", "current", "waiting"]
+    assert 'aria-current="step"' in html
+    stages = dict(zip(re.findall(r'data-testid="member-login">([^<]+)<', html), _stages(html), strict=True))
+    assert stages[first.expert.user.login] in ("已提交评分", "已提交评分，待签署评审报告")
+
+    for m in panel.members:
+        if m is not first:
+            for b in bids:
+                scoring.save_scores(m, b, {c.id: (20, "") for c in subjective}, m.expert.user)
+            scoring.submit(m, m.expert.user)
+    session.flush()
+    html = client.get(url).get_data(as_text=True)
+    assert _steps(html) == ["done", "done", "current"]
+    assert _stages(html)[[m.draw_position for m in sorted(panel.members, key=lambda m: m.draw_position)].index(
+        panel.leader.draw_position)] == "已提交评分，待签署评审报告"
+    review.sign_off(panel, panel.leader, panel.leader.expert.user)
+    session.flush()
+    html = client.get(url).get_data(as_text=True)
+    assert _steps(html) == ["done", "done", "done"]
+
+    # A member sees the same order of work, but not the other members' logins.
+    client.post("/logout")
+    login(panel.leader.expert.user)
+    html = client.get(url).get_data(as_text=True)
+    assert 'data-testid="member-section"' in html
+    assert _steps(html) == ["done", "done", "done"]
+    assert 'data-testid="member-login"' not in html
