@@ -119,12 +119,19 @@ def test_no_key_page_is_wider_than_a_360px_phone(browser, live_server, pages, la
             wide.append((path, width))
         small += [f"{path}: {t}" for t in page.evaluate(SMALL_TEXT)]
     if role is None:
-        # The portal's six tabs do not fit: the strip scrolls, with its scroll bar in view.
+        # The portal's six tabs do not fit: the strip scrolls sideways (its own box, not the page),
+        # shows a thin scroll bar and an edge shadow, and its last tab can be scrolled into view.
         page.goto(live_server + "/portal")
         strip = page.evaluate("""() => { const el = document.querySelector('[data-testid=portal-nav]');
-            return {scroll: el.scrollWidth, client: el.clientWidth, bar: el.offsetHeight - el.clientHeight,
-                    tabs: el.querySelectorAll('a').length}; }""")
-        assert strip["tabs"] == 6 and strip["scroll"] > strip["client"] and strip["bar"] >= 4, strip
+            const style = getComputedStyle(el);
+            el.scrollLeft = el.scrollWidth;
+            const last = [...el.querySelectorAll('a')].pop().getBoundingClientRect();
+            return {scroll: el.scrollWidth, client: el.clientWidth, overflow: style.overflowX,
+                    bar: style.scrollbarWidth, shadow: style.backgroundImage.includes('gradient'),
+                    tabs: el.querySelectorAll('a').length, last_left: last.left, last_right: last.right}; }""")
+        assert strip["tabs"] == 6 and strip["scroll"] > strip["client"], strip
+        assert strip["overflow"] == "auto" and strip["bar"] == "thin" and strip["shadow"], strip
+        assert strip["last_left"] >= 0 and strip["last_right"] <= 360, strip
     page.context.close()
     assert wide == []
     assert small == []
