@@ -246,3 +246,23 @@ def test_the_review_page_states_the_order_of_work_and_where_each_member_is(sessi
     assert 'data-testid="member-section"' in html
     assert _steps(html) == ["done", "done", "done"]
     assert 'data-testid="member-login"' not in html
+
+
+def test_approve_and_reject_are_shown_not_folded_away(session, client, make_user, login, district):
+    from marketplace.providers.models import ProviderStatus
+    from tests.support import review as es
+
+    prov = es.provider(session, make_user, "北京云山书画社")
+    prov.status = ProviderStatus.PENDING
+    session.flush()
+    login(make_user("officer", jurisdiction=district))
+    html = client.get(f"/providers/{prov.id}").get_data(as_text=True)
+    for key in ("approve", "reject"):
+        opening = re.search(rf'<(\w+)[^>]*data-testid="decide-{key}"', html)
+        assert opening and opening.group(1) == "section", key
+    # The rarer decision stays folded.
+    assert re.search(r'<details[^>]*data-testid="decide-request_documents"', html)
+    # A sent-back decision says what is missing, at the top of its form, naming the field.
+    page = client.post(f"/providers/{prov.id}/reject", data={})
+    html = page.get_data(as_text=True)
+    assert 'data-testid="error-summary"' in html.split('data-testid="decide-reject"', 1)[1].split("</section>", 1)[0]
