@@ -53,7 +53,7 @@ def init_app(app):
 
     nav.add(app, "dashboard.officer", _l("Dashboard"), order=1)
     nav.add(app, "dashboard.admin", _l("System dashboard"), order=2, group="system")
-    nav.add(app, "portal.home", _l("Public information"), order=5, group="public")
+    nav.add(app, "portal.home", _l("Public information home"), order=5, group="public")
     nav.add(app, "review.my_panels", _l("My reviews"), order=30, group="procurement")
     nav.add(app, "ratings.review_queue", _l("Ratings to review"), order=31, group="delivery")
     nav.add(app, "review.projects", _l("Reviews"), order=31, group="procurement")
