@@ -56,6 +56,8 @@ def build(folder: Path, hashes: dict[str, str]) -> Path:
 def init_app(app: Flask) -> None:
     from whitenoise import WhiteNoise
 
+    from core.security import protective_headers
+
     folder = Path(app.static_folder)
     hashes = content_hashes(folder)
     app.extensions[EXTENSION] = hashes
@@ -69,4 +71,12 @@ def init_app(app: Flask) -> None:
 
     prefix = (app.static_url_path or "/static").strip("/") + "/"
     app.wsgi_app = WhiteNoise(app.wsgi_app, root=str(build(folder, hashes)), prefix=prefix,
-                              max_age=MAX_AGE, immutable_file_test=lambda path, url: True)
+                              max_age=MAX_AGE, immutable_file_test=lambda path, url: True,
+                              add_headers_function=_add_headers(protective_headers()))
+
+
+def _add_headers(headers):
+    def add(response_headers, path, url):
+        for name, value in headers:
+            response_headers[name] = value
+    return add
