@@ -27,6 +27,7 @@ def init_app(app):
     jobs.init_app(app)
     settings.add(app, *security.SETTINGS, uploads.MAX_MB, jobs.STALL_MINUTES, cache.CACHE_SECONDS)
     # The top bar's task groups (each package puts its entries in one of them).
+    nav.add_group(app, "dashboard", _l("Dashboards"), order=1)
     nav.add_group(app, "catalog", _l("Catalog and requests"), order=10)
     nav.add_group(app, "procurement", _l("Procurement"), order=20)
     nav.add_group(app, "delivery", _l("Delivery and performance"), order=30)

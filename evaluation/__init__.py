@@ -51,8 +51,8 @@ def init_app(app):
     app.register_blueprint(portal_views.bp)
     site_views.set_landing_page(app, portal_views.landing)
 
-    nav.add(app, "dashboard.officer", _l("Dashboard"), order=1)
-    nav.add(app, "dashboard.admin", _l("System dashboard"), order=2, group="system")
+    nav.add(app, "dashboard.officer", _l("Dashboard"), order=1, group="dashboard")
+    nav.add(app, "dashboard.admin", _l("System dashboard"), order=2, group="dashboard")
     nav.add(app, "portal.home", _l("Public information home"), order=5, group="public")
     nav.add(app, "review.my_panels", _l("My reviews"), order=30, group="procurement")
     nav.add(app, "ratings.review_queue", _l("Ratings to review"), order=31, group="delivery")
