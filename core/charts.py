@@ -190,15 +190,15 @@ def line_chart(x_labels, series, title: str = "", unit: str = "", *, width: int 
         y = sy(low + k * step)
         parts.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{right:.1f}" y2="{y:.1f}" stroke="{GRID}" '
                      f'stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6:.1f}" y="{y + font_size * 0.35:.1f}" font-size="{font_size - 1}" '
+        parts.append(f'<text x="{left - 6:.1f}" y="{y + font_size * 0.35:.1f}" font-size="{font_size}" '
                      f'text-anchor="end" fill="{MUTED}">{escape(tick)}</text>')
     # Thin out the x labels so that they do not overlap.
-    label_w = min(max(text_width(x, font_size - 1) for x in x_labels), 90) + 8
+    label_w = min(max(text_width(x, font_size) for x in x_labels), 90) + 8
     every = max(1, math.ceil(len(x_labels) / max(plot_w / label_w, 1)))
     for i, x in enumerate(x_labels):
         if i % every == 0 or i == len(x_labels) - 1:
-            parts.append(f'<text x="{sx(i):.1f}" y="{bottom + font_size + 6:.1f}" font-size="{font_size - 1}" '
-                         f'text-anchor="middle" fill="{MUTED}">{escape(_truncate(x, font_size - 1, 90))}</text>')
+            parts.append(f'<text x="{sx(i):.1f}" y="{bottom + font_size + 6:.1f}" font-size="{font_size}" '
+                         f'text-anchor="middle" fill="{MUTED}">{escape(_truncate(x, font_size, 90))}</text>')
     for n, (name, vals) in enumerate(pairs):
         colour = PALETTE[n % len(PALETTE)]
         segment: list[str] = []
@@ -229,8 +229,8 @@ def line_chart(x_labels, series, title: str = "", unit: str = "", *, width: int 
         for n, (name, _vals) in enumerate(pairs):
             colour = PALETTE[n % len(PALETTE)]
             parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="12" height="4" fill="{colour}"/>')
-            parts.append(f'<text x="{x + 16:.1f}" y="{y:.1f}" font-size="{font_size - 1}" fill="{TEXT_COLOUR}">'
+            parts.append(f'<text x="{x + 16:.1f}" y="{y:.1f}" font-size="{font_size}" fill="{TEXT_COLOUR}">'
                          f"{escape(name)}</text>")
-            x += 16 + text_width(name, font_size - 1) + 18
+            x += 16 + text_width(name, font_size) + 18
     parts.append("</svg>")
     return _markup(parts)

@@ -35,3 +35,25 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Import"))
 
 
+
+
+# WTForms' own "required" messages (English, and as its Chinese catalogue words them) say nothing
+# of which field is meant; field_error puts the field's label in their place.
+_GENERIC_REQUIRED = {"This field is required.", "该字段是必填字段。", "此字段必填。", "该字段为必填项。"}
+
+
+def field_error(field, message) -> str:
+    """The error `message` of `field` as shown to the user: a bare "required" names the field
+    ("请输入统一社会信用代码"); any other message is shown as it is."""
+    while isinstance(message, list | tuple | dict):  # a FieldList's or FormField's errors, nested
+        values = list(message.values()) if isinstance(message, dict) else list(message)
+        message = next((m for m in values if m), "")
+    if str(message) not in _GENERIC_REQUIRED:
+        return str(message)
+    label = field.label.text if getattr(field, "label", None) is not None else field.name
+    kind = getattr(field, "type", "")
+    if kind in ("FileField", "MultipleFileField"):
+        return str(_l("Choose a file for %(label)s", label=label))
+    if kind in ("SelectField", "SelectMultipleField", "RadioField", "MultiCheckboxField", "BooleanField"):
+        return str(_l("Choose %(label)s", label=label))
+    return str(_l("Enter %(label)s", label=label))

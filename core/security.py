@@ -189,14 +189,17 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or served_over_https()
 
 
+def protective_headers() -> list[tuple[str, str]]:
+    """The headers every response carries (static files too, core/static_files.py); HSTS aside."""
+    return [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Frame-Options", "DENY"),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"),
+            ("Permissions-Policy", PERMISSIONS_POLICY), ("Cross-Origin-Opener-Policy", "same-origin")]
+
+
 def _headers(response):
     h = response.headers
-    h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    h.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    for name, value in protective_headers():
+        h.setdefault(name, value)
     if served_over_https():
         h.setdefault("Strict-Transport-Security", HSTS)
     return response

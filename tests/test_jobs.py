@@ -170,7 +170,7 @@ def test_status_json_and_the_page_show_only_the_users_own_jobs(renderer, make_us
     assert body["jobs"][0]["state"] == "done" and body["jobs"][0]["download_url"] == f"/reports/{job.id}/download"
     page = client.get("/reports/")
     html = page.get_data(as_text=True)
-    assert "别人的文档" in html and 'src="/static/js/reports.js"' in html
+    assert "别人的文档" in html and 'src="/static/js/reports.js?v=' in html
     assert 'data-status-url="/reports/status.json"' in html and "<progress" in html
     assert "http-equiv" not in html and "<script>" not in html
 

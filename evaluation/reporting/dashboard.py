@@ -39,7 +39,7 @@ def officer():
     ttl = cache.seconds()
     f, figures_at = month_figures(scope, ttl)
     pending = figures.pending(scope)
-    chart_svgs = figures.charts_of(f, width=480, bar_height=18, coverage_bar_height=14, font_size=11)
+    chart_svgs = figures.charts_of(f, width=480, bar_height=18, coverage_bar_height=14, font_size=12)
     return render_template("evaluation/reporting/dashboard/officer.html", scope=scope, f=f, pending=pending,
                            charts=chart_svgs, reach_days=figures.REACH_DAYS,
                            district=figures.is_district(scope), figures_at=figures_at, cache_seconds=ttl)

@@ -32,7 +32,7 @@ class QualificationForm(FlaskForm):
 class AwardForm(FlaskForm):
     bid_id = RadioField(_l("Award to"), coerce=coerce_optional_int, validators=[InputRequired()])
     reason = TextAreaField(_l("Reason (required when not awarding the top-ranked bid; published)"),
-                           validators=[Optional(), Length(max=2000)])
+                           validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
     submit = SubmitField(_l("Award and publish the result"))
 
 

@@ -160,7 +160,6 @@ def _workspace(project):
         mine = db.session.scalars(select(Score).where(Score.member_id == member.id)).all()
         ctx["my_scores"] = {(s.bid_id, s.criterion_id): s for s in mine}
         ctx["missing"] = scoring.missing_scores(member)
-        ctx["qual_done"] = scoring.qualification_complete(panel)
         # Another member's scores are shown only to a member who has submitted, and only
         # those of members who have submitted too.
         ctx["others"] = []
@@ -172,6 +171,7 @@ def _workspace(project):
         ctx["checks"] = {(q.bid_id, q.criterion_id): q for q in db.session.scalars(
             select(QualificationCheck).where(QualificationCheck.panel_id == panel.id))}
         ctx["qual_form"] = QualificationForm()
+        ctx["qual_done"] = scoring.qualification_complete(panel)
     return render_template("evaluation/review/project.html", **ctx)
 
 

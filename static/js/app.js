@@ -4,3 +4,8 @@ document.querySelectorAll("[data-confirm]").forEach(function (el) {
     if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); }
   });
 });
+// A sent-back form: its error summary takes the focus, so the reader hears what to correct.
+(function () {
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+})();

@@ -4,7 +4,7 @@ the demand dashboard. Headless Chromium on a phone-sized screen, against the dem
 import pytest
 
 from seeds.district import DEMO_PASSWORD
-from tests.support.browser import browser_login
+from tests.support.browser import browser_login, nav_go
 
 pytestmark = pytest.mark.browser
 
@@ -48,9 +48,7 @@ def test_resident_from_public_catalog_to_a_request(page, live_server):
     assert page.get_attribute("[data-testid=demand-status]", "data-status") == "open"
     assert page.inner_text("[data-testid=support-count]") == "1"
 
-    _open_menu(page)
-    with page.expect_navigation():
-        page.click("[data-testid=nav] a[data-endpoint='demand.mine']")
+    nav_go(page, "demand.mine")
     mine = page.inner_text("[data-testid=my-requests]")
     assert "京剧名家名段演出" in mine and "待处理" in mine
 
@@ -61,8 +59,7 @@ def test_officer_reaches_the_demand_dashboard(page, live_server):
     endpoints = page.locator("[data-testid=nav] a").evaluate_all("els => els.map(e => e.dataset.endpoint)")
     assert {"catalog.index", "catalog_admin.items", "demand.dashboard", "demand.officer_list"} <= set(endpoints)
     assert "demand.mine" not in endpoints
-    with page.expect_navigation():
-        page.click("[data-testid=nav] a[data-endpoint='demand.dashboard']")
+    nav_go(page, "demand.dashboard")
     assert page.locator("[data-testid=chart-items] svg").is_visible()
     assert page.locator("[data-testid=chart-items] svg rect").count() > 0
     assert page.locator("[data-testid=top-items] tbody tr").count() > 0

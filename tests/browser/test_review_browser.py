@@ -97,7 +97,7 @@ def test_an_expert_scores_and_an_officer_awards(page, live_server, app, opened_p
     page.goto(f"{live_server}/review/projects/{pid}")
     with page.expect_navigation():
         page.click("[data-testid=draw-panel]")
-    assert page.locator("[data-testid=panel-members] li").count() == 5
+    assert page.locator("[data-testid=panel-member]").count() == 5
     # The demo expert finds the project, confirms no conflict and scores each bid.
     _login_as(page, live_server, "expert@huimin.demo")
     page.goto(f"{live_server}/review/mine")
