@@ -81,7 +81,7 @@ def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
 def _parse(raw, field: str, low: int, high: int, what) -> float:
     try:
         value = float(Decimal(str(raw).strip()))
-    except Exception:  # noqa: BLE001  (any unreadable input is the same error)
+    except (ArithmeticError, ValueError):  # InvalidOperation is an ArithmeticError
         raise Invalid(_l("The %(what)s '%(v)s' is not a number.", what=what, v=raw), field) from None
     if not math.isfinite(value) or not low <= value <= high:
         raise Invalid(_l("The %(what)s must lie between %(low)d and %(high)d degrees.", what=what, low=low,
@@ -146,7 +146,8 @@ class GridIndex:
             self._extent = (min(xs), max(xs), min(ys), max(ys))
 
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
-        return (math.floor(lon * self._m_per_deg_lon / self.cell_m), math.floor(lat * self._m_per_deg_lat / self.cell_m))
+        return (math.floor(lon * self._m_per_deg_lon / self.cell_m),
+                math.floor(lat * self._m_per_deg_lat / self.cell_m))
 
     def within(self, lat: float, lon: float, radius_m: float) -> list[tuple[object, float]]:
         """(key, metres) of the points at most `radius_m` away."""

@@ -157,3 +157,91 @@ def test_an_added_indicator_counts_per_community_and_town(app, world):
     finally:
         app.extensions[scorecards.EXTENSION].pop("probe")
         app.extensions[settings.EXTENSION].pop("scorecards.weight_probe")
+
+
+# --- the API and the pages, as each role ----------------------------------------------------------
+
+def test_the_api_answers_the_towns(world, client, token_for, make_user):
+    resp = client.get("/api/v1/scorecards?period=2025-03&level=town", headers=token_for(make_user("admin")))
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["period"] == "2025-03" and body["level"] == "town"
+    assert body["weights"]["satisfaction"] == 15 and sum(body["weights"].values()) == 100
+    assert [(i["area_code"], i["rank"], i["index"]) for i in body["items"]] == [
+        (world.town_a.code, 1, "68.25"), (world.town_b.code, 2, "62.74")]
+    sat = body["items"][0]["indicators"]["satisfaction"]
+    assert sat == {"value": "4.05", "points": "76.14", "weight": 15, "share": "15.00"}
+
+
+def test_the_api_lists_one_towns_communities(world, client, token_for, make_user):
+    token = token_for(make_user("officer"))
+    body = client.get(f"/api/v1/scorecards?period=2025-03&level=community&parent={world.town_a.code}",
+                      headers=token).get_json()
+    assert {i["area_code"] for i in body["items"]} == {world.c1.code, world.c2.code}
+    c2 = next(i for i in body["items"] if i["area_code"] == world.c2.code)
+    assert c2["index"] == "60.44" and c2["indicators"]["satisfaction"]["value"] is None
+
+
+@pytest.mark.parametrize(("query", "field"), [("period=2025-13", "period"), ("period=2025-Q7", "period"),
+                                              ("period=soon", "period"), ("level=city", "level"),
+                                              ("level=community&parent=NOPE", "parent")])
+def test_the_api_refuses_bad_input_naming_the_field(world, client, token_for, make_user, session, query, field):
+    from core.audit import AuditEvent
+
+    token = token_for(make_user("admin"))
+    before = session.query(AuditEvent).count()
+    resp = client.get(f"/api/v1/scorecards?{query}", headers=token)
+    assert resp.status_code == 400
+    assert list(resp.get_json()["error"]["fields"]) == [field]
+    assert session.query(AuditEvent).count() == before
+
+
+def test_a_town_officer_sees_their_villages_cards_only(world, client, token_for, login):
+    officer = world.town_b_officer
+    token = token_for(officer)
+    body = client.get("/api/v1/scorecards?period=2025-03&level=community", headers=token).get_json()
+    assert [i["area_code"] for i in body["items"]] == [world.c3.code]
+    assert client.get(f"/api/v1/scorecards?period=2025-03&level=community&parent={world.town_a.code}",
+                      headers=token).status_code == 403
+    # The comparison of towns is theirs to see.
+    towns = client.get("/api/v1/scorecards?period=2025-03", headers=token).get_json()
+    assert len(towns["items"]) == 2
+    login(officer)
+    assert client.get(f"/scorecards/area/{world.c3.id}?period=2025-03").status_code == 200
+    assert client.get(f"/scorecards/area/{world.town_b.id}?period=2025-03").status_code == 200
+    assert client.get(f"/scorecards/area/{world.c1.id}?period=2025-03").status_code == 403
+    assert client.get(f"/scorecards/area/{world.town_a.id}?period=2025-03").status_code == 403
+    html = client.get("/scorecards/?period=2025-03&level=community").get_data(as_text=True)
+    assert "三号村" in html and "二号社区" not in html
+
+
+def test_the_card_shows_trend_and_what_moved(world, client, login, make_user):
+    login(make_user("officer"))
+    resp = client.get(f"/scorecards/area/{world.town_a.id}?period=2025-03")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "68.25" in html and "2025-02" in html and "-15.00" in html and "+15.00" in html
+    assert 'data-indicator="satisfaction"' in html
+
+
+def test_the_comparison_page_ranks_the_towns(world, client, login, make_user):
+    login(make_user("admin"))
+    html = client.get("/scorecards/?period=2025-03").get_data(as_text=True)
+    assert html.index(f'data-area="{world.town_a.code}"') < html.index(f'data-area="{world.town_b.code}"')
+    assert "68.25" in html and "62.74" in html
+    assert client.get("/scorecards/?period=2025-14").status_code == 400
+
+
+@pytest.mark.parametrize("role", ["resident", "provider", "expert"])
+def test_others_see_no_cards(world, client, login, make_user, token_for, role):
+    user = make_user(role)
+    assert client.get("/api/v1/scorecards", headers=token_for(user)).status_code == 403
+    login(user)
+    assert client.get("/scorecards/").status_code == 403
+    assert client.get(f"/scorecards/area/{world.town_a.id}").status_code == 403
+
+
+def test_the_model_is_public(client):
+    resp = client.get("/scorecards/model")
+    assert resp.status_code == 200
+    assert "15" in resp.get_data(as_text=True)

@@ -20,7 +20,7 @@ GAPS_SHOWN = 200
 
 
 def read_minutes(raw):
-    if raw in (None, ""):
+    if raw is None:
         return None
     try:
         return coverage.check_minutes(raw)

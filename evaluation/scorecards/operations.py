@@ -389,7 +389,8 @@ def complaints(fr: Frame) -> dict[int, Decimal]:
     """Upheld complaints about the period's delivered sessions, per 100 of them."""
     rows = db.session.execute(
         select(Venue.area_id, func.count(Complaint.id))
-        .join(ServiceSession, ServiceSession.id == Complaint.session_id).join(Venue, Venue.id == ServiceSession.venue_id)
+        .join(ServiceSession, ServiceSession.id == Complaint.session_id)
+        .join(Venue, Venue.id == ServiceSession.venue_id)
         .where(_delivered(fr), Complaint.status == ComplaintStatus.UPHELD).group_by(Venue.area_id)).all()
     upheld = fr.roll((a, int(n)) for a, n in rows)
     return {a: HUNDRED * Decimal(upheld.get(a, [0])[0]) / v[0] for a, v in _session_counts(fr).items() if v[0]}

@@ -37,7 +37,7 @@ def read_period(raw: str | None, kind_default: str = "month"):
 
 
 def read_level(raw: str | None) -> AreaLevel:
-    text = (raw or "town").strip()
+    text = "town" if raw is None else raw.strip()
     if text not in (AreaLevel.TOWN.value, AreaLevel.COMMUNITY.value):
         raise bad(_("The level must be town or community."), "level")
     return AreaLevel(text)

@@ -6,7 +6,7 @@ town B has c3 (5,000). Venues (WGS-84):
 
     c1 centre 39.7000,116.3000   v1 cultural room in c1 at 39.7050,116.3000 (556 m: covers c1)
     c2 centre 39.7200,116.3000   v2 cultural square in c2 at its centre (covers c2; not a room)
-    c3 centre 39.6000,116.4000   v3 cultural room in c3 at 39.6000,116.4200 (1,713 m: c3 is a gap)
+    c3 centre 39.6000,116.4000   v3 cultural room in c3 at 39.6000,116.4200 (1,714 m: c3 is a gap)
                                  v4 library in c3 at 39.6030,116.4000, no sessions (334 m from c3)
 
 March sessions (delivered unless said): c1 s1 (40 people, item for older people), s2 (30, plain
@@ -76,7 +76,8 @@ def build(session, make_user, make_area, district, town, community) -> World:
     officer = d.officer()
     provider = d.provider()
     plain = d.item()
-    elderly = Item(code="SC-ELDER", category=plain.category, name="老年合唱", unit="场", price_ceiling=Decimal("1000.00"),
+    elderly = Item(code="SC-ELDER", category=plain.category, name="老年合唱", unit="场",
+                   price_ceiling=Decimal("1000.00"),
                    levels=plain.levels, status=plain.status, target_groups=[TargetGroup.ELDERLY.value])
     session.add(elderly)
     session.flush()
