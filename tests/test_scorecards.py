@@ -245,3 +245,15 @@ def test_the_model_is_public(client):
     resp = client.get("/scorecards/model")
     assert resp.status_code == 200
     assert "15" in resp.get_data(as_text=True)
+
+
+def test_the_briefing_carries_the_towns_cards_and_the_map(world, tmp_path):
+    from evaluation.reporting import briefing
+    from tests.test_briefing import pages_text, squeeze
+
+    whole = squeeze("\n".join(pages_text(briefing.briefing_pdf("2025-03"), tmp_path)))
+    assert "七、镇街绩效评估" in whole and "八、一刻钟文化服务圈地图" in whole
+    part = whole.split("七、镇街绩效评估")[-1]
+    assert part.index("68.25") < part.index("62.74")  # town A first
+    # The circle at the end of March: c1 and c2 covered, c3 not.
+    assert "10,000名居民中5,000名已覆盖（50.0%）" in whole
