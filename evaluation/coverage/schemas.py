@@ -11,7 +11,8 @@ class CoverageQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    minutes = fields.Integer(validate=validate.Range(1, 120), metadata={"description": "minutes of walking, 1–120; default the setting (15)"})
+    minutes = fields.Integer(validate=validate.Range(1, 120),
+                             metadata={"description": "minutes of walking, 1–120; default the setting (15)"})
     area = fields.String(metadata={"description": "a town's or community's area code; default the district"})
 
 

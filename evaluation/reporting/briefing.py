@@ -20,10 +20,10 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.areas.models import AreaLevel
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
-from core.areas.models import AreaLevel
 from evaluation.adjustment import operations as adjustment
 from evaluation.coverage import map as coverage_map
 from evaluation.coverage import operations as circles
