@@ -52,6 +52,22 @@ def init_app(app):
     app.cli.add_command(briefing.reports_cli)
     report_views.init_app(app)
 
+    from evaluation.coverage import api as coverage_api
+    from evaluation.coverage import operations as coverage
+    from evaluation.coverage import views as coverage_views
+    from evaluation.scorecards import api as scorecards_api
+    from evaluation.scorecards import operations as scorecards
+    from evaluation.scorecards import views as scorecards_views
+
+    settings.add(app, *coverage.SETTINGS)
+    scorecards.init_app(app)  # the built-in indicators; others come with add_indicator(app, ...)
+    app.register_blueprint(coverage_views.bp)
+    app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(scorecards_views.bp)
+    app.register_blueprint(scorecards_api.bp)
+    nav.add(app, "scorecards.index", _l("Scorecards"), order=34, group="delivery")
+    nav.add(app, "coverage.index", _l("15-minute circle"), order=35, group="delivery")
+
     app.register_blueprint(portal_views.bp)
     site_views.set_landing_page(app, portal_views.landing)
 

@@ -4,6 +4,7 @@ and communities, venues, and a user for every role. Idempotent: rows that exist 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -52,6 +53,37 @@ COMMUNITY_NAMES = {
     "博兴街道": ["博兴社区", "泰河园社区"],
 }
 
+# WGS-84 centres of the towns and streets (approximate, Daxing-like); communities lie around them.
+DISTRICT_CENTRE = (39.7267, 116.3414)
+TOWN_CENTRES = {
+    "兴丰街道": (39.735, 116.330), "林校路街道": (39.742, 116.318), "清源街道": (39.726, 116.315),
+    "亦庄地区": (39.795, 116.505), "黄村镇": (39.705, 116.300), "旧宫镇": (39.810, 116.450),
+    "西红门镇": (39.790, 116.330), "瀛海镇": (39.755, 116.450), "青云店镇": (39.650, 116.505),
+    "采育镇": (39.650, 116.650), "安定镇": (39.620, 116.500), "礼贤镇": (39.550, 116.440),
+    "榆垡镇": (39.515, 116.310), "庞各庄镇": (39.630, 116.320), "北臧村镇": (39.700, 116.260),
+    "魏善庄镇": (39.640, 116.410), "长子营镇": (39.690, 116.570), "观音寺街道": (39.745, 116.345),
+    "天宫院街道": (39.670, 116.320), "高米店街道": (39.760, 116.330), "荣华街道": (39.800, 116.520),
+    "博兴街道": (39.785, 116.540),
+}
+DISTRICT_VENUE_POINTS = {"大兴区文化馆": (39.7310, 116.3370), "大兴区图书馆": (39.7400, 116.3310),
+                         "大兴区博物馆": (39.7230, 116.3260)}
+
+
+def around(rng, centre, spread_m):
+    """A point within about `spread_m` metres of the centre (deterministic with the generator)."""
+    import math
+
+    dlat = rng.uniform(-1, 1) * spread_m / 111_195
+    dlon = rng.uniform(-1, 1) * spread_m / (111_195 * math.cos(math.radians(centre[0])))
+    return round(centre[0] + dlat, 6), round(centre[1] + dlon, 6)
+
+
+def _place(obj, point):
+    """Give a row its coordinates if it has none (kept as they are on a second run)."""
+    if obj.latitude is None:
+        obj.latitude, obj.longitude = Decimal(str(point[0])), Decimal(str(point[1]))
+
+
 DISTRICT_VENUES = [
     ("大兴区文化馆", VenueKind.CULTURAL_CENTRE, "兴政街15号", 800),
     ("大兴区图书馆", VenueKind.LIBRARY, "金星西路2号", 600),
@@ -96,11 +128,21 @@ def seed_areas_and_users(echo):
             share = rng.randint(2_500, 9_000)
             communities.append(_area(f"{code}{i:03d}", cname, AreaLevel.COMMUNITY, town, share))
     for vname, kind, addr, cap in DISTRICT_VENUES:
-        _venue(vname, kind, district, addr, cap)
+        _place(_venue(vname, kind, district, addr, cap), DISTRICT_VENUE_POINTS[vname])
     for name, town in towns.items():
-        _venue(f"{name}综合文化中心", VenueKind.CULTURAL_STATION, town, f"{name}政府院内", rng.choice([200, 300, 400]))
-    for c in communities:
-        _venue(f"{c.name}文化室", VenueKind.CULTURAL_ROOM, c, f"{c.name}党群服务中心", rng.choice([40, 60, 80, 120]))
+        station = _venue(f"{name}综合文化中心", VenueKind.CULTURAL_STATION, town, f"{name}政府院内",
+                         rng.choice([200, 300, 400]))
+        _place(town, TOWN_CENTRES[name])
+        _place(station, TOWN_CENTRES[name])
+    # Coordinates from a generator of their own, so the populations and capacities above stay as they were.
+    geo_rng = random.Random(116)  # nosec B311
+    for k, c in enumerate(communities):
+        room = _venue(f"{c.name}文化室", VenueKind.CULTURAL_ROOM, c, f"{c.name}党群服务中心",
+                      rng.choice([40, 60, 80, 120]))
+        centre = around(geo_rng, TOWN_CENTRES[c.parent.name], 2_500)
+        _place(c, centre)
+        # Most rooms are in the community's service centre; every fourth lies across the fields.
+        _place(room, around(geo_rng, centre, 1_800 if k % 4 == 3 else 250))
     db.session.flush()
 
     huangcun = towns["黄村镇"]

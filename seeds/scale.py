@@ -140,15 +140,19 @@ class Scale:
         return dict(w.rows)
 
     def areas(self, w):
-        from seeds.district import DISTRICT, TOWNS
+        from seeds.district import DISTRICT, DISTRICT_CENTRE, TOWN_CENTRES, TOWNS, around
 
         rng, n = self.rng, self.n
+        # Coordinates from a generator of their own: the other figures stay as they were.
+        geo_rng = random.Random(116)  # nosec B311
         self.district_id = 1
         rows = [{"id": 1, "code": DISTRICT[0], "name": DISTRICT[1], "level": "district", "parent_id": None,
-                 "population": DISTRICT[2]}]
+                 "population": DISTRICT[2], "latitude": DISTRICT_CENTRE[0], "longitude": DISTRICT_CENTRE[1]}]
         self.town_ids = []
         for i, (code, name, pop) in enumerate(TOWNS, start=2):
-            rows.append({"id": i, "code": code, "name": name, "level": "town", "parent_id": 1, "population": pop})
+            lat, lon = TOWN_CENTRES[name]
+            rows.append({"id": i, "code": code, "name": name, "level": "town", "parent_id": 1, "population": pop,
+                         "latitude": lat, "longitude": lon})
             self.town_ids.append(i)
         self.town_name = {r["id"]: r["name"] for r in rows}
         self.community_ids, self.community_town = [], {}
@@ -158,12 +162,15 @@ class Scale:
             no = k // len(self.town_ids) + 1
             kind = "村" if rng.random() < 0.4 else "社区"
             name = f"{self.town_name[town][:2]}{'东西南北中'[no % 5]}{no}{kind}"
+            lat, lon = around(geo_rng, TOWN_CENTRES[self.town_name[town]], 4_000)
             rows.append({"id": next_id, "code": f"{rows[town - 1]['code']}{no:03d}", "name": name,
-                         "level": "community", "parent_id": town, "population": rng.randint(800, 12000)})
+                         "level": "community", "parent_id": town, "population": rng.randint(800, 12000),
+                         "latitude": lat, "longitude": lon})
             self.community_ids.append(next_id)
             self.community_town[next_id] = town
             next_id += 1
         w(Area, rows)
+        point = {r["id"]: (r["latitude"], r["longitude"]) for r in rows}
         venues = [{"id": 1, "name": "区文化馆", "kind": "cultural_centre", "area_id": 1, "address": "兴政街15号",
                    "capacity": 800},
                   {"id": 2, "name": "区图书馆", "kind": "library", "area_id": 1, "address": "金星西路2号",
@@ -180,6 +187,8 @@ class Scale:
             c = rng.choice(self.community_ids)
             venues.append({"id": len(venues) + 1, "name": f"{rows[c - 1]['name']}文化广场{len(venues)}",
                            "kind": "square", "area_id": c, "address": "", "capacity": rng.choice([200, 300, 500])})
+        for v in venues:
+            v["latitude"], v["longitude"] = around(geo_rng, point[v["area_id"]], 300 if v["area_id"] > 1 else 1_500)
         w(Venue, venues)
         self.venue_area = {v["id"]: v["area_id"] for v in venues}
         self.venues_in = defaultdict(list)

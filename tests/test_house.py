@@ -245,6 +245,7 @@ EXTRA_ROOMS = {
     "marketplace/bids/sealing.py": "AES-GCM sealing of bids at rest, the key outside the database",
     "marketplace/opendata/ocds.py": "projects as Open Contracting Data Standard releases",
     "marketplace/sessions/photos.py": "session photos, checked and re-encoded by the upload store",
+    "evaluation/coverage/map.py": "the district map of the 15-minute circle, drawn as SVG on the server",
     "evaluation/reporting/briefing.py": "the monthly briefing PDF",
     "evaluation/reporting/dashboard.py": "the officer's and admin's landing dashboards",
     "evaluation/reporting/figures.py": "the district's figures, one home for every reported number",

@@ -162,6 +162,8 @@ AREAS = Table("areas", [
     Column(_l("Level"), "level"),
     Column(_l("Parent area"), "parent.name"),
     Column(_l("Population"), "population"),
+    Column(_l("Latitude"), "latitude"),
+    Column(_l("Longitude"), "longitude"),
 ])
 
 @bp.route("/areas")
@@ -193,7 +195,8 @@ def area_edit(area_id):
         try:
             geo.save_area(area, code=form.code.data, name=form.name.data, level=form.level.data,
                           parent=db.session.get(Area, form.parent_id.data or 0), population=form.population.data,
-                          actor=current_user)
+                          latitude=form.latitude.data, longitude=form.longitude.data,
+                          coordinate_system=form.coordinate_system.data, actor=current_user)
         except DomainError as e:
             return refused(e, form=form, template="core/admin/area_form.html", area=area)
         flash(_("Area saved."), "success")
@@ -234,6 +237,8 @@ VENUES = Table("venues", [
     Column(_l("Address"), "address"),
     Column(_l("Capacity (people)"), "capacity"),
     Column(_l("In use"), "active"),
+    Column(_l("Latitude"), "latitude"),
+    Column(_l("Longitude"), "longitude"),
 ])
 
 @bp.route("/venues")
@@ -261,7 +266,9 @@ def venue_edit(venue_id):
         try:
             geo.save_venue(venue, name=form.name.data, kind=form.kind.data,
                            area=db.session.get(Area, form.area_id.data or 0), address=form.address.data,
-                           capacity=form.capacity.data, active=form.active.data, actor=current_user)
+                           capacity=form.capacity.data, active=form.active.data, latitude=form.latitude.data,
+                           longitude=form.longitude.data, coordinate_system=form.coordinate_system.data,
+                           actor=current_user)
         except DomainError as e:
             return refused(e, form=form, template="core/admin/venue_form.html", venue=venue)
         flash(_("Venue saved."), "success")

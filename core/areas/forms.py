@@ -13,10 +13,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from core import geo
 from core.areas.models import VENUE_KIND_LABELS, AreaLevel
 from core.forms import coerce_optional_int
 
 LEVEL_CHOICES = [(lv.value, lv.label) for lv in AreaLevel]
+COORDINATE_CHOICES = list(geo.COORDINATE_SYSTEMS.items())
 
 
 class AreaForm(FlaskForm):
@@ -25,6 +27,9 @@ class AreaForm(FlaskForm):
     level = SelectField(_l("Level"), choices=LEVEL_CHOICES)
     parent_id = SelectField(_l("Parent area"), coerce=coerce_optional_int)
     population = IntegerField(_l("Population"), validators=[InputRequired(), NumberRange(min=0)])
+    latitude = StringField(_l("Latitude (°, north positive)"), validators=[Optional(), Length(max=20)])
+    longitude = StringField(_l("Longitude (°, east positive)"), validators=[Optional(), Length(max=20)])
+    coordinate_system = SelectField(_l("Coordinates given in"), choices=COORDINATE_CHOICES, default=geo.WGS84)
     submit = SubmitField(_l("Save"))
 
 
@@ -35,4 +40,7 @@ class VenueForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     capacity = IntegerField(_l("Capacity (people)"), validators=[InputRequired(), NumberRange(min=0)])
     active = BooleanField(_l("In use"), default=True)
+    latitude = StringField(_l("Latitude (°, north positive)"), validators=[Optional(), Length(max=20)])
+    longitude = StringField(_l("Longitude (°, east positive)"), validators=[Optional(), Length(max=20)])
+    coordinate_system = SelectField(_l("Coordinates given in"), choices=COORDINATE_CHOICES, default=geo.WGS84)
     submit = SubmitField(_l("Save"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    Numeric,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +42,9 @@ class Area(db.Model):
     __tablename__ = "areas"
     __table_args__ = (
         CheckConstraint("population >= 0", name="population_not_negative"),
+        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
         CheckConstraint(
             "(level = 'district' AND parent_id IS NULL) OR (level <> 'district' AND parent_id IS NOT NULL)",
             name="parent_matches_level",
@@ -51,7 +56,10 @@ class Area(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[AreaLevel] = mapped_column(enum_column(AreaLevel), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    population: Mapped[int] = mapped_column(Integer, default=0)
+    population: Mapped[int] = mapped_column(Integer, default=0)  # resident population (常住人口)
+    # WGS-84; for a village/community, its centre (the community service centre).
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
 
     parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)
 
@@ -104,7 +112,12 @@ VENUE_KIND_LABELS = {
 
 class Venue(db.Model):
     __tablename__ = "venues"
-    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -113,5 +126,7 @@ class Venue(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     capacity: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))  # WGS-84
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
 
     area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)

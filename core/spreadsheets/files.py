@@ -35,11 +35,13 @@ class RowErrors(Exception):
         return "; ".join(f"{line}: {reason}" for line, reason in self.errors)
 
 
-def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, ...]]) -> list[tuple[int, dict]]:
+def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, ...]],
+               optional: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
     """Rows as (line number, {field: text}) from an .xlsx or .csv upload.
 
     `columns` maps each field to the header names accepted for it (Chinese and English).
-    Raises Invalid when the file cannot be read or a required header is missing.
+    Raises Invalid when the file cannot be read or a required header is missing; the fields
+    named in `optional` may be left out of the file (their text is then "").
     """
     name = (filename or "").lower()
     if name.endswith(".csv"):
@@ -73,12 +75,16 @@ def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, ...]]) 
                 index[fld] = header.index(n.lower())
                 break
         else:
+            if fld in optional:
+                continue
             raise Invalid(_("Column '%(c)s' is missing from the header row.", c=names[0]), "file")
     rows = []
     for line, raw in enumerate(raw_rows[1:], start=2):
         if not any(str(c).strip() for c in raw):
             continue
-        rows.append((line, {f: (str(raw[i]).strip() if i < len(raw) else "") for f, i in index.items()}))
+        row = dict.fromkeys(optional, "")
+        row.update({f: (str(raw[i]).strip() if i < len(raw) else "") for f, i in index.items()})
+        rows.append((line, row))
     return rows
 
 

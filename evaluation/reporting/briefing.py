@@ -20,11 +20,15 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.areas.models import AreaLevel
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
 from evaluation.adjustment import operations as adjustment
+from evaluation.coverage import map as coverage_map
+from evaluation.coverage import operations as circles
 from evaluation.reporting import figures
+from evaluation.scorecards import operations as scorecards
 
 TEMPLATE = "evaluation/reporting/briefing_pdf.html"
 GAP_NAMES_SHOWN = 40  # per town/street; the rest are counted ("… and 12 more")
@@ -92,10 +96,13 @@ def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = Non
         f = figures.compute(figures.month_period(year, mon), None, now=now)
         step(0.4, labels[2])
         chart_svgs = _charts(f)
+        board = scorecards.compute(f.period, AreaLevel.TOWN, now)
+        circle = circles.compute(None, until=min(f.period.end, now))
         step(0.5, labels[3])
         pdf = create_pdf(TEMPLATE, locale="zh_CN", f=f, month=f.period.label, charts=chart_svgs,
                          towns=_town_rows(f.coverage), reach_days=figures.REACH_DAYS, explain=adjustment.explain,
-                         generated_at=now)
+                         generated_at=now, board=board, circle=circle,
+                         circle_map=coverage_map.draw(circle, width=620))
     step(1.0, labels[4])
     return pdf
 

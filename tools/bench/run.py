@@ -62,6 +62,9 @@ PAGES = [
     ("floor (officer)", "/bench/floor", OFFICER),
     ("officer dashboard", "/dashboard", OFFICER),
     ("demand dashboard", "/officer/demand/dashboard", OFFICER),
+    ("scorecards of towns", "/scorecards/", OFFICER),
+    ("scorecard of a town", "/scorecards/area/2", OFFICER),  # scale data: area 2 is the first town
+    ("coverage map", "/coverage/", OFFICER),
 ]
 TARGET_P95_MS = 100
 TARGET_RATIO = 3

@@ -18,6 +18,7 @@ OBJECT_GUARDED.update({
     "contracts.generate", "contracts.show", "contracts.pdf", "contracts.sign", "contracts.complete",
     "contracts.terminate", "contracts.paid",
     "experts.withdraw_conflict",
+    "scorecards.card",
 })
 
 
