@@ -32,7 +32,7 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, event, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, hold_write_lock, utcnow
 
 GENESIS = "0" * 64
 # Any constant works; base + chain number names the advisory lock that serialises appends to
@@ -167,6 +167,7 @@ def record(action: str, obj=None, *, actor=None, object_type=None, object_id=Non
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK + chain})
         seq = session.scalar(text(f"SELECT nextval('{_GLOBAL_SEQ}')"))
     else:
+        hold_write_lock()  # the heads read below must still be the heads when the event is written
         seq = (session.scalar(select(func.max(AuditEvent.seq))) or 0) + 1
     last = session.execute(select(AuditEvent.chain_seq, AuditEvent.hash).where(AuditEvent.chain == chain)
                            .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
