@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-import re
 import datetime as dt
+import re
 from contextlib import contextmanager
 from decimal import Decimal
 
