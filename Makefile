@@ -26,7 +26,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 	@touch $@
 
 # After editing requirements.in or requirements-dev.in (or to take newer releases: add --upgrade).
-PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --no-emit-index-url \
                --no-emit-find-links
 requirements: $(VENV)/.installed-dev
 	$(PIP_COMPILE) -o requirements.txt requirements.in
