@@ -1,7 +1,20 @@
 """The append-only, hash-chained audit log.
 
-Each event's hash covers a canonical JSON form of the event and the previous event's hash,
-so altering, deleting or inserting a row anywhere breaks the chain from that point on.
+Each event's hash covers a canonical JSON form of the event and the previous event's hash in
+its chain, so altering, deleting or inserting a row anywhere breaks that chain from that point on.
+
+The log is several chains (partitions), not one, so that audited writes across the cluster do
+not queue on a single lock. A transaction's first event picks its chain from the event's object
+(`AUDIT_CHAINS` chains, 16 by default); every later event of the same transaction joins that
+chain, so one transaction holds one chain's lock at most (no lock-order deadlocks). On
+PostgreSQL the chain's lock is a transaction-scoped advisory lock, held until commit or
+rollback; on SQLite the database's own write lock already serialises every writer.
+
+Ordering, as the README says: within one chain, events are totally ordered in commit order
+(`chain_seq` 1, 2, 3 … with no gaps), and the events of one transaction are consecutive. Across
+chains, `seq` (a database sequence on PostgreSQL) gives a global order of *insertion*, unique
+and increasing but with possible gaps and no promise that a smaller `seq` committed first.
+Chain 0 holds the single chain written before partitioning; it is closed and still verifies.
 """
 
 from __future__ import annotations
@@ -12,24 +25,35 @@ import enum
 import hashlib
 import json
 import logging
+import zlib
 
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, text
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, event, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, hold_write_lock, utcnow
 
 GENESIS = "0" * 64
-# Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
+# Any constant works; base + chain number names the advisory lock that serialises appends to
+# one chain on PostgreSQL.
 _CHAIN_LOCK = 7_220_001
+# The global insertion order on PostgreSQL (a sequence never blocks another transaction).
+_GLOBAL_SEQ = "audit_event_seq"
+DEFAULT_CHAINS = 16
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
+    __table_args__ = (UniqueConstraint("chain", "chain_seq", name="uq_audit_events_chain_chain_seq"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Global insertion order (see the module's docstring for what it does and does not promise).
     seq: Mapped[int] = mapped_column(Integer, unique=True)
+    # Which chain the event belongs to (0: the chain from before partitioning), and its place there.
+    chain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    chain_seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor_label: Mapped[str] = mapped_column(String(254), default="")
@@ -43,7 +67,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
     def canonical(self) -> dict:
-        return {
+        body = {
             "seq": self.seq,
             "at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "actor_id": self.actor_id,
@@ -56,6 +80,17 @@ class AuditEvent(db.Model):
             "request_id": self.request_id,
             "prev": self.prev_hash,
         }
+        if self.chain:
+            # Events of the partitioned chains also seal where they stand; chain 0's events keep
+            # the form they were hashed in.
+            body["chain"] = self.chain
+            body["chain_seq"] = self.chain_seq
+        return body
+
+    @property
+    def ref(self) -> str:
+        """How an operator names the event: its global number, and its place in its chain."""
+        return f"{self.seq} (chain {self.chain} #{self.chain_seq})"
 
     def compute_hash(self) -> str:
         body = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -88,6 +123,28 @@ def jsonable(value):
     return value
 
 
+# The chain the current transaction appends to, once its first event chose it.
+_TX_CHAIN = "huimin.audit_chain"
+
+
+def chain_count() -> int:
+    n = current_app.config.get("AUDIT_CHAINS", DEFAULT_CHAINS) if has_app_context() else DEFAULT_CHAINS
+    return max(1, int(n))
+
+
+def chain_for(object_type: str, object_id, action: str = "") -> int:
+    """The chain (1..AUDIT_CHAINS) for a transaction whose first event is about this object: stable
+    for an object, spread evenly over objects."""
+    key = f"{object_type}:{object_id}" if (object_type or object_id not in (None, "")) else action
+    return 1 + zlib.crc32(key.encode()) % chain_count()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_chain(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_TX_CHAIN, None)
+
+
 def record(action: str, obj=None, *, actor=None, object_type=None, object_id=None, **summary) -> AuditEvent:
     """Append one event to the chain inside the current transaction.
 
@@ -101,11 +158,23 @@ def record(action: str, obj=None, *, actor=None, object_type=None, object_id=Non
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", "")
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    chain = session.info.get(_TX_CHAIN)
+    if chain is None:
+        chain = session.info[_TX_CHAIN] = chain_for(object_type or "", object_id, action)
+    if postgres:
+        # Re-entrant within the transaction; released at commit or rollback.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK + chain})
+        seq = session.scalar(text(f"SELECT nextval('{_GLOBAL_SEQ}')"))
+    else:
+        hold_write_lock()  # the heads read below must still be the heads when the event is written
+        seq = (session.scalar(select(func.max(AuditEvent.seq))) or 0) + 1
+    last = session.execute(select(AuditEvent.chain_seq, AuditEvent.hash).where(AuditEvent.chain == chain)
+                           .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
     ev = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
+        seq=seq,
+        chain=chain,
+        chain_seq=(last.chain_seq + 1) if last else 1,
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "login", "") or ("system" if actor is None else str(actor)),
@@ -147,29 +216,44 @@ def _forget_rolled_back(session, previous_transaction):
 
 
 class ChainBroken(Exception):
-    def __init__(self, seq: int, reason: str):
-        super().__init__(f"event {seq}: {reason}")
+    def __init__(self, seq: int | None, reason: str, chain: int | None = None, chain_seq: int | None = None):
+        # A missing event has no global number left to name; its place in its chain names it.
+        place = f"chain {chain} #{chain_seq}"
+        where = place if seq is None else (f"event {seq}" if chain is None else f"event {seq} ({place})")
+        super().__init__(f"{where}: {reason}")
         self.seq = seq
+        self.chain = chain
+        self.chain_seq = chain_seq
         self.reason = reason
+        self.where = where
 
 
 def verify(batch: int = 5000) -> int:
-    """Check the whole chain; return the number of events or raise ChainBroken at the first bad one."""
+    """Check every chain, one pass over the table in (chain, place) order; return the number of
+    events or raise ChainBroken at the first bad one (lowest chain first)."""
+    chain = None
     prev = GENESIS
-    expected_seq = 1
+    expected = 1
     count = 0
-    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    seen_seq: set[int] = set()
+    stmt = (select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.chain_seq)
+            .execution_options(yield_per=batch))
     result = db.session.scalars(stmt)
     try:
         for ev in result:
-            if ev.seq != expected_seq:
-                raise ChainBroken(expected_seq, f"missing (next stored event is {ev.seq})")
+            if ev.chain != chain:
+                chain, prev, expected = ev.chain, GENESIS, 1
+            if ev.chain_seq != expected:
+                raise ChainBroken(None, f"missing (the next stored event of the chain is {ev.ref})", chain, expected)
             if ev.prev_hash != prev:
-                raise ChainBroken(ev.seq, "does not link to the previous event")
+                raise ChainBroken(ev.seq, "does not link to the previous event", ev.chain, ev.chain_seq)
             if ev.compute_hash() != ev.hash:
-                raise ChainBroken(ev.seq, "content does not match its hash")
+                raise ChainBroken(ev.seq, "content does not match its hash", ev.chain, ev.chain_seq)
+            if ev.seq in seen_seq:
+                raise ChainBroken(ev.seq, "its global number is used twice", ev.chain, ev.chain_seq)
+            seen_seq.add(ev.seq)
             prev = ev.hash
-            expected_seq += 1
+            expected += 1
             count += 1
     finally:
         result.close()  # a server-side cursor on PostgreSQL
@@ -177,9 +261,17 @@ def verify(batch: int = 5000) -> int:
 
 
 def head() -> dict:
-    """The newest event's sequence number and hash, for anchoring outside the database."""
+    """The newest event, and every chain's head (place and hash), for anchoring outside the database:
+    a later verify plus equal heads shows nothing was cut off any chain's end."""
     stmt = select(AuditEvent.seq, AuditEvent.hash, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
     last = db.session.execute(stmt).first()
+    newest = (select(AuditEvent.chain, func.max(AuditEvent.chain_seq).label("n"))
+              .group_by(AuditEvent.chain).subquery())
+    heads = db.session.execute(
+        select(AuditEvent.chain, AuditEvent.chain_seq, AuditEvent.hash)
+        .join(newest, (AuditEvent.chain == newest.c.chain) & (AuditEvent.chain_seq == newest.c.n))
+        .order_by(AuditEvent.chain)).all()
+    chains = {str(h.chain): {"chain_seq": h.chain_seq, "hash": h.hash} for h in heads}
     if last is None:
-        return {"seq": 0, "hash": GENESIS, "at": None}
-    return {"seq": last.seq, "hash": last.hash, "at": jsonable(last.at)}
+        return {"seq": 0, "hash": GENESIS, "at": None, "chains": {}}
+    return {"seq": last.seq, "hash": last.hash, "at": jsonable(last.at), "chains": chains}

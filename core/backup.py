@@ -149,7 +149,7 @@ def restore(path: Path) -> int:
     try:
         count = audit.verify()
     except audit.ChainBroken as e:
-        raise click.ClickException(f"restored, but the audit chain is BROKEN at event {e.seq}: {e.reason}") from None
+        raise click.ClickException(f"restored, but the audit chain is BROKEN at {e.where}: {e.reason}") from None
     with intends_to_write():
         audit.record("backup.restore", object_type="backup", object_id=path.name[:60],
                      sha256=_sha256(path), events=count)

@@ -58,7 +58,7 @@ def audit_verify():
     try:
         count = audit.verify()
     except audit.ChainBroken as e:
-        click.echo(f"audit chain BROKEN at event {e.seq}: {e.reason}", err=True)
+        click.echo(f"audit chain BROKEN at {e.where}: {e.reason}", err=True)
         sys.exit(1)
     click.echo(f"audit chain ok: {count} events")
 

@@ -110,6 +110,9 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_COST": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2},
         "OCDS_PREFIX": env.get("OCDS_PREFIX", "ocds-huimin"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # How many hash chains the audit log is spread over (core/audit.py): audited writes in
+        # different chains never wait for one another. Changing it later is safe.
+        "AUDIT_CHAINS": int(env.get("AUDIT_CHAINS", "16")),
         # /bench/floor, the baseline `make bench` compares pages with; off unless asked for.
     }
     if overrides:

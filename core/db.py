@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -122,9 +123,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to WAL takes a lock, and must wait for it too.
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         _sqlite_math(dbapi_connection, cursor)
         cursor.close()
@@ -147,7 +149,59 @@ def _sqlite_math(dbapi_connection, cursor):
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        immediate = write_intent.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info["sqlite_writing"] = immediate
+        conn.info["sqlite_savepoints"] = 0
+
+
+# A read transaction that turns to writing (a GET that records its audit event, say) cannot take
+# SQLite's write lock once another connection has committed since it began: SQLite answers
+# SQLITE_BUSY at once, without waiting, because its snapshot is stale. So before its first write,
+# a transaction that has only read so far ends and begins again as an immediate one, which waits
+# its turn on the busy timeout. What it read stays valid in the same sense as under PostgreSQL's
+# READ COMMITTED, which the app is written for: each statement sees what was committed before it.
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_before_write(conn, cursor, statement, parameters, context, executemany):
+    if conn.dialect.name == "sqlite" and not conn.info.get("sqlite_writing", True) and _WRITE_SQL.match(statement):
+        _sqlite_take_write_lock(conn)
+
+
+def hold_write_lock() -> None:
+    """From here on the current transaction holds SQLite's write lock (waiting for it if need be),
+    so that what it reads next cannot change before it writes: call before a read-then-write that
+    must not race (the audit chain's head, a row about to change). PostgreSQL locks rows instead."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        _sqlite_take_write_lock(db.session.connection())
+
+
+def _sqlite_take_write_lock(conn) -> None:
+    if conn.info.get("sqlite_writing", True):
+        return
+    conn.info["sqlite_writing"] = True
+    if conn.info.get("sqlite_savepoints"):
+        return  # a savepoint is open inside the read transaction: it cannot be restarted under it
+    raw = conn.connection.dbapi_connection
+    if raw is None or not raw.in_transaction:
+        return
+    raw.execute("COMMIT")  # it has written nothing: this only lets go of the old snapshot
+    raw.execute("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint(conn, name):
+    if conn.dialect.name == "sqlite":
+        conn.info["sqlite_savepoints"] = conn.info.get("sqlite_savepoints", 0) + 1
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+@event.listens_for(Engine, "release_savepoint")
+def _sqlite_savepoint_end(conn, name, context):
+    if conn.dialect.name == "sqlite":
+        conn.info["sqlite_savepoints"] = max(0, conn.info.get("sqlite_savepoints", 0) - 1)
 
 
 def is_postgres() -> bool:
@@ -157,9 +211,10 @@ def is_postgres() -> bool:
 def lock_row(model, pk):
     """Load a row for a state change: FOR UPDATE on PostgreSQL.
 
-    On SQLite the whole database is already held by the immediate transaction a writing
-    request begins with, so the plain read is just as safe there.
+    On SQLite the whole database is held by the immediate transaction a writing request begins
+    with (or, in a reading one, taken here), so the plain read is just as safe there.
     """
+    hold_write_lock()  # SQLite: a GET's read transaction that is about to write
     # OF the model's own table: PostgreSQL refuses to lock the nullable side of the outer joins
     # that joined eager loads (e.g. a user's optional jurisdiction) add to the query.
     stmt = select(model).where(model.id == pk).with_for_update(of=model)
