@@ -1,7 +1,7 @@
 """area and venue coordinates: WGS-84 latitude and longitude of communities, towns and venues
 
 Revision ID: 5c0e7a31b2d4
-Revises: de9082b2a7a1
+Revises: 5d1c7e9a2b40
 Create Date: 2026-12-07 04:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0e7a31b2d4'
-down_revision = 'de9082b2a7a1'
+down_revision = '5d1c7e9a2b40'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ are unchanged, so they still verify); new events go to chains 1..AUDIT_CHAINS. O
 global event number comes from a sequence, which never makes one transaction wait for another.
 
 Revision ID: 5d1c7e9a2b40
-Revises: de9082b2a7a1
+Revises: 5c1e7a2b9d40
 Create Date: 2026-12-07 04:50:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d1c7e9a2b40'
-down_revision = 'de9082b2a7a1'
+down_revision = '5c1e7a2b9d40'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 an attendance code shown at the event, which a rating needs
 
 Revision ID: 5c1e0a7d9b32
-Revises: de9082b2a7a1
+Revises: 5c0e7a31b2d4
 Create Date: 2026-12-07 04:40:00
 
 Existing sessions get a fresh random code each (the downgrade drops the codes).
@@ -15,7 +15,7 @@ from alembic import op
 import core.db
 
 revision = '5c1e0a7d9b32'
-down_revision = 'de9082b2a7a1'
+down_revision = '5c0e7a31b2d4'
 branch_labels = None
 depends_on = None
 
