@@ -234,3 +234,34 @@ def test_a_report_job_is_rendered_by_a_celery_worker_and_retried_after_a_failure
             worker.kill()
             out = worker.communicate()[0]
     assert b"huimin.report_job" in out
+
+
+def test_without_redis_a_report_is_rendered_when_it_is_sent(make_app, make_user, session):
+    """The embedded default: the engine runs the report task at once, in the sending process, and a
+    failing render is retried there up to the attempts allowed, then recorded as failed."""
+    web = make_app(JOBS_BACKEND="", JOBS_MAX_ATTEMPTS=2)
+    calls = []
+
+    def render(params, progress):
+        calls.append(params["n"])
+        if params["n"] == 2:
+            raise RuntimeError("坏了")
+        return "doc.pdf", "application/pdf", b"%PDF-1.4 eager\n%%EOF"
+
+    jobs.register_job(web, "test_eager", render, label="测试")
+    user = make_user("provider")
+    with web.app_context():
+        assert jobs.backend(web) == "eager" and engine.eager(web)
+        ok, _ = jobs.request_job("test_eager", {"n": 1}, user=user)
+        bad, _ = jobs.request_job("test_eager", {"n": 2}, user=user)
+        db.session.commit()
+        jobs.dispatch(ok)
+        jobs.dispatch(bad)
+        # The tasks' sessions worked inside this one's savepoint on the test's shared connection.
+        db.session.commit()
+        ok_id, bad_id = ok.id, bad.id
+    session.expire_all()
+    ok, bad = session.get(jobs.ReportJob, ok_id), session.get(jobs.ReportJob, bad_id)
+    assert ok.state == jobs.JobState.DONE and ok.attempts == 1
+    assert bad.state == jobs.JobState.FAILED and bad.attempts == 2 and "坏了" in bad.error
+    assert calls == [1, 2, 2]

@@ -33,7 +33,7 @@ from flask import Flask, current_app
 from sqlalchemy import text
 
 from core import audit
-from core.db import db, intends_to_write, utcnow
+from core.db import db, intends_to_write, utcnow, write_intent
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,14 @@ def init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            # Its own app context (and database session); run eagerly inside a POST request, it
+            # does not inherit the request's intent to write (SQLite's lock taken up front).
+            token = write_intent.set(False)
+            try:
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                write_intent.reset(token)
 
     celery = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
     prefix = app.config.get("JOBS_REDIS_PREFIX") or "huimin:"

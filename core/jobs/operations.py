@@ -397,14 +397,19 @@ def dispatch(job: ReportJob):
     app = current_app._get_current_object()
     if backend(app) == "manual":
         return
-    if not job.task_id:
-        raise ValueError(f"report job {job.id} has no task id")
+    job_id, task_id = job.id, job.task_id
+    if not task_id:
+        raise ValueError(f"report job {job_id} has no task id")
+    if engine.eager(app):
+        # Reading the committed row began a transaction (on SQLite, in a POST, one holding the write
+        # lock): end it, or the task run here, on its own session, could not write.
+        db.session.commit()
     try:
         # apply_async (not send_task): without Redis the engine runs the task here and now.
-        engine.celery_app(app).tasks[engine.REPORT_TASK].apply_async(args=[job.id], task_id=job.task_id)
+        engine.celery_app(app).tasks[engine.REPORT_TASK].apply_async(args=[job_id], task_id=task_id)
     except Exception:
         # The row stays queued: the periodic cleanup sends it again.
-        log.exception("report job %s: could not be sent to the task engine", job.id)
+        log.exception("report job %s: could not be sent to the task engine", job_id)
 
 
 def render_task(task, job_id: int):
