@@ -24,8 +24,8 @@ from tests.support.files import png_bytes
 
 
 @pytest.fixture
-def world(session, make_user):
-    return World(session, make_user)
+def world(session, make_user, district):
+    return World(session, make_user, district=district)
 
 
 def _key(seed, sid):

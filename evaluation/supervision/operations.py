@@ -40,6 +40,12 @@ def district_area() -> Area:
     return db.session.scalar(select(Area).where(Area.level == AreaLevel.DISTRICT).order_by(Area.id).limit(1))
 
 
+def district_of(area: Area) -> Area:
+    while area.parent is not None:
+        area = area.parent
+    return area
+
+
 def _town_or_district(area: Area | None) -> Area:
     if area is None or area.level == AreaLevel.DISTRICT:
         return district_area()
@@ -157,16 +163,15 @@ def answer_item(item: SupervisionItem, actor, answer: str, now: dt.datetime | No
 def escalate_overdue(now: dt.datetime | None = None) -> list[SupervisionItem]:
     """Every open item past its deadline and not yet escalated goes to the district."""
     now = now or utcnow()
-    district = district_area()
     items = db.session.scalars(select(SupervisionItem).where(
         SupervisionItem.status == ItemStatus.OPEN, SupervisionItem.due_at < now,
         SupervisionItem.escalated_at.is_(None)).order_by(SupervisionItem.id)).all()
-    officers = responsible_officers(district) if items else []
     for item in items:
+        district = district_of(item.area)
         item.escalated_at = now
         item.area_id = district.id
-        audit.record("supervision.escalate", item, actor=None, due_at=item.due_at)
-        for officer in officers:
+        audit.record("supervision.escalate", item, actor=None, due_at=item.due_at, district_id=district.id)
+        for officer in responsible_officers(district):
             notify(officer, _l("Overdue supervision item escalated: %(title)s", title=item.title),
                    _l("It was not answered in time; the district answers for it now."),
                    link=f"/supervision/items/{item.id}")

@@ -29,9 +29,9 @@ def valid_code(seq: int) -> str:
 
 
 class World:
-    def __init__(self, session, make_user, tag="AS"):
+    def __init__(self, session, make_user, tag="AS", district=None):
         self.session, self.make_user = session, make_user
-        self.district = Area(code=f"{tag}-D", name="测评区", level=AreaLevel.DISTRICT, population=1)
+        self.district = district or Area(code=f"{tag}-D", name="测评区", level=AreaLevel.DISTRICT, population=1)
         self.towns = [Area(code=f"{tag}-T{i}", name=f"测评镇{i}", level=AreaLevel.TOWN, population=1,
                            parent=self.district) for i in range(2)]
         self.communities = [Area(code=f"{tag}-C{i}", name=f"测评社区{i}", level=AreaLevel.COMMUNITY, population=1,
