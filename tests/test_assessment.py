@@ -232,8 +232,8 @@ def test_the_assessment_component_enters_the_score_with_its_weight():
                                              "complaints": 15, "assessment": 10}, prior_weight=20,
                                     half_life_days=180, complaint_penalty=Decimal(5), default_prior=Decimal(4))
     district = performance.District(Decimal(4), None, None)
-    base = dict(acceptance_count=1, acceptance_weight=1.0, acceptance_weighted_sum=80.0, due_count=1, due_weight=1.0,
-                on_time_count=1, on_time_weight=1.0, delivered_count=1)
+    base = {"acceptance_count": 1, "acceptance_weight": 1.0, "acceptance_weighted_sum": 80.0, "due_count": 1,
+            "due_weight": 1.0, "on_time_count": 1, "on_time_weight": 1.0, "delivered_count": 1}
     # Satisfaction at the prior 4.0 → 75 points; acceptance 80; on time 100; complaints 100.
     without = performance.compute(performance.Figures(**base), params, district)
     assert without.score == Decimal("84.00")  # (40×75 + 30×80 + 15×100 + 15×100) ÷ 100: the weight is left out

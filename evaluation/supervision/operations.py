@@ -8,7 +8,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from core import audit, settings, uploads
 from core.accounts.models import Role, User
@@ -224,3 +224,14 @@ def kinds_of(user_ids) -> dict[int, SupervisorKind]:
         return {}
     return dict(db.session.execute(select(Supervisor.user_id, Supervisor.kind).where(
         Supervisor.user_id.in_(list(set(user_ids))))).all())
+
+
+def officer_counts(scope: Area, now: dt.datetime | None = None) -> tuple[int, int]:
+    """(open items, of which overdue) that the jurisdiction answers (the district: every item)."""
+    now = now or utcnow()
+    stmt = select(func.count(), func.coalesce(func.sum(case((SupervisionItem.due_at < now, 1), else_=0)), 0)).where(
+        SupervisionItem.status == ItemStatus.OPEN)
+    if scope.level != AreaLevel.DISTRICT:
+        stmt = stmt.where(SupervisionItem.area_id == scope.id)
+    n, late = db.session.execute(stmt).one()
+    return int(n or 0), int(late or 0)

@@ -14,7 +14,6 @@ from evaluation.supervision import operations as supervision
 from tests.support.delivery import Delivery
 
 
-
 def last_month(now: dt.datetime | None = None) -> str:
     local = to_local(now or utcnow())
     y, m = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
@@ -57,7 +56,8 @@ class World:
 
     def agency(self, seq=1, code=None, since=None, until=None):
         today = to_local(utcnow()).date()
-        return assessment.create_agency(f"测评机构{seq}", code or valid_code(seq), since or today - dt.timedelta(days=400),
+        return assessment.create_agency(f"测评机构{seq}", code or valid_code(seq),
+                                        since or today - dt.timedelta(days=400),
                                         until or today + dt.timedelta(days=400), self.officer)
 
     def assessor(self, agency, employer_credit_code=""):

@@ -33,7 +33,7 @@ def _world(ctx) -> dict:
         return _cache[key]
     w = World(ctx["session"], ctx["make_user"], tag="ACC-AS")
     month = last_month()
-    _provider, sessions = w.sessions_in(month, per_venue=(2, 1))
+    w.sessions_in(month, per_venue=(2, 1))
     agency = w.agency(seq=901)
     w.assessor(agency)
     plan = assessment.draw_plan(month, w.officer, seed="access-walk")
