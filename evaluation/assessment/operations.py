@@ -223,12 +223,18 @@ def record_visit(visit: AssessmentVisit, actor, *, checklist: dict, counted: int
     return visit
 
 
+def may_confirm(user) -> bool:
+    """Officers of the district confirm falsifications."""
+    return (user.is_authenticated and user.has_role(Role.OFFICER) and user.jurisdiction is not None
+            and user.jurisdiction.parent_id is None)
+
+
 def confirm_falsification(visit: AssessmentVisit, actor, note: str, now: dt.datetime | None = None):
     """A district officer confirms that a flagged report was falsified: the adjustment rule fires."""
     from evaluation.adjustment import operations as adjustment
 
     now = now or utcnow()
-    if not (actor.has_role(Role.OFFICER) and actor.jurisdiction is not None and actor.jurisdiction.parent_id is None):
+    if not may_confirm(actor):
         raise Forbidden(_("Only an officer of the district confirms a falsification."),
                         audit_action="assessment.falsification", obj=visit)
     if visit.status != VisitStatus.RECORDED or not visit.discrepancy:

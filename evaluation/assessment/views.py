@@ -113,7 +113,7 @@ def _visit_page(v: AssessmentVisit, form=None, falsification_form=None, status=2
     return render_template("evaluation/assessment/visit.html", v=v, s=v.session, item=v.session.item,
                            form=form or VisitForm(), mine=mine, checklist=CHECKLIST,
                            falsification_form=falsification_form or FalsificationForm(),
-                           may_confirm=current_user.has_role(Role.OFFICER) and v.discrepancy
+                           may_confirm=assessment.may_confirm(current_user) and v.discrepancy
                            and v.falsification_confirmed_at is None), status
 
 
@@ -144,6 +144,7 @@ def visit(visit_id):
 @access(Role.OFFICER)
 def falsification(visit_id):
     v = _visit_or_404(visit_id)
+    require(assessment.may_confirm(current_user))
     form = FalsificationForm()
     if not form.validate_on_submit():
         return _visit_page(v, falsification_form=form, status=422)

@@ -109,6 +109,7 @@ def item(supervision_id):
 @access(Role.OFFICER)
 def answer(supervision_id):
     item = _item_or_404(supervision_id)
+    require(supervision.may_answer(item, current_user))
     form = AnswerForm()
     if not form.validate_on_submit():
         return _item_page(item, form, 422)
