@@ -47,7 +47,7 @@ def public_record(plan: AssessmentPlan) -> dict:
 
 @bp.route("/assessment/plans/<month>")
 @api_doc("A month's third-party assessment plan and visits, public once the month is over",
-         responses={200: PublicPlanOut}, tags=("evaluation",))
+         responses={200: PublicPlanOut}, errors=(422,), tags=("evaluation",))
 @access(PUBLIC)
 def plan(month):
     try:
