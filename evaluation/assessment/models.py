@@ -80,7 +80,7 @@ class VisitStatus(enum.StrEnum):
 
     @property
     def label(self):
-        return {VisitStatus.PLANNED: _l("Planned"), VisitStatus.RECORDED: _l("Recorded")}[self]
+        return {VisitStatus.PLANNED: _l("To visit"), VisitStatus.RECORDED: _l("Recorded")}[self]
 
 
 CHECKLIST = ("duration", "staffing", "content", "target_group")

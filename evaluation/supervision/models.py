@@ -73,7 +73,7 @@ class ItemStatus(enum.StrEnum):
 
     @property
     def label(self):
-        return {ItemStatus.OPEN: _l("Awaiting answer"), ItemStatus.ANSWERED: _l("Answered")}[self]
+        return {ItemStatus.OPEN: _l("Awaiting answer"), ItemStatus.ANSWERED: _l("Has an answer")}[self]
 
 
 class SupervisionItem(db.Model):
