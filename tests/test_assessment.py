@@ -295,3 +295,18 @@ def test_agency_credit_code_is_checked(world):
     with pytest.raises(assessment.Invalid) as e:
         assessment.create_agency("某机构", valid_code(77), dt.date(2026, 2, 1), dt.date(2026, 1, 1), world.officer)
     assert e.value.field == "engaged_until"
+
+
+def test_the_demo_oversight_data(world, session):
+    from evaluation.supervision.models import ItemStatus, SupervisionItem
+    from seeds.oversight import seed_oversight
+    from tests.conftest import PASSWORD
+
+    world.sessions_in(last_month(), per_venue=(3, 3))
+    world.d.venue(world.communities[0])
+    out = seed_oversight(lambda _m: None, world.officer.login, PASSWORD)
+    assert out["agencies"] == 2 and out["visits_recorded"] >= 2 and out["discrepancies"] == 1
+    items = session.scalars(select(SupervisionItem).order_by(SupervisionItem.raised_at)).all()
+    assert [(i.status, i.escalated_at is not None) for i in items] == [
+        (ItemStatus.OPEN, True), (ItemStatus.ANSWERED, False), (ItemStatus.OPEN, False)]
+    assert seed_oversight(lambda _m: None, world.officer.login, PASSWORD) == {}
