@@ -310,3 +310,11 @@ def test_the_demo_oversight_data(world, session):
     assert [(i.status, i.escalated_at is not None) for i in items] == [
         (ItemStatus.OPEN, True), (ItemStatus.ANSWERED, False), (ItemStatus.OPEN, False)]
     assert seed_oversight(lambda _m: None, world.officer.login, PASSWORD) == {}
+
+
+def test_the_scoring_method_page_publishes_the_assessment_weight_and_rule(client):
+    page = client.get("/performance/model").get_data(as_text=True)
+    assert 'data-testid="weight-assessment"' in page
+    row = page.split('data-testid="weight-assessment"')[1].split("</tr>")[0]
+    assert "<td>10</td>" in row
+    assert "第三方测评发现承接主体场次报告造假" in page
