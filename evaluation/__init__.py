@@ -11,6 +11,9 @@ def init_app(app):
     from core.site import views as site_views
     from evaluation.adjustment import operations as adjustment
     from evaluation.adjustment import views as adjustment_views  # noqa: F401  (its pages are on the performance blueprint)
+    from evaluation.assessment import api as assessment_api
+    from evaluation.assessment import operations as assessment
+    from evaluation.assessment import views as assessment_views
     from evaluation.experts import views as expert_views
     from evaluation.feedback import api as feedback_api
     from evaluation.feedback import cli as feedback_cli
@@ -25,6 +28,10 @@ def init_app(app):
     from evaluation.review import operations as review
     from evaluation.review import rules
     from evaluation.review import views as review_views
+    from evaluation.supervision import api as supervision_api
+    from evaluation.supervision import cli as supervision_cli
+    from evaluation.supervision import operations as supervision
+    from evaluation.supervision import views as supervision_views
     from marketplace import signals as market_signals
 
     app.register_blueprint(review_views.bp)
@@ -68,6 +75,19 @@ def init_app(app):
     nav.add(app, "scorecards.index", _l("Scorecards"), order=34, group="delivery")
     nav.add(app, "coverage.index", _l("15-minute circle"), order=35, group="delivery")
 
+    app.register_blueprint(assessment_views.bp)
+    app.register_blueprint(assessment_api.bp)
+    app.register_blueprint(supervision_views.bp)
+    app.register_blueprint(supervision_views.portal_bp)
+    app.register_blueprint(supervision_api.bp)
+    settings.add(app, *assessment.SETTINGS, *supervision.SETTINGS)
+    app.cli.add_command(supervision_cli.supervision_cli)
+    # The third-party assessment mean is one of the scorecards' published indicators.
+    scorecards.add_indicator(app, "assessment", scorecards.W_ASSESSMENT, assessment.assessment_means_by_area,
+                             label=_l("Third-party assessment mean"))
+    engine.register_periodic(app, "evaluation.escalate_supervision", supervision.escalate_task,
+                             engine.crontab(minute=15))
+
     app.register_blueprint(portal_views.bp)
     site_views.set_landing_page(app, portal_views.landing)
 
@@ -80,4 +100,8 @@ def init_app(app):
     nav.add(app, "performance.decisions", _l("Adjustments"), order=32, group="delivery")
     nav.add(app, "performance.mine", _l("My performance"), order=33, group="delivery")
     nav.add(app, "experts.index", _l("Experts"), order=79, group="procurement")
+    nav.add(app, "assessment.plans", _l("Third-party assessment"), order=34, group="delivery")
+    nav.add(app, "assessment.mine", _l("My visits"), order=35, group="delivery")
+    nav.add(app, "supervision.items", _l("Supervision items"), order=36, group="delivery")
+    nav.add(app, "supervision_portal.tracker", _l("Supervision tracker"), order=6, group="public")
     nav.add(app, "performance.model", _l("Performance model"), order=90, group="public")

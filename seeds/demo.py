@@ -3,7 +3,7 @@ the one before it. Idempotent: rows that exist are kept."""
 
 from __future__ import annotations
 
-from seeds import catalog, delivery, district, projects, providers, review, walkthrough
+from seeds import catalog, delivery, district, oversight, projects, providers, review, walkthrough
 
 
 def run_demo(echo):
@@ -13,6 +13,7 @@ def run_demo(echo):
     projects.seed_projects(echo)
     review.seed_demo(echo)
     delivery.seed_delivery(echo)
+    oversight.seed_oversight(echo, "officer@huimin.demo", district.DEMO_PASSWORD)
 
 
 def print_table(echo):

@@ -16,7 +16,7 @@ from core.permissions import AUTHENTICATED, PUBLIC, endpoint_access
 from tests.support import access
 from tests.support.access import BUILDERS, OBJECT_GUARDED, rules
 
-ROLES = [None, "admin", "officer", "expert", "provider", "resident"]
+ROLES = [None, "admin", "officer", "expert", "provider", "resident", "assessor", "supervisor"]
 
 
 def test_every_builder_module_is_imported():

@@ -252,6 +252,7 @@ EXTRA_ROOMS = {
     "evaluation/reporting/provider_report.py": "the provider report PDF, produced by the job queue",
     "evaluation/review/bid_content.py": "a bid's unsealed plan as the experts read it",
     "evaluation/review/draw.py": "the reproducible panel draw and its record",
+    "evaluation/assessment/draw.py": "the reproducible monthly sampling draw of assessment visits and its record",
     "evaluation/review/ranking.py": "the review's arithmetic on plain values, checked by hand and by properties",
     "evaluation/review/rules.py": "the review's numeric rules as admin-editable settings",
     "evaluation/review/scoring.py": "what a panel member does: qualification checks, scores, submission",

@@ -53,9 +53,18 @@ SHARED = {
     # them and may retry a failed one; providers only their own.
     "reports.download": "district-wide reports (officers; providers only their own)",
     "reports.retry": "district-wide reports (officers; providers only their own)",
+    # Third-party assessment is the district's: every officer reads the plan and its visits; providers
+    # only their own session's visit once it is recorded.
+    "assessment.plan": "district-wide assessment plan",
+    "assessment.visit": "district-wide assessment plan (officers; providers only their own, once recorded)",
+    "assessment.photo": "district-wide assessment plan (officers; providers only their own, once recorded)",
+    # Supervision items are public on the portal; officers read every item, answer only their own.
+    "supervision.item": "public supervision items",
+    "supervision.evidence": "public supervision items",
 }
 # The roles SHARED applies to, where it is not every allowed role.
 SHARED_ROLES = {"providers.document": {"officer"}, "performance.decision": {"officer"},
+                "assessment.visit": {"officer"}, "assessment.photo": {"officer"},
                 "reports.download": {"officer"}, "reports.retry": {"officer"}}
 
 # The id names a public container (a published project, a catalog item, a session's rating
@@ -73,6 +82,7 @@ ACTOR_SCOPED = {
     "ratings.rate_submit": "a resident's own rating of a session (once each)",
     "ratings.complain": "a resident's own complaint about a session they rated or that was held where they live",
     "feedback_api.rate": "a resident's own rating of a session",
+    "supervision_portal.follow": "a resident's own follow of a public supervision item",
 }
 
 
@@ -350,3 +360,27 @@ def test_ids_carried_in_forms_stay_within_the_users_objects(client, login, sessi
         project_ops.create_project(market.data(officer), officer)
     assert refusal.value.field == "lines" and "管辖" in str(refusal.value.message)
     session.rollback()
+
+
+def test_supervisors_read_opened_bids_reviews_and_contracts_never_a_sealed_bid(app, client, make_user, session):
+    from tests.support.access import projects as access_projects_world
+
+    users = {r: make_user(r) for r in ("admin", "officer", "expert", "provider", "resident")}
+    ctx = {"users": users, "session": session, "make_user": make_user}
+    bidding = access_projects_world._world(ctx)
+    project, bid, att = bidding["project"], bidding["bid"], bidding["attachment"]
+    contract = access_delivery._world(ctx)["contract"]
+    supervisor = make_user("supervisor")
+    session.flush()
+    sealed = [f"/projects/{project.id}/bids/{bid.id}", f"/projects/{project.id}/attachments/{att.id}",
+              f"/review/projects/{project.id}"]
+    for url in sealed:
+        assert _walk_one(client, session, url, "GET", supervisor) in ("403", "404"), url
+    listing = client.get(f"/projects/{project.id}/bids")
+    assert listing.status_code == 200 and f"/bids/{bid.id}" not in listing.get_data(as_text=True)
+    _opened(ctx, {"project_id": project.id})
+    _login(client, supervisor)
+    for url in sealed:
+        assert client.get(url).status_code == 200, url
+    assert f"/bids/{bid.id}" in client.get(f"/projects/{project.id}/bids").get_data(as_text=True)
+    assert client.get(f"/contracts/{contract.id}").status_code == 200

@@ -61,7 +61,7 @@ def test_settings_keep_their_keys_defaults_and_admin_page(client, make_user, log
     keys = set(settings.definitions())
     assert {"award.publicity_days", "catalog.publicity_days", "evaluation.panel_size", "uploads.max_file_mb",
             "sessions.confirm_days", "projects.min_valid_bids.open_tender"} <= keys
-    assert len(keys) == 66  # 51 + coverage 3 + scorecards 12
+    assert len(keys) == 73  # 51 + coverage 3 + scorecards 13 + assessment 4 + supervision 1 + its weight 1
     assert settings.get("evaluation.panel_size") == 5
     login(make_user("admin"))
     page = client.get("/admin/settings")

@@ -25,6 +25,8 @@ class Role(enum.StrEnum):
     EXPERT = "expert"
     PROVIDER = "provider"
     RESIDENT = "resident"
+    ASSESSOR = "assessor"
+    SUPERVISOR = "supervisor"
 
     @property
     def label(self):
@@ -37,6 +39,8 @@ ROLE_LABELS = {
     Role.EXPERT: _l("Expert"),
     Role.PROVIDER: _l("Provider"),
     Role.RESIDENT: _l("Resident"),
+    Role.ASSESSOR: _l("Assessor"),
+    Role.SUPERVISOR: _l("Supervisor"),
 }
 
 

@@ -71,6 +71,9 @@ RULES = {r.key: r for r in (
     Rule("provider_grade_d", "2026.1", DecisionAction.SUSPEND, "provider",
          _l("A provider whose performance grade is D (score under 60) is suspended from bidding for the set "
             "number of months (6 by default).")),
+    Rule("provider_falsified_report", "2026.1", DecisionAction.SUSPEND, "provider",
+         _l("A provider whose session report a third-party assessor found falsified (confirmed by an officer of "
+            "the district) is suspended from bidding for the set number of months (6 by default).")),
     Rule("provider_grade_c_twice", "2026.1", DecisionAction.WARN, "provider",
          _l("A provider graded C in two recomputations running receives a written warning.")),
     Rule("item_low_satisfaction", "2026.1", DecisionAction.WATCH, "item",
@@ -117,6 +120,12 @@ def explain(d: AdjustmentDecision) -> str:
                  "suspends from bidding for %(months)s months.", score=f.get("score"), grade=f.get("grade"),
                  sat=f.get("satisfaction"), n=f.get("rating_count"), acc=f.get("acceptance"),
                  punct=f.get("punctuality"), compl=f.get("complaints_upheld"), months=f.get("months"))
+    if d.rule == "provider_falsified_report":
+        return _("Session %(session)s was reported with %(reported)s attendees and an acceptance score of "
+                 "%(acceptance)s; the third-party assessor counted %(counted)s and scored %(score)s. The "
+                 "falsification was confirmed: suspension from bidding for %(months)s months.",
+                 session=f.get("session"), reported=f.get("reported_attendance"), acceptance=f.get("acceptance_score"),
+                 counted=f.get("counted_attendance"), score=f.get("assessment_score"), months=f.get("months"))
     if d.rule == "provider_grade_c_twice":
         return _("Graded C in two recomputations running (scores %(first)s and %(second)s): a written warning. "
                  "A grade D would suspend from bidding.", first=f.get("previous_score"), second=f.get("score"))
@@ -175,6 +184,14 @@ def _propose(rule_key: str, now: dt.datetime, figures: dict, provider: Provider 
         notify(officer, _l("An adjustment waits for confirmation: %(action)s", action=rule.action.label),
                explain(d), f"/performance/decisions/{d.id}")
     return d
+
+
+def propose_for_falsification(provider: Provider, now: dt.datetime, figures: dict) -> AdjustmentDecision | None:
+    """A confirmed falsification (third-party assessment) proposes a suspension, unless one is pending."""
+    if _open_decision("provider_falsified_report", provider_id=provider.id):
+        return None
+    return _propose("provider_falsified_report", now, figures | {"months": settings.get(SUSPEND_MONTHS.key)},
+                    provider=provider)
 
 
 def district_officers() -> list[User]:

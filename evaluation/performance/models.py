@@ -83,6 +83,10 @@ class PerformanceSnapshot(db.Model):
     acceptance_points: Mapped[Decimal] = mapped_column(Fixed(10, 6))
     punctuality_points: Mapped[Decimal] = mapped_column(Fixed(10, 6))
     complaint_points: Mapped[Decimal] = mapped_column(Fixed(10, 6))
+    # Third-party assessment: visits recorded, their decayed mean and points (None: no visit, left out).
+    assessment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    assessment: Mapped[Decimal | None] = mapped_column(Fixed(10, 6))
+    assessment_points: Mapped[Decimal | None] = mapped_column(Fixed(10, 6))
     score: Mapped[Decimal] = mapped_column(Fixed(5, 2))
     grade: Mapped[str] = mapped_column(String(1))
 

@@ -11,6 +11,9 @@ Model "perf-1" (published on /performance/model):
   counts 0; a report accepted by default, without a score, is left out).
 - Punctuality (0–100): the decayed share of due sessions (reported or missed) reported on time.
 - Complaints: upheld complaints per 100 delivered sessions; points = max(0, 100 − penalty × rate).
+- Third-party assessment (0–100): the decayed mean of the scores of recorded assessment visits
+  (decayed by the session's planned time). A provider with no recorded visit has the component left
+  out: its weight counts neither in the numerator nor in the sum of weights.
 - A component without any data of the provider takes the district's figure (100 if the district
   has none either). Score = Σ weight × points / Σ weights, rounded to 0.01. Grades: A ≥ 90,
   B ≥ 75, C ≥ 60, D < 60.
@@ -34,6 +37,7 @@ from sqlalchemy import and_, case, func, insert, literal, select, update
 from catalog.items.models import Item
 from core import audit, settings
 from core.db import db, utcnow
+from evaluation.assessment.models import AssessmentVisit, VisitStatus
 from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
 from evaluation.performance.models import PerformanceRun, PerformanceSnapshot
 from marketplace.providers.models import Provider
@@ -49,6 +53,8 @@ W_PUNCTUALITY = settings.define("performance.weight_punctuality", 15,
                                 _l("Performance score: weight of on-time reporting"), int, 0, 100)
 W_COMPLAINTS = settings.define("performance.weight_complaints", 15,
                                _l("Performance score: weight of upheld complaints"), int, 0, 100)
+W_ASSESSMENT = settings.define("performance.weight_assessment", 10,
+                               _l("Performance score: weight of third-party assessment"), int, 0, 100)
 PRIOR_WEIGHT = settings.define("performance.prior_weight", 20,
                                _l("Satisfaction: weight of the district mean (in ratings)"), int, 0, 1000)
 HALF_LIFE = settings.define("performance.half_life_days", 180,
@@ -59,8 +65,8 @@ COMPLAINT_PENALTY = settings.define(
 DEFAULT_PRIOR = settings.define(
     "performance.default_prior_mean", Decimal("4.0"),
     _l("Satisfaction prior while the district has no ratings (1–5)"), Decimal, 1, 5)
-SETTINGS = (W_SATISFACTION, W_ACCEPTANCE, W_PUNCTUALITY, W_COMPLAINTS, PRIOR_WEIGHT, HALF_LIFE, COMPLAINT_PENALTY,
-            DEFAULT_PRIOR)
+SETTINGS = (W_SATISFACTION, W_ACCEPTANCE, W_PUNCTUALITY, W_COMPLAINTS, W_ASSESSMENT, PRIOR_WEIGHT, HALF_LIFE,
+            COMPLAINT_PENALTY, DEFAULT_PRIOR)
 ITEM_WINDOW_DAYS = 365
 
 TRIGGER_LABELS = {
@@ -94,7 +100,8 @@ class Parameters:
     def current(cls) -> Parameters:
         return cls(
             weights={"satisfaction": settings.get(W_SATISFACTION.key), "acceptance": settings.get(W_ACCEPTANCE.key),
-                     "punctuality": settings.get(W_PUNCTUALITY.key), "complaints": settings.get(W_COMPLAINTS.key)},
+                     "punctuality": settings.get(W_PUNCTUALITY.key), "complaints": settings.get(W_COMPLAINTS.key),
+                     "assessment": settings.get(W_ASSESSMENT.key)},
             prior_weight=settings.get(PRIOR_WEIGHT.key), half_life_days=settings.get(HALF_LIFE.key),
             complaint_penalty=Decimal(settings.get(COMPLAINT_PENALTY.key)),
             default_prior=Decimal(settings.get(DEFAULT_PRIOR.key)))
@@ -121,6 +128,9 @@ class Figures:
     on_time_weight: float = 0.0
     delivered_count: int = 0
     complaints_upheld: int = 0
+    assessment_count: int = 0
+    assessment_weight: float = 0.0
+    assessment_weighted_sum: float = 0.0
 
     @property
     def has_history(self) -> bool:
@@ -221,6 +231,15 @@ def aggregate(now: dt.datetime, params: Parameters, provider_ids=None) -> dict[i
         Complaint.provider_id)
     for pid, n in db.session.execute(stmt):
         fig(pid).complaints_upheld = n
+
+    stmt = scoped(select(ServiceSession.provider_id, func.count(), func.sum(ws), func.sum(ws * AssessmentVisit.score))
+                  .join(ServiceSession, ServiceSession.id == AssessmentVisit.session_id)
+                  .where(AssessmentVisit.status == VisitStatus.RECORDED, AssessmentVisit.recorded_at <= now)
+                  .group_by(ServiceSession.provider_id), ServiceSession.provider_id)
+    for pid, n, sw, swx in db.session.execute(stmt):
+        f = fig(pid)
+        f.assessment_count, f.assessment_weight, f.assessment_weighted_sum = int(n or 0), float(sw or 0), \
+            float(swx or 0)
     return out
 
 
@@ -306,8 +325,11 @@ def compute(f: Figures, params: Parameters, district: District) -> Result:
         "punctuality": punctuality,
         "complaints": max(Decimal(0), Decimal(100) - params.complaint_penalty * per100),
     }
+    if f.assessment_weight > 0:
+        points["assessment"] = _dec(f.assessment_weighted_sum) / _dec(f.assessment_weight)
     points = {k: min(Decimal(100), max(Decimal(0), _q(v))) for k, v in points.items()}
-    total_weight = sum(params.weights.values())
+    # A component left out (no assessment visit) counts in neither the sum nor the weights.
+    total_weight = sum(params.weights.get(k, 0) for k in points)
     raw = sum(Decimal(params.weights[k]) * points[k] for k in points) / total_weight if total_weight else Decimal(0)
     score = raw.quantize(CENT, rounding=ROUND_HALF_UP)
     return Result(f, _q(m), _q(satisfaction), _q(acceptance), acc_district, _q(punctuality), punct_district,
@@ -329,7 +351,8 @@ def _snapshot_row(pid: int, r: Result, params: Parameters, run_id: str, trigger:
         "complaints_upheld": f.complaints_upheld, "complaints_per_100": r.complaints_per_100,
         "satisfaction_points": r.points["satisfaction"], "acceptance_points": r.points["acceptance"],
         "punctuality_points": r.points["punctuality"], "complaint_points": r.points["complaints"],
-        "score": r.score, "grade": r.grade,
+        "score": r.score, "grade": r.grade, "assessment_count": f.assessment_count,
+        "assessment": r.points.get("assessment"), "assessment_points": r.points.get("assessment"),
     }
 
 

@@ -25,6 +25,7 @@ from core.db import utcnow
 from core.i18n import LOCAL_TZ
 from core.pdf import create_pdf
 from evaluation.adjustment import operations as adjustment
+from evaluation.assessment import operations as assessment
 from evaluation.coverage import map as coverage_map
 from evaluation.coverage import operations as circles
 from evaluation.reporting import figures
@@ -98,13 +99,22 @@ def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = Non
         chart_svgs = _charts(f)
         board = scorecards.compute(f.period, AreaLevel.TOWN, now)
         circle = circles.compute(None, until=min(f.period.end, now))
+        oversight = oversight_of(f.period, now)
         step(0.5, labels[3])
-        pdf = create_pdf(TEMPLATE, locale="zh_CN", f=f, month=f.period.label, charts=chart_svgs,
+        pdf = create_pdf(TEMPLATE, locale="zh_CN", f=f, month=f.period.label, charts=chart_svgs, oversight=oversight,
                          towns=_town_rows(f.coverage), reach_days=figures.REACH_DAYS, explain=adjustment.explain,
                          generated_at=now, board=board, circle=circle,
                          circle_map=coverage_map.draw(circle, width=620))
     step(1.0, labels[4])
     return pdf
+
+
+def oversight_of(period, now) -> dict:
+    """Third-party assessment and supervision items of the month, for the briefing's last section."""
+    from evaluation.supervision import operations as supervision
+
+    return {"assessment": assessment.month_summary(period.label),
+            "supervision": supervision.month_summary(period.start, period.end, now)}
 
 
 @contextmanager

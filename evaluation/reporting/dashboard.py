@@ -24,6 +24,7 @@ from core.i18n import LOCAL_TZ
 from core.jobs import operations as jobs
 from core.permissions import access
 from evaluation.reporting import figures
+from evaluation.supervision import operations as supervision
 
 bp = Blueprint("dashboard", __name__)
 
@@ -42,7 +43,8 @@ def officer():
     chart_svgs = figures.charts_of(f, width=480, bar_height=18, coverage_bar_height=14, font_size=12)
     return render_template("evaluation/reporting/dashboard/officer.html", scope=scope, f=f, pending=pending,
                            charts=chart_svgs, reach_days=figures.REACH_DAYS,
-                           district=figures.is_district(scope), figures_at=figures_at, cache_seconds=ttl)
+                           district=figures.is_district(scope), figures_at=figures_at, cache_seconds=ttl,
+                           supervision_counts=supervision.officer_counts(scope))
 
 
 def month_figures(scope, ttl: int) -> tuple[figures.Figures, dt.datetime]:

@@ -66,10 +66,13 @@ def result_published(project) -> bool:
 
 
 def _insider(project, panel) -> bool:
-    """Officers of the project's area, admins and the panel's seated members."""
+    """Officers of the project's area, admins, the panel's seated members, and supervisors once the bids
+    are opened."""
     if not current_user.is_authenticated:
         return False
     if current_user.has_role(Role.ADMIN) or officer_covers(project):
+        return True
+    if current_user.has_role(Role.SUPERVISOR) and project.opened_at is not None:
         return True
     return panel is not None and panel.member_for(current_user) is not None
 
@@ -141,7 +144,7 @@ def projects():
 # --- the project's review workspace ----------------------------------------------------------------
 
 @bp.route("/projects/<int:project_id>")
-@access(Role.OFFICER, Role.EXPERT, Role.ADMIN)
+@access(Role.OFFICER, Role.EXPERT, Role.ADMIN, Role.SUPERVISOR)
 def project(project_id):
     project = _project(project_id)
     require(_insider(project, _panel(project)))

@@ -75,6 +75,8 @@ W_SATISFACTION = _weight("satisfaction", 15, _l("Scorecards: weight of satisfact
 W_COMPLAINTS = _weight("complaints", 10, _l("Scorecards: weight of upheld complaints"))
 W_GROUPS = _weight("special_groups", 10, _l("Scorecards: weight of sessions for special groups"))
 W_SPENDING = _weight("spending", 5, _l("Scorecards: weight of spending per resident"))
+# Registered by evaluation/__init__ with the assessment aggregate's means (add_indicator).
+W_ASSESSMENT = _weight("assessment", 10, _l("Scorecards: weight of the third-party assessment mean"))
 ZERO_DAYS = settings.define("scorecards.fulfilment_zero_days", 60,
                             _l("Scorecards: median days to fulfilment that earn zero points"), int, 1, 3650)
 COMPLAINT_PENALTY = settings.define("scorecards.complaint_penalty", Decimal("10"),

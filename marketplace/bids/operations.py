@@ -252,7 +252,7 @@ def unseal_revision(rev: BidRevision) -> dict:
 
 
 def may_read(user, bid: Bid) -> bool:
-    """The bidder always; after the opening, officers of the project's jurisdiction and admins."""
+    """The bidder always; after the opening, officers of the project's jurisdiction, admins and supervisors."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if bid.provider.user_id == user.id:
@@ -261,7 +261,7 @@ def may_read(user, bid: Bid) -> bool:
         return False
     from core.accounts.models import Role
 
-    return user.has_role(Role.ADMIN) or may_manage(user, bid.project)
+    return user.has_role(Role.ADMIN, Role.SUPERVISOR) or may_manage(user, bid.project)
 
 
 def bid_content(bid: Bid, reader, number: int | None = None) -> dict:

@@ -98,7 +98,7 @@ def withdraw(project_id):
 
 
 @bp.route("/<int:project_id>/attachments/<int:attachment_id>")
-@access(Role.PROVIDER, Role.OFFICER, Role.ADMIN)
+@access(Role.PROVIDER, Role.OFFICER, Role.ADMIN, Role.SUPERVISOR)
 def attachment(project_id, attachment_id):
     project = project_ops.visible_project(project_id, current_user) or abort(404)
     att = db.session.get(BidAttachment, attachment_id)

@@ -36,7 +36,7 @@ def _contract(contract_id) -> Contract:
     contract = db.session.get(Contract, contract_id)
     if contract is None:
         abort(404)
-    require(current_user.has_role(Role.ADMIN) or officer_covers(contract.project)
+    require(current_user.has_role(Role.ADMIN, Role.SUPERVISOR) or officer_covers(contract.project)
             or contract.provider.user_id == current_user.id)
     return contract
 

@@ -347,12 +347,13 @@ def reissue(project_id):
 
 def _bids_viewer_project(project_id) -> PurchaseProject:
     project = get_project(project_id)
-    require(current_user.has_role(Role.ADMIN) or project_ops.may_manage(current_user, project))
+    # Supervisors (人大代表, media …) read every bid once opened; a sealed bid stays sealed (bid_content).
+    require(current_user.has_role(Role.ADMIN, Role.SUPERVISOR) or project_ops.may_manage(current_user, project))
     return project
 
 
 @bp.route("/<int:project_id>/bids")
-@access(Role.OFFICER, Role.ADMIN)
+@access(Role.OFFICER, Role.ADMIN, Role.SUPERVISOR)
 def bids(project_id):
     project = _bids_viewer_project(project_id)
     rows = []
@@ -364,7 +365,7 @@ def bids(project_id):
 
 
 @bp.route("/<int:project_id>/bids/<int:bid_id>")
-@access(Role.OFFICER, Role.ADMIN)
+@access(Role.OFFICER, Role.ADMIN, Role.SUPERVISOR)
 def bid_detail(project_id, bid_id):
     project = _bids_viewer_project(project_id)
     bid = db.session.get(Bid, bid_id)

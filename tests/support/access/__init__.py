@@ -6,6 +6,7 @@ module must be added to the import below (tests/test_access.py checks that none 
 """
 
 from tests.support.access import (  # noqa: F401 — imported for the builders they register
+    assessment,
     catalog,
     core,
     delivery,
