@@ -50,16 +50,19 @@ def test_one_town_reproduced_by_hand(world):
     values = {m.key: m.value for m in a.marks}
     assert values == {"facility": D("50.00"), "reach": D("100.00"), "sessions": D("0.60"), "attendance": D("16.00"),
                       "fulfilment": D("50.00"), "fulfilment_days": D("10.00"), "satisfaction": D("4.05"),
-                      "complaints": D("33.33"), "special_groups": D("66.67"), "spending": D("0.18")}
+                      "complaints": D("33.33"), "special_groups": D("66.67"), "spending": D("0.18"),
+                      "assessment": None}  # no third-party visit in this world: its weight is shared out
     points = {m.key: m.points for m in a.marks}
     assert points == {"facility": D("50.00"), "reach": D("100.00"), "sessions": D("100.00"), "attendance": D("80.00"),
                       "fulfilment": D("50.00"), "fulfilment_days": D("83.33"), "satisfaction": D("76.14"),
-                      "complaints": D("0.00"), "special_groups": D("66.67"), "spending": D("60.00")}
+                      "complaints": D("0.00"), "special_groups": D("66.67"), "spending": D("60.00"),
+                      "assessment": None}
     assert a.population == 5000 and a.index == D("68.25") and a.rank == 1
     assert {m.key: m.points for m in b.marks} == {
         "facility": D("100.00"), "reach": D("0.00"), "sessions": D("33.33"), "attendance": D("100.00"),
         "fulfilment": D("100.00"), "fulfilment_days": D("66.67"), "satisfaction": D("73.81"),
-        "complaints": D("100.00"), "special_groups": D("0.00"), "spending": D("100.00")}
+        "complaints": D("100.00"), "special_groups": D("0.00"), "spending": D("100.00"),
+        "assessment": None}
     assert b.index == D("62.74") and b.rank == 2
     assert [c.area.id for c in board.cards] == [world.town_a.id, world.town_b.id]
     assert a.budget_per_resident == D("0.20")  # 1,000 ÷ 5,000
@@ -73,7 +76,7 @@ def test_no_data_shares_its_weight_out(world):
     board = scorecards.compute(march(), AreaLevel.COMMUNITY)
     c2 = board.card(world.c2.id)
     missing = {m.key for m in c2.marks if not m.has_data}
-    assert missing == {"fulfilment", "fulfilment_days", "satisfaction", "spending"}
+    assert missing == {"fulfilment", "fulfilment_days", "satisfaction", "spending", "assessment"}
     assert all(m.share == 0 and m.points is None for m in c2.marks if m.key in missing)
     assert c2.mark("reach").share == D("23.08")  # 15 of 65
     assert c2.mark("sessions").points == D("33.33") and c2.mark("attendance").points == D("9.52")
@@ -166,7 +169,7 @@ def test_the_api_answers_the_towns(world, client, token_for, make_user):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["period"] == "2025-03" and body["level"] == "town"
-    assert body["weights"]["satisfaction"] == 15 and sum(body["weights"].values()) == 100
+    assert body["weights"]["satisfaction"] == 15 and sum(body["weights"].values()) == 110
     assert [(i["area_code"], i["rank"], i["index"]) for i in body["items"]] == [
         (world.town_a.code, 1, "68.25"), (world.town_b.code, 2, "62.74")]
     sat = body["items"][0]["indicators"]["satisfaction"]
