@@ -190,20 +190,25 @@ def cluster(s3_server, tmp_path_factory):
     c = Cluster(tmp, env, app)
     try:
         with c.explained():
+            t0 = time.monotonic()
+            # The servers boot (importing the app) while the database is migrated: they are asked
+            # nothing before it is ready.
+            c.a = c.serve("server-a", 2)
+            c.b = c.serve("server-b", 1)
             migrate = subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env,  # noqa: S603
                                      capture_output=True, text=True, timeout=180)
             assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-            c.a = c.serve("server-a", 2)
-            c.b = c.serve("server-b", 1)
+            print(f"cluster: migrated after {time.monotonic() - t0:.1f}s")
             c.start("worker", [str(BIN / "flask"), "jobs", "worker", "-c", "1", "--", "--pool=solo",
                                "--without-heartbeat", "--without-gossip", "--without-mingle"])
             c.start("scheduler", [str(BIN / "flask"), "jobs", "scheduler", "--schedule-file",
                                   str(tmp / "beat-schedule")])
-            # The world is made while the processes start.
+            # The world is made while the worker and the scheduler start.
             with app.app_context():
                 c.world = _build_world()
             c.ready(c.a, "server A")
             c.ready(c.b, "server B")
+            print(f"cluster: ready after {time.monotonic() - t0:.1f}s")
         yield c
     finally:
         c.stop()
