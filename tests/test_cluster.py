@@ -40,7 +40,7 @@ from tests.conftest import FAST_HASH, TEST_DATABASE_URL
 from tests.support.accounts import PASSWORD
 from tests.support.storage import s3_settings
 
-pytestmark = pytest.mark.skipif(
+needs_cluster = pytest.mark.skipif(
     not (TEST_DATABASE_URL or "").startswith("postgresql"),
     reason="the cluster test needs PostgreSQL and Redis (set TEST_DATABASE_URL=postgresql://…)")
 
@@ -280,6 +280,7 @@ def _signed_in(server: str, login: str) -> requests.Session:
 
 # --- the checks ----------------------------------------------------------------------------------
 
+@needs_cluster
 def test_a_bid_sealed_on_a_is_opened_on_b(cluster):
     from marketplace.bids.models import Bid, BidRevision
     from marketplace.projects.models import PurchaseProject
@@ -314,6 +315,7 @@ def test_a_bid_sealed_on_a_is_opened_on_b(cluster):
             assert db.session.get(Bid, bid_id).price == Decimal(PRICE)
 
 
+@needs_cluster
 def test_a_briefing_requested_on_a_is_rendered_by_the_worker_and_downloaded_from_b(cluster):
     from core.jobs.operations import ReportJob
 
@@ -342,6 +344,7 @@ def test_a_briefing_requested_on_a_is_rendered_by_the_worker_and_downloaded_from
             assert job.task_id and job.attempts >= 1
 
 
+@needs_cluster
 def test_a_session_signed_in_on_a_and_logged_out_on_b_is_refused_on_a(cluster):
     with cluster.explained():
         w, a, b = cluster.world, cluster.a, cluster.b
@@ -363,6 +366,7 @@ def test_a_session_signed_in_on_a_and_logged_out_on_b_is_refused_on_a(cluster):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
+@needs_cluster
 def test_the_login_throttle_counts_across_both_servers(cluster):
     from core.accounts import operations as accounts
 
@@ -380,6 +384,7 @@ def test_the_login_throttle_counts_across_both_servers(cluster):
             assert resp.status_code == 429, (server, resp.status_code)
 
 
+@needs_cluster
 def test_a_due_adjustment_is_applied_by_the_scheduler_not_by_a_page(cluster):
     from core.audit import AuditEvent
     from evaluation.adjustment.models import AdjustmentDecision, DecisionAction, DecisionStatus
@@ -416,3 +421,15 @@ def test_a_due_adjustment_is_applied_by_the_scheduler_not_by_a_page(cluster):
             run = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "task.run",
                                                              AuditEvent.object_id == "evaluation.apply_due"))
             assert run is not None and run.summary["result"] == {"applied": 1}
+
+
+def test_periodic_seconds_puts_every_periodic_task_on_that_period(make_app):
+    """The knob the cluster test turns: JOBS_PERIODIC_SECONDS overrides every task's schedule."""
+    from core.jobs import engine
+
+    fast = make_app(JOBS_PERIODIC_SECONDS=2.0).extensions["celery"].conf.beat_schedule
+    usual = make_app().extensions["celery"].conf.beat_schedule
+    assert set(fast) == set(usual) and fast
+    assert all(entry["schedule"] == 2.0 and entry["options"]["expires"] == 2.0 for entry in fast.values())
+    assert all(usual[name]["schedule"] == task.schedule for name, task in engine.periodic_tasks(
+        make_app()).items()) and any(entry["schedule"] != 2.0 for entry in usual.values())
