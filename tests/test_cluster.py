@@ -149,7 +149,7 @@ class Cluster:
             return status == 200
 
         try:
-            _wait(up, 120, f"{name} to answer", step=0.5)
+            _wait(up, 180, f"{name} to answer", step=0.5)
         except AssertionError as e:
             raise AssertionError(f"{e}; last answer: {last}") from None
 
@@ -196,7 +196,7 @@ def cluster(s3_server, tmp_path_factory):
             c.a = c.serve("server-a", 2)
             c.b = c.serve("server-b", 1)
             migrate = subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env,  # noqa: S603
-                                     capture_output=True, text=True, timeout=180)
+                                     capture_output=True, text=True, timeout=240)
             assert migrate.returncode == 0, migrate.stdout + migrate.stderr
             print(f"cluster: migrated after {time.monotonic() - t0:.1f}s")
             c.start("worker", [str(BIN / "flask"), "jobs", "worker", "-c", "1", "--", "--pool=solo",
@@ -337,7 +337,7 @@ def test_a_briefing_requested_on_a_is_rendered_by_the_worker_and_downloaded_from
             assert got.status_code in (200, 404), got.status_code
             return got if got.status_code == 200 else None
 
-        got = _wait(downloaded, 60, "the briefing from server B", step=1)
+        got = _wait(downloaded, 90, "the briefing from server B", step=1)
         assert got.content.startswith(b"%PDF")
         with cluster.app.app_context():
             job = db.session.get(ReportJob, job_id)
@@ -411,7 +411,7 @@ def test_a_due_adjustment_is_applied_by_the_scheduler_not_by_a_page(cluster):
                 db.session.refresh(d)
                 return d.status == DecisionStatus.AUTO_APPLIED
 
-            _wait(applied, 45, "the scheduler to apply the decision", step=0.5)
+            _wait(applied, 60, "the scheduler to apply the decision", step=0.5)
             db.session.rollback()
             assert db.session.get(Provider, w["suspect"]).status == ProviderStatus.SUSPENDED
             events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "adjustment.auto_apply",
