@@ -49,6 +49,8 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
         "JOBS_TIME_LIMIT": int(env.get("JOBS_TIME_LIMIT", "1800")),  # seconds a task may run
         "JOBS_MAX_ATTEMPTS": int(env.get("JOBS_MAX_ATTEMPTS", "3")),
         "JOBS_RETRY_SECONDS": float(env.get("JOBS_RETRY_SECONDS", "30")),  # first back-off; doubles
+        # Tests only (the cluster test): the scheduler sends every periodic task every N seconds.
+        "JOBS_PERIODIC_SECONDS": float(env.get("JOBS_PERIODIC_SECONDS") or 0) or None,
         "BACKUP_DIR": env.get("BACKUP_DIR") or str(instance / "backups"),
         "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),
         "JOBS_REDIS_PREFIX": env.get("JOBS_REDIS_PREFIX", "huimin:"),

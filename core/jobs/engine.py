@@ -135,6 +135,8 @@ def register_periodic(app: Flask, name: str, func: Callable[[dt.datetime], objec
 
     run.__name__ = run.__qualname__ = "periodic_" + name.replace(".", "_")
     celery.task(name=task.task_name, acks_late=False, shared=False)(run)
+    # JOBS_PERIODIC_SECONDS (tests only): every periodic task every N seconds, whatever its schedule.
+    schedule = float(app.config.get("JOBS_PERIODIC_SECONDS") or 0) or schedule
     celery.conf.beat_schedule[name] = {"task": task.task_name, "schedule": schedule,
                                        # A tick missed by more than a period is not worth sending late.
                                        "options": {"expires": _seconds(schedule)}}
