@@ -96,7 +96,6 @@ def seed_oversight(echo, officer_login: str, password: str, prefix: str = "", re
     db.session.flush()
     out = {"agencies": len(agencies), "visits_recorded": recorded, "discrepancies": flagged, "supervision_items": items}
     echo("oversight: " + ", ".join(f"{k} {v}" for k, v in out.items()))
-    echo(f"  assessor   {prefix}assessor1@huimin.demo · supervisor {prefix}supervisor1@huimin.demo")
     return out
 
 

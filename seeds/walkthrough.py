@@ -128,6 +128,11 @@ def steps() -> list[Step]:
         if code:
             todo += f" (attendance code 签到码 {code})"
         out.append(Step("rate", "resident", _resident_of(s), f"/rate/{s.id}", todo, s))
+    if db.session.scalar(select(User.id).where(User.login == "assessor1@huimin.demo")) is not None:
+        out.append(Step("assess", "assessor", "assessor1@huimin.demo", "/assessment/mine",
+                        "third-party assessment: record a sampled visit (on a phone)"))
+        out.append(Step("supervise", "supervisor", "supervisor1@huimin.demo", "/supervision/items/new",
+                        "public supervision: raise an item; the officer answers it at /supervision/items"))
     out.append(Step("admin", "admin", "admin@huimin.demo", "/admin/users", "users, settings, the audit log"))
     return out
 

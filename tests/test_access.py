@@ -57,7 +57,7 @@ def test_route_role_matrix(app, client, make_user, session):
             if role:
                 r = client.post("/login", data={"login": users[role].login, "password": "Correct-Horse-42"})
                 assert r.status_code == 302, (role, r.status_code)
-            resp = client.open(url, method=method, data={} if method != "GET" else None)
+            resp = client.open(url, method=method, data={} if method != "GET" else None, buffered=True)
             cases += 1
             status = resp.status_code
             api = rule.rule.startswith("/api/")

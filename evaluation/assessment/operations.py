@@ -51,6 +51,10 @@ SETTINGS = (SAMPLE_PERCENT, MIN_PER_TOWN, ATTENDANCE_SHARE, SCORE_POINTS)
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
+def is_month(month: str) -> bool:
+    return bool(_MONTH.fullmatch((month or "").strip()))
+
+
 def check_month(month: str, field: str = "month") -> str:
     month = (month or "").strip()
     if not _MONTH.fullmatch(month):

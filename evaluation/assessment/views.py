@@ -178,11 +178,9 @@ def public_plans():
 @bp.route("/portal/assessment/<month>")
 @access(PUBLIC)
 def public_plan(month):
-    try:
-        month = assessment.check_month(month)
-    except DomainError:
+    if not assessment.is_month(month):
         abort(404)
-    p = finished_plan(month)
+    p = finished_plan(month.strip())
     if p is None:
         abort(404)
     return render_template("evaluation/assessment/public_plan.html", plan=p, record=public_record(p),

@@ -130,13 +130,14 @@ def radius_m(minutes: int | None = None) -> float:
 
 
 def check_minutes(raw) -> int:
-    """Minutes of walking from input: a whole number 1–120, else Invalid naming `minutes`."""
+    """Minutes of walking from input: a whole number 1–120, else Invalid (400) naming `minutes`."""
     try:
         value = int(str(raw).strip())
     except ValueError:
-        raise Invalid(_l("Minutes must be a whole number from 1 to 120."), "minutes") from None
+        raise Invalid(_l("Minutes must be a whole number from 1 to 120."), "minutes", status=400,
+                      code="bad_request") from None
     if not 1 <= value <= 120:
-        raise Invalid(_l("Minutes must be a whole number from 1 to 120."), "minutes")
+        raise Invalid(_l("Minutes must be a whole number from 1 to 120."), "minutes", status=400, code="bad_request")
     return value
 
 

@@ -9,11 +9,11 @@ from flask_login import current_user
 
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
-from core.errors import Forbidden, Invalid
+from core.errors import Forbidden
 from core.permissions import access
 from evaluation.coverage import map as coverage_map
 from evaluation.coverage import operations as coverage
-from evaluation.scorecards.views import bad, read_area, sees_all
+from evaluation.scorecards.views import read_area, sees_all
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 GAPS_SHOWN = 200
@@ -22,10 +22,7 @@ GAPS_SHOWN = 200
 def read_minutes(raw):
     if raw is None:
         return None
-    try:
-        return coverage.check_minutes(raw)
-    except Invalid as e:
-        raise bad(e.message, "minutes") from None
+    return coverage.check_minutes(raw)
 
 
 def read_scope(user, code):

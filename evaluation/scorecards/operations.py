@@ -65,7 +65,7 @@ def _weight(key, default, label):
     return settings.define(f"scorecards.weight_{key}", default, label, int, 0, 100)
 
 
-W_FACILITY = _weight("facility", 10, _l("Scorecards: weight of facility coverage (建有率)"))
+W_FACILITY = _weight("facility", 10, _l("Scorecards: weight of facility coverage"))
 W_REACH = _weight("reach", 15, _l("Scorecards: weight of the 15-minute reach"))
 W_SESSIONS = _weight("sessions", 10, _l("Scorecards: weight of sessions per 1,000 residents"))
 W_ATTENDANCE = _weight("attendance", 10, _l("Scorecards: weight of attendance per 1,000 residents"))
@@ -102,11 +102,11 @@ def _months(year: int, first: int, count: int, label: str = "") -> Period:
 
 def parse_period(text: str | None, now: dt.datetime | None = None) -> Period:
     """'2026-11' (a month), '2026-Q4' (a quarter) or '2026' (a year), local calendar; a period
-    that has not begun is refused. Invalid names the field `period`."""
+    that has not begun is refused. Invalid (400: it comes from a query) names the field `period`."""
     m = _PERIOD.fullmatch((text or "").strip().upper())
     if not m or int(m.group(1)) < 2000 or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
         raise Invalid(_l("Give the period as YYYY-MM, YYYY-Qn or YYYY, for example 2026-11, 2026-Q4 or 2026."),
-                      "period")
+                      "period", status=400, code="bad_request")
     year = int(m.group(1))
     if m.group(2):
         p, label = _months(year, int(m.group(2)), 1), f"{year:04d}-{int(m.group(2)):02d}"
@@ -116,7 +116,7 @@ def parse_period(text: str | None, now: dt.datetime | None = None) -> Period:
     else:
         p, label = _months(year, 1, 12), f"{year:04d}"
     if p.start > (now or utcnow()):
-        raise Invalid(_l("The period %(p)s has not begun yet.", p=label), "period")
+        raise Invalid(_l("The period %(p)s has not begun yet.", p=label), "period", status=400, code="bad_request")
     return Period(p.start, p.end, label)
 
 
@@ -434,7 +434,7 @@ def _spend_rows(fr: Frame) -> dict[int, list]:
 
 
 BUILT_IN = (
-    Indicator("facility", _l("Facility coverage (建有率)"), W_FACILITY, facility, SHARE, "%",
+    Indicator("facility", _l("Facility coverage"), W_FACILITY, facility, SHARE, "%",
               _l("villages/communities with a community cultural room or cultural centre in use")),
     Indicator("reach", _l("15-minute reach"), W_REACH, reach, SHARE, "%",
               _l("residents within a 15-minute walk of a venue with sessions in the last 90 days")),

@@ -30,10 +30,7 @@ def bad(message, field: str) -> Invalid:
 
 def read_period(raw: str | None, kind_default: str = "month"):
     text = (raw or "").strip() or scorecards.current_label(kind_default)
-    try:
-        return scorecards.parse_period(text)
-    except Invalid as e:
-        raise bad(e.message, "period") from None
+    return scorecards.parse_period(text)
 
 
 def read_level(raw: str | None) -> AreaLevel:

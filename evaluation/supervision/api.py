@@ -16,7 +16,7 @@ bp = Blueprint("supervision_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/supervision/items")
-@api_doc("Supervision items (督办事项): status, days open and answers (public fields)", query=ItemsQuery,
+@api_doc("Supervision items: status, days open and answers (public fields)", query=ItemsQuery,
          responses={200: ItemsOut}, tags=("evaluation",))
 @access(PUBLIC)
 def items():

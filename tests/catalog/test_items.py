@@ -70,7 +70,7 @@ def test_history_page_shows_every_revision_with_its_differences(client, session,
 # --- bad input: refused with a reason, nothing changed ------------------------------------------
 
 @pytest.mark.parametrize("ceiling, words", [("0", "大于零"), ("-5", "大于零"), ("abc", "不是数字"), ("NaN", "不是数字"),
-                                            ("", "必填"), ("12.345", "两位小数")])
+                                            ("", "请输入"), ("12.345", "两位小数")])
 def test_bad_ceiling_is_refused_and_nothing_is_saved(client, login, session, keeper, categories, ceiling, words):
     login(keeper)
     before = count_rows(session, Item)
