@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from core import audit
-from core.db import db
+from core.db import db, utcnow
 from tests.conftest import FAST_HASH, TEST_DATABASE_URL
 from tools.bench import run as bench
 from tools.bench.floor import create_app as bench_create_app
@@ -113,3 +113,47 @@ def test_the_floor_is_served_only_by_the_bench(districts):
     app = create_app({"SQLALCHEMY_DATABASE_URI": bench_app.config["SQLALCHEMY_DATABASE_URI"],
                       "SECRET_KEY": "test-secret", "TESTING": True, "RATELIMIT_ENABLED": False})
     assert app.test_client().get("/bench/floor").status_code == 404
+
+
+def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
+    from evaluation.assessment.draw import local_month_of
+    from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
+    from evaluation.supervision.models import SupervisionItem, Supervisor
+    from marketplace.sessions.models import ServiceSession
+    from seeds.scale import counts
+
+    factor = SIZES[-1]
+    n = counts(factor)
+    with districts[factor].app_context():
+        def count(model, *where):
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+        assert count(AssessmentAgency) == n["agencies"] >= 2
+        assert count(Assessor) == n["assessors"] >= 2 * n["agencies"]
+        assert count(Supervisor) == n["supervisors"] >= 2
+        # A plan per month of the sessions (none in the future), each visiting about a tenth of them.
+        plans = db.session.scalars(select(AssessmentPlan).order_by(AssessmentPlan.month)).all()
+        sessions = db.session.execute(select(ServiceSession.id, ServiceSession.scheduled_at)).all()
+        months = {local_month_of(at) for _, at in sessions}
+        assert {p.month for p in plans} == {m for m in months if m <= local_month_of(utcnow())}
+        assert len(plans) >= 12
+        per_month = {}
+        for _, at in sessions:
+            per_month[local_month_of(at)] = per_month.get(local_month_of(at), 0) + 1
+        for plan in plans:
+            visits = count(AssessmentVisit, AssessmentVisit.plan_id == plan.id)
+            assert visits == len(plan.sample) == max(1, round(per_month[plan.month] * 0.1)), plan.month
+        recorded = count(AssessmentVisit, AssessmentVisit.status == "recorded")
+        flagged = count(AssessmentVisit, AssessmentVisit.attendance_flag.is_(True))
+        assert recorded > count(AssessmentVisit) / 2
+        assert 1 <= flagged < recorded / 10
+        # Recorded visits have their figures; every visit has an assessor of the district.
+        assert count(AssessmentVisit, AssessmentVisit.status == "recorded", AssessmentVisit.score.is_(None)) == 0
+        assert count(AssessmentVisit, AssessmentVisit.assessor_id.is_(None)) == 0
+        # Supervision: open, answered and overdue (escalated to the district) items.
+        assert count(SupervisionItem) == n["supervision_items"] >= 3
+        now = utcnow()
+        assert count(SupervisionItem, SupervisionItem.status == "answered") >= 1
+        assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at >= now) >= 1
+        assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at < now,
+                     SupervisionItem.escalated_at.is_not(None), SupervisionItem.area_id == 1) >= 1
