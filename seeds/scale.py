@@ -35,6 +35,7 @@ from core.accounts.models import User, UserRole
 from core.areas.models import Area, Venue
 from core.db import db, intends_to_write, utcnow
 from core.i18n import to_local
+from evaluation.assessment import draw as sampling
 from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
 from evaluation.experts.models import Expert, expert_specialties
 from evaluation.feedback.models import Complaint, Rating
@@ -60,7 +61,7 @@ BASE = {"communities": 600, "venues": 800, "items": 300, "providers": 5000, "pro
         "sessions": 200000, "ratings": 1000000, "residents": 40000, "experts": 240, "demand": 12000,
         "agencies": 12, "assessors": 120, "supervisors": 200, "supervision_items": 3000}
 # Third-party assessment: the share of each month's sessions visited, and how often a visit finds a discrepancy.
-VISIT_SHARE = 0.10
+VISIT_SHARE_PERCENT = 10
 DISCREPANCY_RATE = 0.02
 SUPERVISOR_KINDS = [("npc_deputy", "区人大常委会"), ("cppcc_member", "区政协"), ("media", "京南日报"),
                     ("resident_representative", "居民代表"), ("social_organisation", "区志愿者协会")]
@@ -736,8 +737,8 @@ class Scale:
 
     def _flush_delivery(self, w, sessions, ratings):
         # What the assessment plans need of each session, kept after its rows are written.
-        self.session_facts.extend((r["id"], r["scheduled_at"], r["state"], r["attendance"], r["acceptance_score"])
-                                  for r in sessions)
+        self.session_facts.extend((r["id"], r["scheduled_at"], r["state"], r["attendance"], r["acceptance_score"],
+                                   r["venue_id"], r["provider_id"], r["item_id"]) for r in sessions)
         w(ServiceSession, sessions)
         w(Rating, ratings)
         sessions.clear()
@@ -791,7 +792,8 @@ class Scale:
         users, roles, agencies, assessors = [], [], [], []
         today = to_local(self.now).date()
         for a in range(1, n["agencies"] + 1):
-            agencies.append({"id": a, "name": f"第三方评估机构{a}", "engaged_from": self.start.date(),
+            agencies.append({"id": a, "name": f"第三方评估机构{a}",
+                             "engaged_from": (self.start - dt.timedelta(days=62)).date(),
                              "engaged_until": today + dt.timedelta(days=365),
                              "credit_code": uscc.complete("9", "1", "110115", f"MA{a:06d}"),
                              "created_at": self.start})
@@ -816,34 +818,58 @@ class Scale:
         w(Assessor, assessors)
         w(Supervisor, supervisors)
 
-        # Plans: one per Beijing month with sessions up to this month, drawn at the month's start.
+        # Plans: one per Beijing month with sessions, up to this month, drawn as the app draws them
+        # (candidate keys, strata, sample and assessor order re-run from the plan's record).
+        this_month = sampling.local_month_of(self.now)
         by_month = defaultdict(list)
         for fact in self.session_facts:
-            local = to_local(fact[1])
-            if fact[1] <= self.now or local.strftime("%Y-%m") == to_local(self.now).strftime("%Y-%m"):
-                by_month[local.strftime("%Y-%m")].append(fact)
+            month = sampling.local_month_of(fact[1])
+            if month <= this_month and fact[2] != "missed":
+                by_month[month].append(fact)
+        agency_of = {a["id"]: a["agency_id"] for a in assessors}
         plans, visits = [], []
-        vid, any_flagged = 0, False
+        vid, any_flagged, recent = 0, False, set()
         recorded_states = {"reported", "confirmed", "disputed"}
         for pid, month in enumerate(sorted(by_month), start=1):
-            facts = by_month[month]
-            sample = sorted(rng.sample(facts, max(1, round(len(facts) * VISIT_SHARE))), key=lambda f: f[0])
-            first = min(f[1] for f in facts)
-            drawn = min(self.now, first.replace(day=1, hour=0, minute=0, second=0))
-            order = [1 + (pid + i) % n["assessors"] for i in range(n["assessors"])]
-            plans.append({"id": pid, "month": month, "seed": f"scale-{month}", "share_percent": 10,
-                          "min_per_town": 1, "candidates": [], "sample": [f[0] for f in sample],
-                          "assessors": order, "drawn_at": drawn, "drawn_by_id": self.officer_id})
-            for pos, (sid, at, state, attendance, acceptance) in enumerate(sample, start=1):
+            seed = f"scale-{month}"
+            facts = {f[0]: f for f in by_month[month]}
+            candidates = []
+            for sid, _at, _state, _att, _acc, venue, provider, item in facts.values():
+                area = self.venue_area[venue]
+                candidates.append({"session_id": sid, "key": sampling.draw_key(seed, sid),
+                                   "town_id": self.community_town.get(area, area), "provider_id": provider,
+                                   "category_id": self.item_cat[item]})
+            candidates.sort(key=lambda c: (c["key"], c["session_id"]))
+            sample = sampling.select_sample(candidates, VISIT_SHARE_PERCENT, 1)
+            order = sorted(agency_of, key=lambda a: (sampling.assessor_key(seed, a), a))
+            rank = {a: i for i, a in enumerate(order)}
+            load = dict.fromkeys(order, 0)
+            plans.append({"id": pid, "month": month, "seed": seed, "share_percent": VISIT_SHARE_PERCENT,
+                          "min_per_town": 1, "candidates": candidates, "sample": sample, "assessors": order,
+                          "drawn_at": min(self.now, sampling.month_bounds(month)[0] + dt.timedelta(hours=1)),
+                          "drawn_by_id": self.officer_id})
+            visited = set()
+            for pos, sid in enumerate(sample):
+                _sid, at, state, attendance, acceptance, _venue, provider, _item = facts[sid]
+                # The least loaded assessor (in the plan's order) who did not visit the provider last month.
+                skipped, assessor = [], None
+                for a in sorted(order, key=lambda a: (load[a], rank[a])):
+                    if (a, provider) in recent:
+                        skipped.append({"assessor_id": a, "reason": sampling.VISITED_LAST_MONTH})
+                        continue
+                    assessor = a
+                    break
+                if assessor is not None:
+                    load[assessor] += 1
                 vid += 1
-                row = {"id": vid, "plan_id": pid, "session_id": sid, "position": pos,
-                       "assessor_id": order[(pos - 1) % len(order)], "skipped": [], "status": "planned",
-                       "recorded_at": None, "checklist": {}, "counted_attendance": None, "score": None,
-                       "findings": "", "reported_attendance": None, "acceptance_score": None,
-                       "attendance_flag": False, "score_flag": False, "falsification_confirmed_at": None,
-                       "falsification_confirmed_by_id": None}
+                row = {"id": vid, "plan_id": pid, "session_id": sid, "position": pos, "assessor_id": assessor,
+                       "skipped": skipped, "status": "planned", "recorded_at": None, "checklist": {},
+                       "counted_attendance": None, "score": None, "findings": "", "reported_attendance": None,
+                       "acceptance_score": None, "attendance_flag": False, "score_flag": False,
+                       "falsification_confirmed_at": None, "falsification_confirmed_by_id": None}
                 visits.append(row)
-                if state not in recorded_states or attendance is None or at > self.now - dt.timedelta(days=1):
+                if assessor is None or state not in recorded_states or attendance is None \
+                        or at > self.now - dt.timedelta(days=1):
                     continue
                 flagged = rng.random() < DISCREPANCY_RATE or not any_flagged
                 any_flagged = any_flagged or flagged
@@ -857,6 +883,8 @@ class Scale:
                            findings=FALSIFIED if flagged else "活动按标准开展。", reported_attendance=attendance,
                            acceptance_score=acceptance, attendance_flag=flagged,
                            score_flag=flagged and acceptance is not None)
+                visited.add((assessor, provider))
+            recent = visited
         w(AssessmentPlan, plans)
         w(AssessmentVisit, visits)
 

@@ -116,7 +116,7 @@ def test_the_floor_is_served_only_by_the_bench(districts):
 
 
 def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
-    from evaluation.assessment.draw import local_month_of
+    from evaluation.assessment import draw as sampling
     from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
     from evaluation.supervision.models import SupervisionItem, Supervisor
     from marketplace.sessions.models import ServiceSession
@@ -131,25 +131,31 @@ def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
         assert count(AssessmentAgency) == n["agencies"] >= 2
         assert count(Assessor) == n["assessors"] >= 2 * n["agencies"]
         assert count(Supervisor) == n["supervisors"] >= 2
-        # A plan per month of the sessions (none in the future), each visiting about a tenth of them.
+        # A plan per month of the sessions (none in the future), re-runnable from its record, each
+        # visiting a tenth of the month's sessions (at least one per town with sessions).
         plans = db.session.scalars(select(AssessmentPlan).order_by(AssessmentPlan.month)).all()
-        sessions = db.session.execute(select(ServiceSession.id, ServiceSession.scheduled_at)).all()
-        months = {local_month_of(at) for _, at in sessions}
-        assert {p.month for p in plans} == {m for m in months if m <= local_month_of(utcnow())}
-        assert len(plans) >= 12
-        per_month = {}
-        for _, at in sessions:
-            per_month[local_month_of(at)] = per_month.get(local_month_of(at), 0) + 1
+        sessions = db.session.execute(select(ServiceSession.id, ServiceSession.scheduled_at)
+                                      .where(ServiceSession.state != "missed")).all()
+        this_month = sampling.local_month_of(utcnow())
+        months = {sampling.local_month_of(at) for _, at in sessions}
+        assert [p.month for p in plans] == sorted(m for m in months if m <= this_month)
+        assert len(plans) >= 30
         for plan in plans:
-            visits = count(AssessmentVisit, AssessmentVisit.plan_id == plan.id)
-            assert visits == len(plan.sample) == max(1, round(per_month[plan.month] * 0.1)), plan.month
+            candidates = sampling.candidates_for(plan.month, plan.seed)
+            assert plan.candidates == candidates, plan.month
+            assert sampling.rerun(plan)["matches"], plan.month
+            towns = len({c["town_id"] for c in candidates})
+            assert len(plan.sample) == sampling.sample_size(len(candidates), towns, 10, 1), plan.month
+            assert count(AssessmentVisit, AssessmentVisit.plan_id == plan.id) == len(plan.sample)
+            assert plan.assessors == [a.id for a in sampling.eligible_assessors(plan.month, plan.seed)]
         recorded = count(AssessmentVisit, AssessmentVisit.status == "recorded")
         flagged = count(AssessmentVisit, AssessmentVisit.attendance_flag.is_(True))
         assert recorded > count(AssessmentVisit) / 2
         assert 1 <= flagged < recorded / 10
-        # Recorded visits have their figures; every visit has an assessor of the district.
+        # Recorded visits have their figures and an assessor; nearly every visit has one.
         assert count(AssessmentVisit, AssessmentVisit.status == "recorded", AssessmentVisit.score.is_(None)) == 0
-        assert count(AssessmentVisit, AssessmentVisit.assessor_id.is_(None)) == 0
+        assert count(AssessmentVisit, AssessmentVisit.status == "recorded", AssessmentVisit.assessor_id.is_(None)) == 0
+        assert count(AssessmentVisit, AssessmentVisit.assessor_id.is_(None)) < count(AssessmentVisit) / 10
         # Supervision: open, answered and overdue (escalated to the district) items.
         assert count(SupervisionItem) == n["supervision_items"] >= 3
         now = utcnow()
