@@ -2,15 +2,18 @@
 
 At F = 1: 22 towns/streets, 600 communities, 800 venues, 300 catalog items, 5,000 providers,
 20,000 projects, about 100,000 bids, 200,000 sessions and 1,000,000 ratings, spread over three
-years. Providers differ (some excellent, some poor), demand is seasonal (festivals, summer
-holidays, National Day), and a few providers attract most of the work.
+years, with 12 assessment agencies (120 assessors) drawing a sampling plan each month that visits
+a tenth of its sessions, and 200 supervisors with 3,000 supervision items. Providers differ (some
+excellent, some poor), demand is seasonal (festivals, summer holidays, National Day), and a few
+providers attract most of the work.
 
 Rows are written with Core `insert()` in chunks, with ids chosen here (the database must be
 empty: run it on a fresh `flask db upgrade`). Every row satisfies the tables' constraints and the
 app's own invariants: opened projects have their opening record, panel, scores and review;
-awarded ones their award and contract; delivered sessions their report and decision. Bids are
-sealed with the real key. The scale data bypasses the audit log except for one event recording
-the seed, so `flask audit verify` passes.
+awarded ones their award and contract; delivered sessions their report and decision; each month's
+assessment plan re-runs from its record (candidates, sample, assessor order) and its past visits
+are recorded (a few with a discrepancy). Bids are sealed with the real key. The scale data
+bypasses the audit log except for one event recording the seed, so `flask audit verify` passes.
 """
 
 from __future__ import annotations
@@ -956,4 +959,5 @@ def scale_command(factor, seed):
     with intends_to_write():
         seed_scale(factor, click.echo, seed)
         db.session.commit()
-    click.echo(f"logins: {ADMIN_LOGIN}, {OFFICER_LOGIN}, {PROVIDER_LOGIN} (demo password)")
+    click.echo(f"logins: {ADMIN_LOGIN}, {OFFICER_LOGIN}, {PROVIDER_LOGIN}, a0001@{SCALE_DOMAIN} (assessor), "
+               f"s0001@{SCALE_DOMAIN} (supervisor) (demo password)")
