@@ -2,15 +2,18 @@
 
 At F = 1: 22 towns/streets, 600 communities, 800 venues, 300 catalog items, 5,000 providers,
 20,000 projects, about 100,000 bids, 200,000 sessions and 1,000,000 ratings, spread over three
-years. Providers differ (some excellent, some poor), demand is seasonal (festivals, summer
-holidays, National Day), and a few providers attract most of the work.
+years, with 12 assessment agencies (120 assessors) drawing a sampling plan each month that visits
+a tenth of its sessions, and 200 supervisors with 3,000 supervision items. Providers differ (some
+excellent, some poor), demand is seasonal (festivals, summer holidays, National Day), and a few
+providers attract most of the work.
 
 Rows are written with Core `insert()` in chunks, with ids chosen here (the database must be
 empty: run it on a fresh `flask db upgrade`). Every row satisfies the tables' constraints and the
 app's own invariants: opened projects have their opening record, panel, scores and review;
-awarded ones their award and contract; delivered sessions their report and decision. Bids are
-sealed with the real key. The scale data bypasses the audit log except for one event recording
-the seed, so `flask audit verify` passes.
+awarded ones their award and contract; delivered sessions their report and decision; each month's
+assessment plan re-runs from its record (candidates, sample, assessor order) and its past visits
+are recorded (a few with a discrepancy). Bids are sealed with the real key. The scale data
+bypasses the audit log except for one event recording the seed, so `flask audit verify` passes.
 """
 
 from __future__ import annotations
@@ -34,10 +37,14 @@ from core.accounts import operations as accounts
 from core.accounts.models import User, UserRole
 from core.areas.models import Area, Venue
 from core.db import db, intends_to_write, utcnow
+from core.i18n import to_local
+from evaluation.assessment import draw as sampling
+from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
 from evaluation.experts.models import Expert, expert_specialties
 from evaluation.feedback.models import Complaint, Rating
 from evaluation.review import draw, rules
 from evaluation.review.models import Panel, PanelMember, ReviewBidResult, ReviewLine, ReviewResult, Score
+from evaluation.supervision.models import SupervisionItem, Supervisor
 from marketplace.awards.models import Award
 from marketplace.bids import sealing
 from marketplace.bids.models import Bid, BidOpening, BidRevision
@@ -54,12 +61,24 @@ OFFICER_LOGIN = f"officer@{SCALE_DOMAIN}"
 PROVIDER_LOGIN = f"p00001@{SCALE_DOMAIN}"
 # Counts at factor 1.
 BASE = {"communities": 600, "venues": 800, "items": 300, "providers": 5000, "projects": 20000, "bids": 100000,
-        "sessions": 200000, "ratings": 1000000, "residents": 40000, "experts": 240, "demand": 12000}
+        "sessions": 200000, "ratings": 1000000, "residents": 40000, "experts": 240, "demand": 12000,
+        "agencies": 12, "assessors": 120, "supervisors": 200, "supervision_items": 3000}
+# Third-party assessment: the share of each month's sessions visited, and how often a visit finds a discrepancy.
+VISIT_SHARE_PERCENT = 10
+DISCREPANCY_RATE = 0.02
+SUPERVISOR_KINDS = [("npc_deputy", "区人大常委会"), ("cppcc_member", "区政协"), ("media", "京南日报"),
+                    ("resident_representative", "居民代表"), ("social_organisation", "区志愿者协会")]
 CHUNK = 5000
 YEARS = 3
 # Seasonal demand: relative weight of each month (Spring Festival, summer holidays, National Day).
 MONTH_WEIGHT = {1: 1.5, 2: 1.7, 3: 0.8, 4: 0.9, 5: 1.1, 6: 0.9, 7: 1.3, 8: 1.3, 9: 1.0, 10: 1.5, 11: 0.8, 12: 0.9}
 CENT = Decimal("0.01")
+FALSIFIED = "现场人数明显少于报告人数，签到表有代签。"
+ANSWER_WINDOW_DAYS = 14
+SUPERVISION_TOPICS = [("文化室开放时间不足", "多位居民反映文化室周末不开门，希望延长开放时间。"),
+                      ("演出音响效果差", "演出时音响断续，后排观众听不清。请检查设备。"),
+                      ("场地照明不足", "晚间活动时照明不足，存在安全隐患。"),
+                      ("活动通知不及时", "活动时间临时调整，居民未收到通知。")]
 COMMENTS = ["节目很精彩，老人孩子都喜欢。", "老师讲得很耐心，学到了不少。", "场地有点小，站着看的人多。",
             "希望以后多来几次！", "音响效果一般，后排听不清。", "组织有序，工作人员很热情。", "内容有点老套。",
             "准时开始，服务周到。", "开始晚了半小时，体验不好。"]
@@ -74,6 +93,10 @@ def counts(factor: float) -> dict[str, int]:
     out["providers"] = max(out["providers"], 60)
     out["projects"] = max(out["projects"], 30)
     out["residents"] = max(out["residents"], 50)
+    out["agencies"] = max(out["agencies"], 2)
+    out["assessors"] = max(out["assessors"], 2 * out["agencies"])
+    out["supervisors"] = max(out["supervisors"], 2)
+    out["supervision_items"] = max(out["supervision_items"], 3)
     return out
 
 
@@ -121,7 +144,8 @@ class Scale:
         started = time.perf_counter()
         n = self.n
         total = (n["communities"] + n["venues"] + n["items"] * 3 + n["providers"] * 4 + n["residents"] * 2
-                 + n["projects"] * 5 + n["bids"] * 5 + n["sessions"] + n["ratings"] + n["demand"] * 4)
+                 + n["projects"] * 5 + n["bids"] * 5 + n["sessions"] + n["ratings"] + n["demand"] * 4
+                 + n["assessors"] * 3 + n["supervisors"] * 3 + n["supervision_items"] + n["sessions"] // 10)
         with click.progressbar(length=total, label=f"scale data ×{self.f}", file=None) as bar:
             w = Writer(bar)
             self.areas(w)
@@ -132,6 +156,7 @@ class Scale:
             self.projects(w)
             self.delivery(w)
             self.demand(w)
+            self.oversight(w)
             bar.update(total)
         audit.record("seed.scale", object_type="database", object_id="scale", factor=self.f,
                      rows=dict(sorted(w.rows.items())))
@@ -190,6 +215,7 @@ class Scale:
         for v in venues:
             v["latitude"], v["longitude"] = around(geo_rng, point[v["area_id"]], 300 if v["area_id"] > 1 else 1_500)
         w(Venue, venues)
+        self.venue_name = {v["id"]: v["name"] for v in venues}
         self.venue_area = {v["id"]: v["area_id"] for v in venues}
         self.venues_in = defaultdict(list)
         for v in venues:
@@ -634,6 +660,7 @@ class Scale:
         scale = n["sessions"] / planned
         ratings_per_session = n["ratings"] / max(1, n["sessions"] * 0.85)
         sessions, ratings, complaints = [], [], []
+        self.session_facts = []
         sid = rid = cid = 0
         residents_near = defaultdict(list)
         for uid, c in self.resident_community.items():
@@ -712,6 +739,9 @@ class Scale:
         w(Complaint, complaints)
 
     def _flush_delivery(self, w, sessions, ratings):
+        # What the assessment plans need of each session, kept after its rows are written.
+        self.session_facts.extend((r["id"], r["scheduled_at"], r["state"], r["attendance"], r["acceptance_score"],
+                                   r["venue_id"], r["provider_id"], r["item_id"]) for r in sessions)
         w(ServiceSession, sessions)
         w(Rating, ratings)
         sessions.clear()
@@ -756,6 +786,136 @@ class Scale:
         w(DemandRequest, requests)
         w(DemandSupport, supports)
 
+    # --- third-party assessment and public supervision -----------------------------------------
+    def oversight(self, w):
+        """Agencies and assessors; a sampling plan per month with visits to about a tenth of that
+        month's sessions (the past ones recorded, a few with a discrepancy); supervisors with open,
+        answered and overdue (escalated) items."""
+        rng, n = self.rng, self.n
+        users, roles, agencies, assessors = [], [], [], []
+        today = to_local(self.now).date()
+        for a in range(1, n["agencies"] + 1):
+            agencies.append({"id": a, "name": f"第三方评估机构{a}",
+                             "engaged_from": (self.start - dt.timedelta(days=62)).date(),
+                             "engaged_until": today + dt.timedelta(days=365),
+                             "credit_code": uscc.complete("9", "1", "110115", f"MA{a:06d}"),
+                             "created_at": self.start})
+        for k in range(n["assessors"]):
+            aid, uid = k + 1, self.next_user + k
+            agency = k % n["agencies"] + 1
+            self._user(users, roles, uid, f"a{aid:04d}@{SCALE_DOMAIN}", f"测评员{aid}", roles=["assessor"])
+            assessors.append({"id": aid, "user_id": uid, "agency_id": agency, "active": True,
+                              "employer_credit_code": agencies[agency - 1]["credit_code"]})
+        self.next_user += n["assessors"]
+        sup_users, sup_roles, supervisors = [], [], []
+        for k in range(n["supervisors"]):
+            uid = self.next_user + k
+            kind, org = SUPERVISOR_KINDS[k % len(SUPERVISOR_KINDS)]
+            self._user(sup_users, sup_roles, uid, f"s{k + 1:04d}@{SCALE_DOMAIN}", f"监督员{k + 1}",
+                       roles=["supervisor"])
+            supervisors.append({"id": k + 1, "user_id": uid, "kind": kind, "organisation": org})
+        self.next_user += n["supervisors"]
+        w(User, users + sup_users)
+        w(UserRole, roles + sup_roles)
+        w(AssessmentAgency, agencies)
+        w(Assessor, assessors)
+        w(Supervisor, supervisors)
+
+        # Plans: one per Beijing month with sessions, up to this month, drawn as the app draws them
+        # (candidate keys, strata, sample and assessor order re-run from the plan's record).
+        this_month = sampling.local_month_of(self.now)
+        by_month = defaultdict(list)
+        for fact in self.session_facts:
+            month = sampling.local_month_of(fact[1])
+            if month <= this_month and fact[2] != "missed":
+                by_month[month].append(fact)
+        agency_of = {a["id"]: a["agency_id"] for a in assessors}
+        plans, visits = [], []
+        vid, any_flagged, recent = 0, False, set()
+        recorded_states = {"reported", "confirmed", "disputed"}
+        for pid, month in enumerate(sorted(by_month), start=1):
+            seed = f"scale-{month}"
+            facts = {f[0]: f for f in by_month[month]}
+            candidates = []
+            for sid, _at, _state, _att, _acc, venue, provider, item in facts.values():
+                area = self.venue_area[venue]
+                candidates.append({"session_id": sid, "key": sampling.draw_key(seed, sid),
+                                   "town_id": self.community_town.get(area, area), "provider_id": provider,
+                                   "category_id": self.item_cat[item]})
+            candidates.sort(key=lambda c: (c["key"], c["session_id"]))
+            sample = sampling.select_sample(candidates, VISIT_SHARE_PERCENT, 1)
+            order = sorted(agency_of, key=lambda a: (sampling.assessor_key(seed, a), a))
+            rank = {a: i for i, a in enumerate(order)}
+            load = dict.fromkeys(order, 0)
+            plans.append({"id": pid, "month": month, "seed": seed, "share_percent": VISIT_SHARE_PERCENT,
+                          "min_per_town": 1, "candidates": candidates, "sample": sample, "assessors": order,
+                          "drawn_at": min(self.now, sampling.month_bounds(month)[0] + dt.timedelta(hours=1)),
+                          "drawn_by_id": self.officer_id})
+            visited = set()
+            for pos, sid in enumerate(sample):
+                _sid, at, state, attendance, acceptance, _venue, provider, _item = facts[sid]
+                # The least loaded assessor (in the plan's order) who did not visit the provider last month.
+                skipped, assessor = [], None
+                for a in sorted(order, key=lambda a: (load[a], rank[a])):
+                    if (a, provider) in recent:
+                        skipped.append({"assessor_id": a, "reason": sampling.VISITED_LAST_MONTH})
+                        continue
+                    assessor = a
+                    break
+                if assessor is not None:
+                    load[assessor] += 1
+                vid += 1
+                row = {"id": vid, "plan_id": pid, "session_id": sid, "position": pos, "assessor_id": assessor,
+                       "skipped": skipped, "status": "planned", "recorded_at": None, "checklist": {},
+                       "counted_attendance": None, "score": None, "findings": "", "reported_attendance": None,
+                       "acceptance_score": None, "attendance_flag": False, "score_flag": False,
+                       "falsification_confirmed_at": None, "falsification_confirmed_by_id": None}
+                visits.append(row)
+                if assessor is None or state not in recorded_states or attendance is None \
+                        or at > self.now - dt.timedelta(days=1):
+                    continue
+                flagged = rng.random() < DISCREPANCY_RATE or not any_flagged
+                any_flagged = any_flagged or flagged
+                counted = attendance // 2 if flagged else max(0, attendance - rng.randint(0, attendance // 10))
+                base = acceptance if acceptance is not None else 85
+                score = max(0, base - 35) if flagged else min(100, max(0, base - rng.randint(0, 8)))
+                row.update(status="recorded", recorded_at=at + dt.timedelta(hours=1),
+                           checklist={"duration": True, "staffing": not flagged, "content": True,
+                                      "target_group": True},
+                           counted_attendance=counted, score=score,
+                           findings=FALSIFIED if flagged else "活动按标准开展。", reported_attendance=attendance,
+                           acceptance_score=acceptance, attendance_flag=flagged,
+                           score_flag=flagged and acceptance is not None)
+                visited.add((assessor, provider))
+            recent = visited
+        w(AssessmentPlan, plans)
+        w(AssessmentVisit, visits)
+
+        # Supervision items about venues, answered by the venue's town (or the district once overdue).
+        items = []
+        venues = sorted(self.venue_area)
+        for iid in range(1, n["supervision_items"] + 1):
+            venue = rng.choice(venues)
+            area = self.venue_area[venue]
+            area = self.community_town.get(area, area)
+            title, text_ = SUPERVISION_TOPICS[iid % len(SUPERVISION_TOPICS)]
+            kind = iid % 5  # 0, 1: open within the deadline; 2: overdue and escalated; 3, 4: answered
+            raised = self.now - dt.timedelta(hours=rng.randint(1, 90)) if kind < 2 else \
+                self.seasonal(self.start, self.now - dt.timedelta(days=30))
+            due = raised + dt.timedelta(days=ANSWER_WINDOW_DAYS)
+            row = {"id": iid, "raised_by_id": supervisors[iid % len(supervisors)]["user_id"], "subject_type": "venue",
+                   "subject_id": venue, "subject_name": self.venue_name[venue][:300], "area_id": area,
+                   "title": title, "text": text_, "status": "open", "raised_at": raised, "due_at": due,
+                   "escalated_at": None, "answered_at": None, "answered_by_id": None, "answer": ""}
+            if kind == 2:
+                row.update(escalated_at=due + dt.timedelta(hours=1), area_id=self.district_id)
+            elif kind > 2:
+                row.update(status="answered", answered_at=raised + dt.timedelta(days=rng.uniform(1, 9)),
+                           answered_by_id=self.town_officer.get(area, self.officer_id),
+                           answer="已核实并整改，整改情况已在文化站公示。")
+            items.append(row)
+        w(SupervisionItem, items)
+
 
 def _demo_password() -> str:
     from seeds.district import DEMO_PASSWORD
@@ -799,4 +959,5 @@ def scale_command(factor, seed):
     with intends_to_write():
         seed_scale(factor, click.echo, seed)
         db.session.commit()
-    click.echo(f"logins: {ADMIN_LOGIN}, {OFFICER_LOGIN}, {PROVIDER_LOGIN} (demo password)")
+    click.echo(f"logins: {ADMIN_LOGIN}, {OFFICER_LOGIN}, {PROVIDER_LOGIN}, a0001@{SCALE_DOMAIN} (assessor), "
+               f"s0001@{SCALE_DOMAIN} (supervisor) (demo password)")

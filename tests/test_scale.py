@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from core import audit
-from core.db import db
+from core.db import db, utcnow
 from tests.conftest import FAST_HASH, TEST_DATABASE_URL
 from tools.bench import run as bench
 from tools.bench.floor import create_app as bench_create_app
@@ -113,3 +113,53 @@ def test_the_floor_is_served_only_by_the_bench(districts):
     app = create_app({"SQLALCHEMY_DATABASE_URI": bench_app.config["SQLALCHEMY_DATABASE_URI"],
                       "SECRET_KEY": "test-secret", "TESTING": True, "RATELIMIT_ENABLED": False})
     assert app.test_client().get("/bench/floor").status_code == 404
+
+
+def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
+    from evaluation.assessment import draw as sampling
+    from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
+    from evaluation.supervision.models import SupervisionItem, Supervisor
+    from marketplace.sessions.models import ServiceSession
+    from seeds.scale import counts
+
+    factor = SIZES[-1]
+    n = counts(factor)
+    with districts[factor].app_context():
+        def count(model, *where):
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+        assert count(AssessmentAgency) == n["agencies"] >= 2
+        assert count(Assessor) == n["assessors"] >= 2 * n["agencies"]
+        assert count(Supervisor) == n["supervisors"] >= 2
+        # A plan per month of the sessions (none in the future), re-runnable from its record, each
+        # visiting a tenth of the month's sessions (at least one per town with sessions).
+        plans = db.session.scalars(select(AssessmentPlan).order_by(AssessmentPlan.month)).all()
+        sessions = db.session.execute(select(ServiceSession.id, ServiceSession.scheduled_at)
+                                      .where(ServiceSession.state != "missed")).all()
+        this_month = sampling.local_month_of(utcnow())
+        months = {sampling.local_month_of(at) for _, at in sessions}
+        assert [p.month for p in plans] == sorted(m for m in months if m <= this_month)
+        assert len(plans) >= 30
+        for plan in plans:
+            candidates = sampling.candidates_for(plan.month, plan.seed)
+            assert plan.candidates == candidates, plan.month
+            assert sampling.rerun(plan)["matches"], plan.month
+            towns = len({c["town_id"] for c in candidates})
+            assert len(plan.sample) == sampling.sample_size(len(candidates), towns, 10, 1), plan.month
+            assert count(AssessmentVisit, AssessmentVisit.plan_id == plan.id) == len(plan.sample)
+            assert plan.assessors == [a.id for a in sampling.eligible_assessors(plan.month, plan.seed)]
+        recorded = count(AssessmentVisit, AssessmentVisit.status == "recorded")
+        flagged = count(AssessmentVisit, AssessmentVisit.attendance_flag.is_(True))
+        assert recorded > count(AssessmentVisit) / 2
+        assert 1 <= flagged < recorded / 10
+        # Recorded visits have their figures and an assessor; nearly every visit has one.
+        assert count(AssessmentVisit, AssessmentVisit.status == "recorded", AssessmentVisit.score.is_(None)) == 0
+        assert count(AssessmentVisit, AssessmentVisit.status == "recorded", AssessmentVisit.assessor_id.is_(None)) == 0
+        assert count(AssessmentVisit, AssessmentVisit.assessor_id.is_(None)) < count(AssessmentVisit) / 10
+        # Supervision: open, answered and overdue (escalated to the district) items.
+        assert count(SupervisionItem) == n["supervision_items"] >= 3
+        now = utcnow()
+        assert count(SupervisionItem, SupervisionItem.status == "answered") >= 1
+        assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at >= now) >= 1
+        assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at < now,
+                     SupervisionItem.escalated_at.is_not(None), SupervisionItem.area_id == 1) >= 1
