@@ -4,9 +4,11 @@ reads on a slow connection with no script at all."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from core.accounts.models import Role
-from core.openapi import DOCUMENTED_METHODS, document
+from core.openapi import DOCUMENTED_METHODS, ERROR_NOTES, RATE_LIMIT, document
 from core.permissions import PUBLIC, access
 
 bp = Blueprint("api_docs", __name__)
@@ -71,6 +73,29 @@ def _body(doc: dict, body: dict) -> dict:
     return {"required": body.get("required", False), **shown, "fields": _properties(schema)}
 
 
+def translated(text: str) -> str:
+    """An English summary or description of the document in the reader's language: the ids are the
+    English texts declared with `@api_doc(_l(...))`, so gettext finds them (unknown text stays as is)."""
+    if not text:
+        return text
+    head, sep, limits = text.partition(RATE_LIMIT.strip())
+    head = head.strip()
+    out = _(head) if head else ""
+    if sep:
+        out = (out + " " + _("Rate limit: %(limits)s", limits=limits.strip())).strip()
+    return out
+
+
+def translated_response(text: str) -> str:
+    """A response's description: the HTTP phrase, then the note of core.openapi ERROR_NOTES translated."""
+    phrase, sep, note = text.partition(": ")
+    with force_locale("en"):
+        notes = {str(n) for n in ERROR_NOTES.values()}
+    if sep and note in notes:
+        return phrase + ": " + _(note)
+    return text
+
+
 def operations(doc: dict) -> list[dict]:
     out = []
     for path, item in doc["paths"].items():
@@ -80,13 +105,14 @@ def operations(doc: dict) -> list[dict]:
                 continue
             body = op.get("requestBody")
             out.append({
-                "id": op["operationId"], "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "tag": (op.get("tags") or ["api"])[0],
+                "id": op["operationId"], "method": method.upper(), "path": path,
+                "summary": translated(op.get("summary", "")), "description": translated(op.get("description", "")),
+                "tag": (op.get("tags") or ["api"])[0],
                 "auth": bool(op.get("security")), "roles": [str(Role(r).label) for r in op.get("x-roles", [])],
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
                                 **describe(p.get("schema"))} for p in op.get("parameters", [])],
                 "body": _body(doc, body) if body else None,
-                "responses": [{"status": status, "description": r.get("description", ""),
+                "responses": [{"status": status, "description": translated_response(r.get("description", "")),
                                **(describe(_content_schema(r)) if _content_schema(r) else
                                   {"type": "", "ref": None, "notes": []})}
                               for status, r in op["responses"].items()],
