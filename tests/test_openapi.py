@@ -327,7 +327,8 @@ def test_the_footer_links_the_docs_page(client):
 SUMMARIES = {
     "Get a bearer token for a login name and password": "用登录名和密码获取持有者令牌",
     "Published purchase projects (not drafts), with filters": "已发布的采购项目（不含草稿），支持筛选",
-    "Support another resident's active request (an empty body is allowed)": "支持其他居民进行中的申请（允许请求体为空）",
+    "Support another resident's active request (an empty body is allowed)":
+        "支持其他居民进行中的申请（允许请求体为空）",
     "Supervision items: status, days open and answers (public fields)": "督办事项：状态、未办结天数和答复（公开字段）",
 }
 
