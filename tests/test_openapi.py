@@ -349,6 +349,8 @@ def test_docs_page_speaks_the_readers_language_and_the_document_stays_english(ap
     assert "步行 = 直线距离" in zh and "Walk = straight-line distance" not in zh
     assert "频率限制：" in zh and "Rate limit:" not in zh and "Rate limit:" in en
     assert "输入被拒绝" in zh and "Input refused; error.fields names each field" in en
+    assert "未找到" in zh and "Not Found" not in zh and "Not Found" in en
+    assert "最大长度" in zh and "max length" not in zh and "max length" in en
     # No operation's English summary remains on the Chinese page.
     doc = openapi.document(app)
     summaries = {op["summary"] for ops in doc["paths"].values() for op in ops.values()}

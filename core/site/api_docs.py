@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core.accounts.models import Role
 from core.openapi import DOCUMENTED_METHODS, ERROR_NOTES, RATE_LIMIT, document
@@ -19,6 +20,17 @@ REF = "#/components/schemas/"
 def _ref_name(schema: dict) -> str | None:
     ref = schema.get("$ref", "")
     return ref[len(REF):] if ref.startswith(REF) else None
+
+
+CONSTRAINTS = (("minLength", _l("min length")), ("maxLength", _l("max length")), ("minimum", _l("min")),
+               ("maximum", _l("max")), ("minItems", _l("min items")), ("maxItems", _l("max items")),
+               ("pattern", _l("pattern")))
+
+# The HTTP phrases of the answers the API gives, as the page shows them.
+PHRASES = {"OK": _l("OK"), "Created": _l("Created"), "Bad Request": _l("Bad Request"),
+           "Unauthorized": _l("Unauthorized"), "Forbidden": _l("Forbidden"), "Not Found": _l("Not Found"),
+           "Conflict": _l("Conflict"), "Unprocessable Entity": _l("Unprocessable Entity"),
+           "Too Many Requests": _l("Too Many Requests")}
 
 
 def describe(schema: dict | None) -> dict:
@@ -43,14 +55,13 @@ def describe(schema: dict | None) -> dict:
         text += " | null"
     notes = []
     if "enum" in schema:
-        notes.append("one of: " + ", ".join(repr(v) if v == "" else str(v) for v in schema["enum"]))
-    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "min"),
-                       ("maximum", "max"), ("minItems", "min items"), ("maxItems", "max items"),
-                       ("pattern", "pattern")):
+        notes.append(_("one of: %(values)s", values=", ".join(repr(v) if v == "" else str(v)
+                                                             for v in schema["enum"])))
+    for key, label in CONSTRAINTS:
         if key in schema:
             notes.append(f"{label} {schema[key]}")
     if schema.get("default") not in (None, ""):
-        notes.append(f"default {schema['default']}")
+        notes.append(_("default %(value)s", value=schema["default"]))
     if schema.get("description"):
         notes.append(schema["description"])
     return {"type": text, "ref": None, "notes": notes}
@@ -91,9 +102,10 @@ def translated_response(text: str) -> str:
     phrase, sep, note = text.partition(": ")
     with force_locale("en"):
         notes = {str(n) for n in ERROR_NOTES.values()}
-    if sep and note in notes:
-        return phrase + ": " + _(note)
-    return text
+    shown = str(PHRASES.get(phrase, phrase))
+    if sep:
+        return shown + ": " + (_(note) if note in notes else note)
+    return shown
 
 
 def operations(doc: dict) -> list[dict]:
