@@ -15,6 +15,8 @@ from http import HTTPStatus
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
 from core.accounts.schemas import ErrorSchema
@@ -28,7 +30,7 @@ SECURITY_SCHEME = "bearer"
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
 
 
-def api_doc(summary: str, *, description: str | None = None, query=None, body=None, body_required: bool = True,
+def api_doc(summary, *, description=None, query=None, body=None, body_required: bool = True,
             responses: dict | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = ()):
     """Declare a view's operation in the OpenAPI document.
 
@@ -36,6 +38,9 @@ def api_doc(summary: str, *, description: str | None = None, query=None, body=No
     `responses`: {status: schema or None} for the successful answers; `errors`: error statuses
     beyond those that follow from access, limits, path arguments and input (409, a 404 of a
     view without path arguments...). Place it directly under `@bp.route`.
+
+    `summary`/`description` are English, marked with lazy gettext (`_l`) where declared: the
+    document keeps the English (machine readers), the API documentation page shows the translation.
     """
 
     def decorate(view):
@@ -83,30 +88,38 @@ def _path(rule) -> tuple[str, list[dict]]:
 
 # Why a status may come, where the reason is not plain from the operation.
 ERROR_NOTES = {
-    400: "A call authenticated by the session cookie (from a page) without its CSRF token; "
-         "bearer-token calls never get it",
-    401: "No valid bearer token (or, for POST /api/v1/tokens, wrong credentials)",
-    403: "The caller's role or relation to the object does not allow it (with the reason)",
-    409: "A business rule refuses it now (the message says which)",
-    422: "Input refused; error.fields names each field",
-    429: "Too many requests; Retry-After says when to try again",
+    400: _l("A call authenticated by the session cookie (from a page) without its CSRF token; "
+         "bearer-token calls never get it"),
+    401: _l("No valid bearer token (or, for POST /api/v1/tokens, wrong credentials)"),
+    403: _l("The caller's role or relation to the object does not allow it (with the reason)"),
+    409: _l("A business rule refuses it now (the message says which)"),
+    422: _l("Input refused; error.fields names each field"),
+    429: _l("Too many requests; Retry-After says when to try again"),
 }
+
+
+RATE_LIMIT = " Rate limit: "
 
 
 def _error(status: int) -> dict:
     description = HTTPStatus(status).phrase
     if status in ERROR_NOTES:
-        description += ": " + ERROR_NOTES[status]
+        with force_locale("en"):
+            description += ": " + str(ERROR_NOTES[status])
     return {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
 
 
 def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
     doc = view.api_doc
+    # The document is English whatever the caller's language (and built once: see document()).
+    with force_locale("en"):
+        summary = str(doc["summary"])
+        description = str(doc["description"]) if doc["description"] else None
     op: dict = {"operationId": f"{rule.endpoint}.{method}" if _shared_endpoint(rule) else rule.endpoint,
-                "summary": doc["summary"],
+                "summary": summary,
                 "tags": list(doc["tags"] or [rule.rule[len(PREFIX):].strip("/").split("/")[0]])}
-    if doc["description"]:
-        op["description"] = doc["description"]
+    if description:
+        op["description"] = description
     params = list(path_params)
     if doc["query"] is not None:
         params.append({"in": "query", "schema": doc["query"]})
@@ -140,7 +153,7 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
     limits = [spec["value"] for spec in getattr(view, "rate_limits", ())
               if method.upper() in (spec["methods"] or (method.upper(),))]
     if limits:
-        op["description"] = (op.get("description", "") + f" Rate limit: {'; '.join(limits)}.").strip()
+        op["description"] = (op.get("description", "") + f"{RATE_LIMIT}{'; '.join(limits)}.").strip()
     for status in sorted(errors):
         responses[str(status)] = _error(status)
     op["responses"] = responses

@@ -321,3 +321,46 @@ def test_docs_page_shows_every_operation_from_the_document(app, client):
 
 def test_the_footer_links_the_docs_page(client):
     assert 'href="/api/docs"' in client.get("/").get_data(as_text=True)
+
+
+# Summaries as declared (English ids) and their Chinese translations, from three packages.
+SUMMARIES = {
+    "Get a bearer token for a login name and password": "用登录名和密码获取持有者令牌",
+    "Published purchase projects (not drafts), with filters": "已发布的采购项目（不含草稿），支持筛选",
+    "Support another resident's active request (an empty body is allowed)":
+        "支持其他居民进行中的申请（允许请求体为空）",
+    "Supervision items: status, days open and answers (public fields)": "督办事项：状态、未办结天数和答复（公开字段）",
+}
+
+
+def test_docs_page_speaks_the_readers_language_and_the_document_stays_english(app, client):
+    from html import unescape
+
+    from flask_babel import force_locale
+
+    client.post("/lang", data={"lang": "zh_CN"})
+    zh = unescape(html_text(client.get("/api/docs")))
+    client.post("/lang", data={"lang": "en"})
+    en = unescape(html_text(client.get("/api/docs")))
+    for english, chinese in SUMMARIES.items():
+        assert chinese in zh and english not in zh
+        assert english in en and chinese not in en
+    # Descriptions, the rate-limit line and the error notes too.
+    assert "步行 = 直线距离" in zh and "Walk = straight-line distance" not in zh
+    assert "频率限制：" in zh and "Rate limit:" not in zh and "Rate limit:" in en
+    assert "输入被拒绝" in zh and "Input refused; error.fields names each field" in en
+    assert "未找到" in zh and "Not Found" not in zh and "Not Found" in en
+    assert "最大长度" in zh and "max length" not in zh and "max length" in en
+    # No operation's English summary remains on the Chinese page.
+    doc = openapi.document(app)
+    summaries = {op["summary"] for ops in doc["paths"].values() for op in ops.values()}
+    assert not [s for s in summaries if s in zh]
+    # The JSON document is English for machine readers, whoever asks and in whatever language it is built.
+    client.post("/lang", data={"lang": "zh_CN"})
+    served = client.get("/api/v1/openapi.json").get_json()
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        built = openapi.build(app)
+    for document in (served, built):
+        found = {op["summary"] for ops in document["paths"].values() for op in ops.values()}
+        assert set(SUMMARIES) <= found
+        assert not any("\u4e00" <= ch <= "\u9fff" for s in found for ch in s)

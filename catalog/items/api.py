@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ def _with_url(item: Item) -> Item:
 
 
 @bp.route("/catalog/items")
-@api_doc("Catalog items, with the catalog page's filters and search", query=ItemQuerySchema,
+@api_doc(_l("Catalog items, with the catalog page's filters and search"), query=ItemQuerySchema,
          responses={200: ItemPageSchema})
 @access(PUBLIC)
 def items():
@@ -53,7 +54,7 @@ def items():
 
 
 @bp.route("/catalog/items/<item_code>")
-@api_doc("One catalog item by code: standard, status decision, satisfaction and demand",
+@api_doc(_l("One catalog item by code: standard, status decision, satisfaction and demand"),
          responses={200: ItemDetailSchema})
 @access(PUBLIC)
 def item(item_code):
@@ -73,8 +74,8 @@ def _with_counts(req: DemandRequest) -> DemandRequest:
 
 
 @bp.route("/demand", methods=["POST"])
-@api_doc("Request a catalog item for a venue of the caller's community (merged into an active request "
-         "for the same item and venue, as a support)", body=DemandCreateSchema,
+@api_doc(_l("Request a catalog item for a venue of the caller's community (merged into an active request "
+         "for the same item and venue, as a support)"), body=DemandCreateSchema,
          responses={200: DemandCreatedSchema, 201: DemandCreatedSchema}, errors=(409,), tags=("demand",))
 @access(Role.RESIDENT)
 def create_demand():
@@ -92,7 +93,7 @@ def create_demand():
 
 
 @bp.route("/demand/<int:demand_id>/support", methods=["POST"])
-@api_doc("Support another resident's active request (an empty body is allowed)", body=SupportCreateSchema,
+@api_doc(_l("Support another resident's active request (an empty body is allowed)"), body=SupportCreateSchema,
          body_required=False, responses={201: DemandSchema}, errors=(409,))
 @access(Role.RESIDENT)
 def support_demand(demand_id):
@@ -105,7 +106,7 @@ def support_demand(demand_id):
 
 
 @bp.route("/demand/mine")
-@api_doc("The requests the caller made or supports, newest first, 50 a page", query=DemandPageQuerySchema,
+@api_doc(_l("The requests the caller made or supports, newest first, 50 a page"), query=DemandPageQuerySchema,
          responses={200: DemandPageSchema})
 @access(Role.RESIDENT)
 def my_demand():

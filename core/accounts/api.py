@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -27,7 +28,7 @@ def load_json(schema, partial=False):
 
 
 @bp.route("/tokens", methods=["POST"])
-@api_doc("Get a bearer token for a login name and password", body=TokenRequestSchema,
+@api_doc(_l("Get a bearer token for a login name and password"), body=TokenRequestSchema,
          responses={201: TokenSchema}, errors=(401,), tags=("accounts",))
 @access(PUBLIC)
 @limit("20/minute;200/hour", config="RATELIMIT_TOKEN")
@@ -39,7 +40,7 @@ def create_token():
 
 
 @bp.route("/me")
-@api_doc("The calling user: login, name, roles, jurisdiction and community", responses={200: MeSchema},
+@api_doc(_l("The calling user: login, name, roles, jurisdiction and community"), responses={200: MeSchema},
          tags=("accounts",))
 @access(AUTHENTICATED)
 def me():
@@ -50,7 +51,7 @@ def me():
 
 
 @bp.route("/openapi.json")
-@api_doc("This API described as OpenAPI 3 (the document you are reading)",
+@api_doc(_l("This API described as OpenAPI 3 (the document you are reading)"),
          responses={200: {"type": "object", "required": ["openapi", "paths"]}}, tags=("meta",))
 @access(PUBLIC)
 def openapi():

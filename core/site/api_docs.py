@@ -4,9 +4,12 @@ reads on a slow connection with no script at all."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core.accounts.models import Role
-from core.openapi import DOCUMENTED_METHODS, document
+from core.openapi import DOCUMENTED_METHODS, ERROR_NOTES, RATE_LIMIT, document
 from core.permissions import PUBLIC, access
 
 bp = Blueprint("api_docs", __name__)
@@ -17,6 +20,17 @@ REF = "#/components/schemas/"
 def _ref_name(schema: dict) -> str | None:
     ref = schema.get("$ref", "")
     return ref[len(REF):] if ref.startswith(REF) else None
+
+
+CONSTRAINTS = (("minLength", _l("min length")), ("maxLength", _l("max length")), ("minimum", _l("min")),
+               ("maximum", _l("max")), ("minItems", _l("min items")), ("maxItems", _l("max items")),
+               ("pattern", _l("pattern")))
+
+# The HTTP phrases of the answers the API gives, as the page shows them.
+PHRASES = {"OK": _l("OK"), "Created": _l("Created"), "Bad Request": _l("Bad Request"),
+           "Unauthorized": _l("Unauthorized"), "Forbidden": _l("Forbidden"), "Not Found": _l("Not Found"),
+           "Conflict": _l("Conflict"), "Unprocessable Entity": _l("Unprocessable Entity"),
+           "Too Many Requests": _l("Too Many Requests")}
 
 
 def describe(schema: dict | None) -> dict:
@@ -41,14 +55,13 @@ def describe(schema: dict | None) -> dict:
         text += " | null"
     notes = []
     if "enum" in schema:
-        notes.append("one of: " + ", ".join(repr(v) if v == "" else str(v) for v in schema["enum"]))
-    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "min"),
-                       ("maximum", "max"), ("minItems", "min items"), ("maxItems", "max items"),
-                       ("pattern", "pattern")):
+        notes.append(_("one of: %(values)s", values=", ".join(repr(v) if v == "" else str(v)
+                                                             for v in schema["enum"])))
+    for key, label in CONSTRAINTS:
         if key in schema:
             notes.append(f"{label} {schema[key]}")
     if schema.get("default") not in (None, ""):
-        notes.append(f"default {schema['default']}")
+        notes.append(_("default %(value)s", value=schema["default"]))
     if schema.get("description"):
         notes.append(schema["description"])
     return {"type": text, "ref": None, "notes": notes}
@@ -71,6 +84,30 @@ def _body(doc: dict, body: dict) -> dict:
     return {"required": body.get("required", False), **shown, "fields": _properties(schema)}
 
 
+def translated(text: str) -> str:
+    """An English summary or description of the document in the reader's language: the ids are the
+    English texts declared with `@api_doc(_l(...))`, so gettext finds them (unknown text stays as is)."""
+    if not text:
+        return text
+    head, sep, limits = text.partition(RATE_LIMIT.strip())
+    head = head.strip()
+    out = _(head) if head else ""
+    if sep:
+        out = (out + " " + _("Rate limit: %(limits)s", limits=limits.strip())).strip()
+    return out
+
+
+def translated_response(text: str) -> str:
+    """A response's description: the HTTP phrase, then the note of core.openapi ERROR_NOTES translated."""
+    phrase, sep, note = text.partition(": ")
+    with force_locale("en"):
+        notes = {str(n) for n in ERROR_NOTES.values()}
+    shown = str(PHRASES.get(phrase, phrase))
+    if sep:
+        return shown + ": " + (_(note) if note in notes else note)
+    return shown
+
+
 def operations(doc: dict) -> list[dict]:
     out = []
     for path, item in doc["paths"].items():
@@ -80,13 +117,14 @@ def operations(doc: dict) -> list[dict]:
                 continue
             body = op.get("requestBody")
             out.append({
-                "id": op["operationId"], "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "tag": (op.get("tags") or ["api"])[0],
+                "id": op["operationId"], "method": method.upper(), "path": path,
+                "summary": translated(op.get("summary", "")), "description": translated(op.get("description", "")),
+                "tag": (op.get("tags") or ["api"])[0],
                 "auth": bool(op.get("security")), "roles": [str(Role(r).label) for r in op.get("x-roles", [])],
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
                                 **describe(p.get("schema"))} for p in op.get("parameters", [])],
                 "body": _body(doc, body) if body else None,
-                "responses": [{"status": status, "description": r.get("description", ""),
+                "responses": [{"status": status, "description": translated_response(r.get("description", "")),
                                **(describe(_content_schema(r)) if _content_schema(r) else
                                   {"type": "", "ref": None, "notes": []})}
                               for status, r in op["responses"].items()],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +47,7 @@ def public_record(plan: AssessmentPlan) -> dict:
 
 
 @bp.route("/assessment/plans/<month>")
-@api_doc("A month's third-party assessment plan and visits, public once the month is over",
+@api_doc(_l("A month's third-party assessment plan and visits, public once the month is over"),
          responses={200: PublicPlanOut}, errors=(422,), tags=("evaluation",))
 @access(PUBLIC)
 def plan(month):

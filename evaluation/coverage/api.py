@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.accounts.models import Role
@@ -16,10 +17,10 @@ bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/coverage")
-@api_doc("The m-minute walking circle: communities and residents within reach of a venue with sessions, "
-         "and the gaps",
-         description="Walk = straight-line distance × detour factor at a walking speed (settings). Malformed "
-                     "minutes or an unknown area code: 400 naming the field.",
+@api_doc(_l("The m-minute walking circle: communities and residents within reach of a venue with sessions, "
+         "and the gaps"),
+         description=_l("Walk = straight-line distance × detour factor at a walking speed (settings). Malformed "
+                     "minutes or an unknown area code: 400 naming the field."),
          query=CoverageQuerySchema, responses={200: CoverageSchema}, errors=(400,), tags=("coverage",))
 @access(Role.OFFICER, Role.ADMIN)
 def index():

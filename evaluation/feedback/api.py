@@ -4,6 +4,7 @@ token; anyone reads a provider's public performance profile."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.accounts.api import load_json
@@ -23,7 +24,7 @@ bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/sessions/<int:session_id>/rating", methods=["POST"])
-@api_doc("Rate a delivered session (201), or change the caller's rating while the window is open (200)",
+@api_doc(_l("Rate a delivered session (201), or change the caller's rating while the window is open (200)"),
          body=RatingInSchema, responses={200: RatingOutSchema, 201: RatingOutSchema}, errors=(409,),
          tags=("ratings",))
 @access(Role.RESIDENT)
@@ -44,7 +45,7 @@ def rate(session_id):
 
 
 @bp.route("/providers/<int:provider_id>")
-@api_doc("A provider's public performance profile: grade, score, satisfaction and number of ratings",
+@api_doc(_l("A provider's public performance profile: grade, score, satisfaction and number of ratings"),
          responses={200: ProviderProfileSchema}, tags=("providers",))
 @access(PUBLIC)
 def provider(provider_id):

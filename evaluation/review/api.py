@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.db import db
@@ -79,7 +80,7 @@ def breakdown(project: PurchaseProject) -> dict | None:
 
 
 @bp.route("/projects/<int:project_id>/evaluation")
-@api_doc("The full review breakdown of a project (panel, scores, ranking, award), once the result is published",
+@api_doc(_l("The full review breakdown of a project (panel, scores, ranking, award), once the result is published"),
          responses={200: EvaluationOut}, tags=("evaluation",))
 @access(PUBLIC)
 def evaluation(project_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.accounts.models import Role
@@ -27,11 +28,11 @@ def as_json(board: scorecards.Board, cards) -> dict:
 
 
 @bp.route("/scorecards")
-@api_doc("Scorecards of the towns/streets or villages/communities for a month, quarter or year, ranked",
-         description="Index 0–100 and rank per area, each indicator's value, points, weight and share of the "
+@api_doc(_l("Scorecards of the towns/streets or villages/communities for a month, quarter or year, ranked"),
+         description=_l("Index 0–100 and rank per area, each indicator's value, points, weight and share of the "
                      "index (an indicator without data has value null; its weight is shared out). Malformed "
                      "period or level, or an unknown area code: 400 naming the field. A town's officer sees "
-                     "the towns and their own town's villages/communities.",
+                     "the towns and their own town's villages/communities."),
          query=ScorecardQuerySchema, responses={200: ScorecardsSchema}, errors=(400,), tags=("scorecards",))
 @access(Role.OFFICER, Role.ADMIN)
 def index():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow
 from core.openapi import api_doc
@@ -16,7 +17,7 @@ bp = Blueprint("supervision_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/supervision/items")
-@api_doc("Supervision items: status, days open and answers (public fields)", query=ItemsQuery,
+@api_doc(_l("Supervision items: status, days open and answers (public fields)"), query=ItemsQuery,
          responses={200: ItemsOut}, tags=("evaluation",))
 @access(PUBLIC)
 def items():

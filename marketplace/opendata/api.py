@@ -59,15 +59,13 @@ def _page_or_404(stmt, args, scalars: bool) -> Page:
     return page
 
 
-LINK_NOTE = (" Pages are chained by the HTTP `Link` header (rel=\"next\", \"prev\", \"first\", \"last\"), "
-             "not by a field of the package: the OCDS 1.1.5 package schemas define none.")
-
-
 @bp.route("/releases")
-@api_doc("Open data: a release package in OCDS 1.1.5, oldest first, paginated",
-         description="One release per dated event of a published purchase project; nothing about bids before "
+@api_doc(_l("Open data: a release package in OCDS 1.1.5, oldest first, paginated"),
+         description=_l("One release per dated event of a published purchase project; nothing about bids before "
                      "their opening. `since` keeps the releases dated at or after it (an ISO 8601 date or "
-                     "date-time; an empty `since` is refused with 422). A page past the last: 404." + LINK_NOTE,
+                     "date-time; an empty `since` is refused with 422). A page past the last: 404."
+                     " Pages are chained by the HTTP `Link` header (rel=\"next\", \"prev\", \"first\", \"last\"), "
+                     "not by a field of the package: the OCDS 1.1.5 package schemas define none."),
          query=OcdsReleasesQuerySchema, responses={200: OcdsReleasePackageSchema}, errors=(404,), tags=("ocds",))
 @access(PUBLIC)
 def releases():
@@ -85,10 +83,12 @@ def releases():
 
 
 @bp.route("/records")
-@api_doc("Open data: record packages in OCDS 1.1.5, each record with its releases and compiled release",
-         description="With `ocid`: the record of that contracting process (an ocid of another publisher or "
+@api_doc(_l("Open data: record packages in OCDS 1.1.5, each record with its releases and compiled release"),
+         description=_l("With `ocid`: the record of that contracting process (an ocid of another publisher or "
                      "of no published process: 404 naming `ocid`). Without it: every published process, "
-                     "oldest first, paginated. A page past the last: 404." + LINK_NOTE,
+                     "oldest first, paginated. A page past the last: 404."
+                     " Pages are chained by the HTTP `Link` header (rel=\"next\", \"prev\", \"first\", \"last\"), "
+                     "not by a field of the package: the OCDS 1.1.5 package schemas define none."),
          query=OcdsRecordQuerySchema, responses={200: OcdsRecordPackageSchema}, errors=(404,), tags=("ocds",))
 @access(PUBLIC)
 def records():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 from flask import Blueprint, abort, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def _public_project(project_id: int) -> PurchaseProject:
 
 
 @bp.route("/projects")
-@api_doc("Published purchase projects (not drafts), with filters", query=ProjectQuerySchema,
+@api_doc(_l("Published purchase projects (not drafts), with filters"), query=ProjectQuerySchema,
          responses={200: ProjectPageSchema})
 @access(PUBLIC)
 def projects():
@@ -64,7 +65,7 @@ def projects():
 
 
 @bp.route("/projects/<int:project_id>")
-@api_doc("One published project: lines, criteria and the answered clarification questions",
+@api_doc(_l("One published project: lines, criteria and the answered clarification questions"),
          responses={200: ProjectSchema})
 @access(PUBLIC)
 def project(project_id):
@@ -76,7 +77,7 @@ def project(project_id):
 
 
 @bp.route("/projects/<int:project_id>/opening")
-@api_doc("The opening record of a project: each bid's provider, price and content hash, from the opening on",
+@api_doc(_l("The opening record of a project: each bid's provider, price and content hash, from the opening on"),
          responses={200: OpeningSchema})
 @access(PUBLIC)
 def opening(project_id):
@@ -88,7 +89,7 @@ def opening(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bids")
-@api_doc("The bids of a project, for its officers and admins; sealed (403) before the opening",
+@api_doc(_l("The bids of a project, for its officers and admins; sealed (403) before the opening"),
          responses={200: OpenedBidListSchema})
 @access(Role.OFFICER, Role.ADMIN)
 def bids(project_id):
@@ -127,7 +128,7 @@ def _load_bid(project, provider, action) -> dict:
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["GET"])
-@api_doc("The caller's own bid on a project: its current content, attachments and revisions",
+@api_doc(_l("The caller's own bid on a project: its current content, attachments and revisions"),
          responses={200: OwnBidSchema}, tags=("bids",))
 @access(Role.PROVIDER)
 def own_bid(project_id):
@@ -147,7 +148,7 @@ def own_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["POST"])
-@api_doc("Submit a sealed bid before the deadline; the receipt carries the content hash",
+@api_doc(_l("Submit a sealed bid before the deadline; the receipt carries the content hash"),
          body=BidInSchema, responses={201: ReceiptSchema}, errors=(409,), tags=("bids",))
 @access(Role.PROVIDER)
 def submit_bid(project_id):
@@ -159,8 +160,8 @@ def submit_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["PUT"])
-@api_doc("Revise the caller's bid before the deadline (a new revision; keep_attachments names "
-         "attachments to carry over)", body=BidInSchema, responses={200: ReceiptSchema}, errors=(409,),
+@api_doc(_l("Revise the caller's bid before the deadline (a new revision; keep_attachments names "
+         "attachments to carry over)"), body=BidInSchema, responses={200: ReceiptSchema}, errors=(409,),
          tags=("bids",))
 @access(Role.PROVIDER)
 def revise_bid(project_id):
@@ -172,7 +173,7 @@ def revise_bid(project_id):
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["DELETE"])
-@api_doc("Withdraw the caller's bid before the deadline", responses={200: WithdrawalSchema}, errors=(409,),
+@api_doc(_l("Withdraw the caller's bid before the deadline"), responses={200: WithdrawalSchema}, errors=(409,),
          tags=("bids",))
 @access(Role.PROVIDER)
 def withdraw_bid(project_id):

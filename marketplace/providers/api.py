@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ bp = Blueprint("providers_api", __name__, url_prefix="/api/v1/providers")
 
 
 @bp.route("/me")
-@api_doc("The calling provider's organisation, its status, whether it may bid and why not",
+@api_doc(_l("The calling provider's organisation, its status, whether it may bid and why not"),
          responses={200: ProviderSchema}, errors=(404,), tags=("providers",))
 @access(Role.PROVIDER)
 def me():
