@@ -54,6 +54,8 @@ EXPORTS: dict[str, list[Case]] = {
     "admin.venues": [Case("/admin/venues?q=%E9%95%87", "admin", 0, narrows=True)],  # q=镇
     "admin.audit_log": [Case("/admin/audit?object_type=users", "admin", 3, narrows=True)],
     "admin.settings_list": [Case("/admin/settings", "admin", 1, paged=False)],
+    "supervision.items": [Case("/supervision/items?status=open", "officer", 0, narrows=True)],
+    "assessment.plans": [Case("/assessment/plans", "officer", 0)],
     "calendar_admin.index": [Case("/admin/calendar/?year=2040", "admin", 2)],
     "experts.index": [Case("/admin/experts?q=%E5%A4%A7%E5%AD%A6", "admin", 0, narrows=True)],  # q=大学
     "catalog_admin.items": [Case("/officer/catalog/?status=active", "officer", 0, narrows=True)],

@@ -30,7 +30,8 @@ from marketplace.providers.models import ProviderStatus
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/11"
 PERIODIC = {"core.backup", "jobs.cleanup", "marketplace.record_overdue", "marketplace.close_bidding",
-            "marketplace.close_challenge_windows", "evaluation.apply_due", "evaluation.nightly_recompute"}
+            "marketplace.close_challenge_windows", "evaluation.apply_due", "evaluation.nightly_recompute",
+            "evaluation.escalate_supervision"}
 
 
 def _due_decision(provider, days_overdue=1) -> AdjustmentDecision:

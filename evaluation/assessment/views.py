@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,6 +19,7 @@ from core.db import db
 from core.errors import DomainError
 from core.permissions import PUBLIC, access, require
 from core.refusals import refused
+from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 from evaluation.assessment import draw
 from evaluation.assessment import operations as assessment
@@ -48,6 +50,15 @@ def _visit_or_404(visit_id: int) -> AssessmentVisit:
     return v
 
 
+PLANS = Table("assessment_plans", [
+    Column(_l("Month"), "month"),
+    Column(_l("Candidates"), lambda p: len(p.candidates)),
+    Column(_l("Sampled"), lambda p: len(p.sample)),
+    Column(_l("Drawn"), "drawn_at"),
+    Column(_l("Seed"), "seed"),
+], audited=False)
+
+
 @bp.route("/assessment/plans", methods=["GET", "POST"])
 @access(Role.OFFICER, Role.ADMIN)
 def plans():
@@ -64,7 +75,10 @@ def plans():
             else:
                 db.session.commit()
                 return redirect(url_for("assessment.plan", plan_id=plan.id))
-    page = Page(select(AssessmentPlan).order_by(AssessmentPlan.month.desc()))
+    stmt = select(AssessmentPlan).order_by(AssessmentPlan.month.desc())
+    if request.method == "GET" and wants_export():
+        return PLANS.download(stmt)
+    page = Page(stmt)
     agencies = db.session.scalars(select(AssessmentAgency).order_by(AssessmentAgency.name)).all()
     return render_template("evaluation/assessment/plans.html", page=page, form=form, agencies=agencies,
                            agency_form=AgencyForm()), 422 if form.errors else 200

@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,12 +18,24 @@ from core.db import db, utcnow
 from core.errors import DomainError
 from core.permissions import PUBLIC, access, require
 from core.refusals import refused
+from core.spreadsheets.exports import Column, Table, wants_export
 from core.views_util import Page
 from evaluation.supervision import operations as supervision
 from evaluation.supervision.forms import AnswerForm, FollowForm, RaiseForm
 from evaluation.supervision.models import ItemStatus, SupervisionEvidence, SupervisionFollow, SupervisionItem
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+ITEMS = Table("supervision_items", [
+    Column(_l("Item"), "title"),
+    Column(_l("Subject"), "subject_name"),
+    Column(_l("Answered by"), "area.name"),
+    Column(_l("Status"), "status"),
+    Column(_l("Raised"), "raised_at"),
+    Column(_l("Due"), "due_at"),
+    Column(_l("Answered"), "answered_at"),
+    Column(_l("Answer"), "answer"),
+], audited=False)
 portal_bp = Blueprint("supervision_portal", __name__, url_prefix="/portal/supervision")
 
 
@@ -66,6 +79,8 @@ def items():
         stmt = stmt.where(SupervisionItem.area_id == scope.id)
     if request.args.get("mine") and current_user.has_role(Role.SUPERVISOR):
         stmt = stmt.where(SupervisionItem.raised_by_id == current_user.id)
+    if wants_export():
+        return ITEMS.download(stmt)
     return render_template("evaluation/supervision/items.html", page=Page(stmt), now=now, status=status)
 
 
