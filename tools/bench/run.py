@@ -20,86 +20,42 @@ reported). Prints one table and writes bench/out/bench.json (and the plans next 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import datetime as dt
-import functools
-import hashlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import statistics
 import subprocess  # nosec B404  (runs the app's own commands and wrk)
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
-VENV = ROOT / ".venv" / "bin"
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = os.environ.get("BENCH_PG_DB", "bench_pg")
-PASSWORD = "Huimin-Demo-2026"  # nosec B105  (the demo password of the scale logins)
-OFFICER = "officer@scale.huimin"
-LARGE_TABLES = {"ratings", "service_sessions", "bids", "bid_revisions", "purchase_projects", "project_lines",
-                "criteria", "scores", "review_bid_results", "review_lines", "review_results", "panels",
-                "panel_members", "awards", "contracts", "contract_lines", "payment_milestones", "users",
-                "user_roles", "providers", "demand_requests", "demand_supports", "complaints", "bid_openings",
-                "performance_snapshots", "audit_events", "notifications"}
-# Key pages: (name, path template, login or None). The floor is measured in both login states.
-PAGES = [
-    ("floor", "/bench/floor", None),
-    ("catalog search", "/catalog/?q=" + quote("演出"), None),
-    ("project list", "/projects/", None),
-    ("project page", "/projects/{project}", None),
-    ("project evaluation", "/review/projects/{project}/report", None),
-    ("provider profile", "/performance/providers/{provider}", None),
-    ("floor (officer)", "/bench/floor", OFFICER),
-    ("officer dashboard", "/dashboard", OFFICER),
-    ("demand dashboard", "/officer/demand/dashboard", OFFICER),
-    ("scorecards of towns", "/scorecards/", OFFICER),
-    ("scorecard of a town", "/scorecards/area/2", OFFICER),  # scale data: area 2 is the first town
-    ("coverage map", "/coverage/", OFFICER),
-]
-TARGET_P95_MS = 100
-TARGET_RATIO = 3
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def log(msg: str):
-    print(f"[{time.strftime('%H:%M:%S')} load {load()}] {msg}", flush=True)
-
-
-def env_for(db_url: str, **extra) -> dict:
-    env = dict(os.environ, FLASK_APP="app", DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def run(cmd: list[str], env: dict, quiet: bool = False):
-    log(" ".join(cmd))
-    subprocess.run(cmd, env=env, check=True, cwd=ROOT,  # nosec B603
-                   stdout=subprocess.DEVNULL if quiet else None)
-
-
-def _child_cpu() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def seed_version() -> str:
-    return hashlib.sha256((ROOT / "seeds" / "scale.py").read_bytes()).hexdigest()[:16]
-
+from tools.bench.bids import bid_round
+from tools.bench.briefing import briefing_figures
+from tools.bench.common import (
+    LARGE_TABLES,
+    OUT,
+    PAGES,
+    PG_ADMIN_URL,
+    PG_DB,
+    ROOT,
+    TARGET_P95_MS,
+    TARGET_RATIO,
+    VENV,
+    Server,
+    _child_cpu,
+    env_for,
+    load,
+    log,
+    login,
+    run,
+    seed_version,
+    session_for,
+    wrk,
+)
+from tools.bench.scores import recompute_figures
 
 # --- databases ------------------------------------------------------------------------------------
 
@@ -191,12 +147,6 @@ def samples(app) -> dict:
     return {"project": project, "provider": provider, "rows": counts}
 
 
-def login(client_get, client_post, login_name: str):
-    page = client_get("/login")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client_post("/login", {"csrf_token": token, "login": login_name, "password": PASSWORD})
-
-
 def test_client_login(app, login_name):
     client = app.test_client()
     login(lambda p: client.get(p).get_data(as_text=True),
@@ -264,163 +214,6 @@ def plans(engine, stmts) -> list[dict]:
     return res
 
 
-def recompute_figures(app, runs: int = 3) -> dict:
-    """Full recompute vs a bare GROUP BY over the same ratings; then one new rating's update."""
-    from sqlalchemy import insert, select, text
-
-    from core.db import db
-    from evaluation.feedback.models import Rating
-    from evaluation.performance import operations as performance
-    from evaluation.performance.models import PerformanceRun
-    from marketplace.sessions.models import ServiceSession
-
-    bare_sql = text("SELECT provider_id, count(*), sum(content + organisation + venue) FROM ratings "
-                    "WHERE status = 'counted' GROUP BY provider_id")
-    # The same GROUP BY with the model's decay weights (Σw, Σw·stars) written by hand: what the
-    # database itself needs for the ratings part of the score.
-    half_life = 180
-    bare_decay_sql = text(
-        "SELECT provider_id, count(*), sum(exp(:k * (julianday('now') - julianday(created_at)))), "
-        "sum(exp(:k * (julianday('now') - julianday(created_at))) * (content + organisation + venue) / 3.0) "
-        "FROM ratings WHERE status = 'counted' GROUP BY provider_id").bindparams(k=-0.6931471805599453 / half_life)
-    full, bare, bare_decay, incr = [], [], [], []
-    with app.app_context():
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            db.session.execute(bare_sql).all()
-            bare.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            db.session.execute(bare_decay_sql).all()
-            bare_decay.append(time.perf_counter() - t0)
-            db.session.rollback()
-            t0 = time.perf_counter()
-            results = performance.recompute_all()
-            full.append(time.perf_counter() - t0)
-            db.session.rollback()
-        # A running district has had its nightly full recompute: the incremental update takes the
-        # district figures from the latest performance run (made once, kept).
-        if db.session.scalar(select(PerformanceRun.id).limit(1)) is None:
-            performance.recompute_all()
-            db.session.commit()
-        # The path a resident's rating takes (evaluation.ratings._rescore), after the insert.
-        session = db.session.scalar(select(ServiceSession).where(ServiceSession.state == "confirmed")
-                                    .order_by(ServiceSession.id.desc()).limit(1))
-        taken = set(db.session.scalars(select(Rating.resident_id).where(Rating.session_id == session.id)))
-        resident = db.session.scalar(text("SELECT user_id FROM user_roles WHERE role = 'resident' "
-                                          "ORDER BY user_id LIMIT 1 OFFSET :n"), {"n": len(taken) + 1})
-        for _ in range(runs):
-            db.session.execute(insert(Rating).values(
-                session_id=session.id, provider_id=session.provider_id, item_id=session.item_id,
-                resident_id=resident, content=5, organisation=4, venue=5))
-            t0 = time.perf_counter()
-            performance.update_provider(session.provider_id, "rating", item_ids=[session.item_id])
-            incr.append(time.perf_counter() - t0)
-            db.session.rollback()
-    return {"full_s": round(min(full), 3), "full_runs": [round(x, 3) for x in full],
-            "bare_group_by_s": round(min(bare), 3), "bare_runs": [round(x, 3) for x in bare],
-            "ratio": round(min(full) / min(bare), 2), "providers": len(results),
-            "bare_decay_s": round(min(bare_decay), 3), "ratio_to_decay": round(min(full) / min(bare_decay), 2),
-            "incremental_ms": round(1000 * min(incr), 1), "incremental_runs_ms": [round(1000 * x, 1) for x in incr],
-            "load": load()}
-
-
-def briefing_figures(app) -> dict:
-    import io
-
-    from pypdf import PdfReader
-
-    from evaluation.reporting import briefing
-
-    today = dt.date.today()
-    month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    with app.app_context(), app.test_request_context():
-        t0 = time.perf_counter()
-        pdf = briefing.briefing_pdf(month)
-        seconds = time.perf_counter() - t0
-    return {"month": month, "seconds": round(seconds, 2),
-            "pages": len(PdfReader(io.BytesIO(pdf)).pages), "load": load()}
-
-
-# --- gunicorn and wrk ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db_url: str, log_name: str, **extra):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = open(OUT / log_name, "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(  # nosec B603
-            [str(VENV / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--timeout", "120",
-             "tools.bench.floor:create_app()"], env=env_for(db_url, **extra), cwd=ROOT, stdout=self.log,
-            stderr=subprocess.STDOUT)
-        import requests
-
-        for _ in range(300):
-            try:
-                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start (see {OUT / log_name})")
-
-    def worker_pids(self) -> list[int]:
-        pids = []
-        for d in Path("/proc").iterdir():
-            if d.name.isdigit():
-                try:
-                    stat = (d / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    pids.append(int(d.name))
-        return pids
-
-    def peak_rss_mb(self) -> float:
-        peaks = []
-        for pid in self.worker_pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        return round(max(peaks), 1) if peaks else 0.0
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
-def session_for(base: str, who: str):
-    import requests
-
-    s = requests.Session()
-    login(lambda p: s.get(base + p, timeout=30).text, lambda p, d: s.post(base + p, data=d, timeout=30), who)
-    return s
-
-
-def wrk(url: str, cookie: str | None, duration: int, connections: int = 2) -> dict:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s",
-           str(Path(__file__).with_name("report.lua"))]
-    if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    before = load()
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout  # nosec B603
-    m = re.search(r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) duration_us=(\d+) non2xx=(\d+) "
-                  r"errors=(\d+)", out)
-    p50, p95, p99, n, dur, non2xx, errors = map(int, m.groups())
-    return {"p50_ms": round(p50 / 1000, 1), "p95_ms": round(p95 / 1000, 1), "p99_ms": round(p99 / 1000, 1),
-            "rps": round(n / (dur / 1e6), 1), "requests": n, "non2xx": non2xx, "errors": errors,
-            "load_before": before, "load_after": load()}
-
-
 def page_latencies(db_url: str, sample: dict, duration: int) -> tuple[dict, float]:
     server = Server(db_url, "gunicorn-sqlite.log")
     try:
@@ -443,86 +236,6 @@ def page_latencies(db_url: str, sample: dict, duration: int) -> tuple[dict, floa
         return out, server.peak_rss_mb()
     finally:
         server.stop()
-
-
-# --- bids on PostgreSQL -------------------------------------------------------------------------
-
-def _submit(sessions, tokens, url, price, barrier, statuses, i):
-    barrier.wait()
-    form = {"csrf_token": tokens[i], "price": price, "plan": "按服务标准组织实施，提前三天发布预告。",
-            "team": "负责人1名", "conflicts": ""}
-    resp = sessions[i].post(url, data=form, allow_redirects=False, timeout=120)
-    statuses[i] = resp.status_code
-
-
-def bid_round(db_url: str, rounds: int = 3, bidders: int = 50) -> dict:
-    """50 providers log in, then submit a bid on one project at the same moment."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url)
-    # 50 logins from one address would meet the login rate limit: it is off for this server.
-    server = Server(db_url, "gunicorn-pg.log", RATELIMIT_ENABLED="0")
-    results = []
-    try:
-        for r in range(rounds):
-            with engine.connect() as conn:
-                project, budget = conn.execute(text(
-                    "SELECT id, budget FROM purchase_projects WHERE state = 'published' AND bid_deadline > now() "
-                    "+ interval '1 hour' AND (SELECT count(*) FROM bids WHERE project_id = purchase_projects.id) < 10 "
-                    "ORDER BY id OFFSET :r LIMIT 1"), {"r": r}).one()
-                chosen = conn.execute(text(
-                    "SELECT u.login, p.id FROM providers p JOIN users u ON u.id = p.user_id "
-                    "WHERE p.status = 'approved' "
-                    "AND NOT EXISTS (SELECT 1 FROM bids b WHERE b.project_id = :p AND b.provider_id = p.id) "
-                    "ORDER BY p.id DESC LIMIT :n"), {"p": project, "n": bidders}).all()
-            logins, provider_ids = [c[0] for c in chosen], [c[1] for c in chosen]
-            with concurrent.futures.ThreadPoolExecutor(4) as pool:
-                sessions = list(pool.map(lambda who: session_for(server.base, who), logins))
-            url = f"{server.base}/projects/{project}/bid"
-            tokens = [re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', s.get(url, timeout=30).text)
-                      .group(1) for s in sessions]
-            barrier = threading.Barrier(len(sessions))
-            statuses = [None] * len(sessions)
-            price = str((budget * 9 / 10).quantize(budget))
-            submit = functools.partial(_submit, sessions, tokens, url, price, barrier, statuses)
-
-            threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(sessions))]
-            load_before = load()
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            seconds = time.perf_counter() - t0
-            # Counted in the database: the bidders' bids, their sealed revisions and their audit events.
-            mine = "SELECT id FROM bids WHERE project_id = :p AND provider_id = ANY(:ids)"
-            with engine.connect() as conn:
-                args = {"p": project, "ids": provider_ids}
-                total, distinct = conn.execute(text(
-                    "SELECT count(*), count(DISTINCT provider_id) FROM bids WHERE project_id = :p "
-                    "AND provider_id = ANY(:ids)"), args).one()
-                revisions = conn.execute(text(f"SELECT count(*) FROM bid_revisions WHERE bid_id IN ({mine})"),  # nosec B608
-                                         args).scalar()
-                audited = conn.execute(text(
-                    "SELECT count(*) FROM audit_events WHERE action = 'bid.submit' AND object_type = 'bids' "
-                    f"AND object_id IN (SELECT CAST(id AS VARCHAR) FROM ({mine}) AS m)"), args).scalar()  # nosec B608
-            accepted = sum(1 for s in statuses if s == 302)
-            results.append({"project": project, "bidders": len(sessions), "accepted": accepted,
-                            "seconds": round(seconds, 3), "bids_per_s": round(accepted / seconds, 1),
-                            "bids_in_db": total, "distinct_providers": distinct,
-                            "revisions": revisions, "audit_events": audited,
-                            "lost": accepted - total, "duplicated": total - distinct,
-                            "refused": len(sessions) - accepted,
-                            "statuses": sorted(set(map(str, statuses))), "load_before": load_before,
-                            "load_after": load()})
-            log(f"bids round {r + 1}: {results[-1]}")
-    finally:
-        server.stop()
-        engine.dispose()
-    best = max(results, key=lambda x: x["bids_per_s"])
-    return {"rounds": results, "bids_per_s_median": statistics.median(x["bids_per_s"] for x in results),
-            "bids_per_s_best": best["bids_per_s"], "lost": sum(x["lost"] for x in results),
-            "duplicated": sum(x["duplicated"] for x in results), "refused": sum(x["refused"] for x in results)}
 
 
 def audit_verify(db_url: str) -> str:
