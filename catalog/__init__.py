@@ -8,12 +8,14 @@ def init_app(app):
     from catalog.items import admin_views, api, display, views
     from catalog.versions import operations as versions
     from core import nav, settings
+    from core import versions as data_versions
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(demand_views.bp)
     app.register_blueprint(api.bp)
     display.init_app(app)
+    data_versions.watch(app, *views.CATALOG_TABLES)
     settings.add(app, versions.PUBLICITY_DAYS)
     nav.add(app, "catalog.index", _l("Guidance catalog"), order=10, group="catalog")
     nav.add(app, "demand.community", _l("Requests in my community"), order=19, group="catalog")

@@ -122,16 +122,18 @@ def _unseal(raw: bytes):
 
 # --- the one entry point ---------------------------------------------------------------------------
 
-def remember(key: str, ttl_seconds: int, compute: Callable[[], T]) -> tuple[T, dt.datetime]:
-    """The value under `key` if computed less than `ttl_seconds` ago, else `compute()` stored;
-    with when it was computed. A ttl of 0 computes every time."""
+def remember(key: str, ttl_seconds: int, compute: Callable[[], T],
+             valid: Callable[[T], bool] | None = None) -> tuple[T, dt.datetime]:
+    """The value under `key` if computed less than `ttl_seconds` ago (and `valid(value)`, when
+    given, still holds), else `compute()` stored; with when it was computed. A ttl of 0 computes
+    every time."""
     now = utcnow()
     if ttl_seconds <= 0:
         return compute(), now
     url = current_app.config.get("REDIS_URL")
     if not url:
         found = _local_get(key, ttl_seconds, now)
-        if found is not None:
+        if found is not None and (valid is None or valid(found[1])):
             return found[1], found[0]
         value = compute()
         _local_put(key, now, value)
@@ -142,7 +144,7 @@ def remember(key: str, ttl_seconds: int, compute: Callable[[], T]) -> tuple[T, d
         if raw is not None:
             at, value = _unseal(raw)
             # The setting may have been shortened since this entry was stored.
-            if now - at < dt.timedelta(seconds=ttl_seconds):
+            if now - at < dt.timedelta(seconds=ttl_seconds) and (valid is None or valid(value)):
                 return value, at
     except Exception as e:  # any failure of the cache: compute without it
         log.warning("cache unavailable for %s: %s: %s", key, type(e).__name__, e)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,14 +14,23 @@ from catalog.items.models import COMPARED_FIELDS, TARGET_GROUP_LABELS, Category,
 from catalog.items.operations import latest_decisions
 from catalog.items.search import STATUS_FILTERS, Filters, category_tree, item_query
 from catalog.versions.models import CatalogVersion, CatalogVersionEntry
-from catalog.versions.operations import compare_versions, previous_published, version_entries, version_in_force
+from catalog.versions.operations import (
+    compare_versions,
+    next_in_force_change,
+    previous_published,
+    version_entries,
+    version_in_force,
+)
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
 from core.db import db, utcnow
 from core.permissions import PUBLIC, access
+from core import versions as data_versions
 from core.views_util import Page
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+# What the public catalog page shows is read from these tables only (its cached content's versions).
+CATALOG_TABLES = ("items", "categories", "item_status_decisions", "catalog_versions")
 
 
 def is_officer() -> bool:
@@ -46,6 +56,13 @@ def get_version(version_id: int) -> CatalogVersion:
 @bp.route("/")
 @access(PUBLIC)
 def index():
+    # The page's content is the same for every reader of one language: rendered once per version of
+    # the catalog's tables (and again when a catalog version's publicity ends: the one in force changes).
+    body = data_versions.remember(data_versions.page_key("catalog:index"), CATALOG_TABLES, _index_body)
+    return render_template("catalog/items/index.html", body=body)
+
+
+def _index_body():
     f = Filters.from_args(request.args)
     page = Page(item_query(f))
     # Asked for every item on the page, not only those on watch or retired: one query on every
@@ -53,9 +70,12 @@ def index():
     newest = latest_decisions(i.id for i in page.items)
     decisions = {i.id: newest[i.id] for i in page.items if i.status != ItemStatus.ACTIVE and i.id in newest}
     category = db.session.get(Category, f.category_id) if f.category_id else None
-    return render_template("catalog/items/index.html", page=page, f=f, tree=category_tree(), category=category,
-                           decisions=decisions, target_groups=TARGET_GROUP_LABELS, levels=list(AreaLevel),
-                           statuses=STATUS_FILTERS, in_force=version_in_force())
+    now = utcnow()
+    body = Markup(render_template(
+        "catalog/items/_index_body.html", page=page, f=f, tree=category_tree(), category=category,
+        decisions=decisions, target_groups=TARGET_GROUP_LABELS, levels=list(AreaLevel), statuses=STATUS_FILTERS,
+        in_force=version_in_force(now)))
+    return body, next_in_force_change(now)
 
 
 @bp.route("/items/<item_code>")

@@ -116,6 +116,12 @@ def version_in_force(now: dt.datetime | None = None) -> CatalogVersion | None:
                              .order_by(CatalogVersion.year.desc()).limit(1))
 
 
+def next_in_force_change(now: dt.datetime) -> dt.datetime | None:
+    """When the version in force next changes by itself: the nearest end of a publicity period."""
+    return db.session.scalar(select(func.min(CatalogVersion.publicity_ends_at))
+                             .where(CatalogVersion.publicity_ends_at > now))
+
+
 @dataclass
 class Entry:
     """An item as a version holds it: its snapshot and the revision number."""
