@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app):
     from catalog import signals as catalog_signals
     from core import nav, settings
+    from core import versions as data_versions
     from core.jobs import engine
     from marketplace.awards import operations as award_ops
     from marketplace.awards import views as award_views
@@ -29,6 +30,7 @@ def init_app(app):
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(project_views.bp)
+    data_versions.watch(app, *project_views.LIST_TABLES)
     app.register_blueprint(bid_views.bp)
     app.register_blueprint(project_api.bp)
     app.register_blueprint(award_views.bp)

@@ -92,6 +92,12 @@ def live_bid_counts(project_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
+def next_deadline(now: dt.datetime) -> dt.datetime | None:
+    """The nearest bid deadline still to come: when a published project next turns closed by the clock."""
+    return db.session.scalar(select(func.min(PurchaseProject.bid_deadline)).where(
+        PurchaseProject.state == ProjectState.PUBLISHED, PurchaseProject.bid_deadline > now))
+
+
 def may_manage(user, project: PurchaseProject) -> bool:
     """An officer whose jurisdiction covers the project's area."""
     return (user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.OFFICER)

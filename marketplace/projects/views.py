@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 
 from catalog.items.models import Item, ItemStatus
+from core import versions as data_versions
 from core.accounts.models import Role
 from core.areas.models import Area, AreaLevel, Venue
 from core.db import db, utcnow
@@ -39,6 +40,8 @@ from marketplace.projects.models import (
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+# What the public project list shows is read from these tables only (its cached content's versions).
+LIST_TABLES = ("purchase_projects", "areas")
 
 
 def get_project(project_id: int) -> PurchaseProject:
@@ -85,12 +88,22 @@ def _area_filter_choices():
 @bp.route("/")
 @access(PUBLIC)
 def index():
+    # The same content for every reader of one language: rendered once per version of the tables it
+    # reads, and again at the next bid deadline (a published project then shows as closed).
+    body = data_versions.remember(data_versions.page_key("projects:index"), LIST_TABLES, _index_body)
+    return render_template("marketplace/projects/index.html", body=body)
+
+
+def _index_body():
+    now = utcnow()
     stmt, f = _filtered(public_projects_stmt(), request.args, public=True)
     # The list shows neither lines nor criteria: not loaded (an access would raise, not query per row).
     stmt = stmt.options(raiseload(PurchaseProject.lines), raiseload(PurchaseProject.criteria))
-    return render_template("marketplace/projects/index.html", page=Page(stmt), f=f, now=utcnow(),
-                           states=[s for s in ProjectState if s != ProjectState.DRAFT], methods=list(ProjectMethod),
-                           areas=_area_filter_choices())
+    body = Markup(render_template(
+        "marketplace/projects/_index_body.html", page=Page(stmt), f=f, now=now,
+        states=[s for s in ProjectState if s != ProjectState.DRAFT], methods=list(ProjectMethod),
+        areas=_area_filter_choices()))
+    return body, project_ops.next_deadline(now)
 
 
 @bp.route("/<int:project_id>")
