@@ -126,7 +126,10 @@ def page_key(name: str) -> str:
 def remember(key: str, tables: Iterable[str], compute: Callable[[], tuple[T, dt.datetime | None]]) -> T:
     """The value computed from `tables`, reused until one of them changes or the moment the value
     gave with it has come (a deadline it depends on); `compute()` returns (value, until or None)."""
+    tables = list(tables)
     stamp = ".".join(map(str, current(tables)))
+    if db.session.info.get(_PENDING, set()) & set(tables):
+        return compute()[0]  # this transaction has changed them: what others committed is not what it sees
     full = f"v:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{stamp}"
     (value, until), _ = cache.remember(full, KEEP_SECONDS, compute,
                                        valid=lambda found: found[1] is None or utcnow() < found[1])

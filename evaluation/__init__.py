@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app):
     from catalog import signals as catalog_signals
     from core import nav, settings
+    from core import versions as data_versions
     from core.jobs import engine
     from core.site import views as site_views
     from evaluation.adjustment import operations as adjustment
@@ -89,6 +90,7 @@ def init_app(app):
                              engine.crontab(minute=15))
 
     app.register_blueprint(portal_views.bp)
+    data_versions.watch(app, *portal_views.HOME_TABLES)
     site_views.set_landing_page(app, portal_views.landing)
 
     nav.add(app, "dashboard.officer", _l("Dashboard"), order=1, group="dashboard")

@@ -21,12 +21,14 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.items.models import Item, ItemStatus
 from core import cache
+from core import versions as data_versions
 from core.areas.models import Area
 from core.db import db, utcnow
 from core.permissions import PUBLIC, access
@@ -43,6 +45,7 @@ from evaluation.review.views import result_published
 from marketplace.awards.models import Award, AwardStatus
 from marketplace.awards.views import latest_award
 from marketplace.bids import operations as bid_ops
+from marketplace.projects import operations as project_ops
 from marketplace.projects.models import PUBLIC_STATES, CriterionKind, ProjectLine, ProjectState, PurchaseProject
 from marketplace.providers.models import Provider, ProviderStatus
 
@@ -61,6 +64,8 @@ IN_EFFECT = (DecisionStatus.CONFIRMED, DecisionStatus.AUTO_APPLIED)
 BUDGET_FLAG_DAYS = adjustment.PERIOD_DAYS  # a budget flag speaks for the 12 months it looked at
 REFERENCE = re.compile(r"^HM-\d{4}-0*(\d{1,9})$", re.IGNORECASE)  # a project number (fits an integer)
 CENT = Decimal("0.01")
+# What the home page's lists show is read from these tables only (their cached rendering's versions).
+HOME_TABLES = ("purchase_projects", "awards", "areas", "providers")
 
 
 def _q() -> str:
@@ -118,14 +123,21 @@ def _live_awards():
 @bp.route("")
 @access(PUBLIC)
 def home():
+    # The lists are the same for every reader of one language: rendered once per version of the
+    # tables they read, and again at the next bid deadline (an open project then leaves the list).
+    lists = data_versions.remember(data_versions.page_key("portal:home"), HOME_TABLES, _home_lists)
+    return render_template("evaluation/portal/home.html", figures=headline(), lists=lists)
+
+
+def _home_lists():
     now = utcnow()
     open_projects = db.session.scalars(
         _public_projects().where(PurchaseProject.state_is(ProjectState.PUBLISHED, now))
         .order_by(PurchaseProject.published_at.desc(), PurchaseProject.id.desc()).limit(RECENT)).all()
     results = db.session.scalars(_live_awards().limit(RECENT)).unique().all()
-    return render_template("evaluation/portal/home.html",
-        figures=headline(), open_projects=open_projects, results=results,
-                           now=now)
+    lists = Markup(render_template("evaluation/portal/_home_lists.html", open_projects=open_projects,
+                                   results=results, now=now))
+    return lists, project_ops.next_deadline(now)
 
 
 # --- projects ---------------------------------------------------------------------------------
