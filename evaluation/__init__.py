@@ -90,7 +90,7 @@ def init_app(app):
                              engine.crontab(minute=15))
 
     app.register_blueprint(portal_views.bp)
-    data_versions.watch(app, *portal_views.HOME_TABLES)
+    data_versions.watch(app, *portal_views.HOME_TABLES, *portal_views.RATED_TABLES)
     site_views.set_landing_page(app, portal_views.landing)
 
     nav.add(app, "dashboard.officer", _l("Dashboard"), order=1, group="dashboard")

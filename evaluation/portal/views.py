@@ -66,6 +66,8 @@ REFERENCE = re.compile(r"^HM-\d{4}-0*(\d{1,9})$", re.IGNORECASE)  # a project nu
 CENT = Decimal("0.01")
 # What the home page's lists show is read from these tables only (their cached rendering's versions).
 HOME_TABLES = ("purchase_projects", "awards", "areas", "providers")
+# The rating summaries name items or providers (their rows read from these tables).
+RATED_TABLES = ("items", "providers")
 
 
 def _q() -> str:
@@ -366,11 +368,19 @@ def _loaded(model, ids: list[int]) -> list:
 
 def _ratings_page(kind: str, model, candidates, template: str):
     """A page of rating summaries: the candidates (id, name) that have counted ratings, most
-    rated first, each with its means from the cached sums."""
+    rated first, each with its means from the cached sums. The table is rendered once per sum of
+    the ratings and version of the candidates' table."""
     sums, at = rating_sums(kind)
-    page = ListPage(_ranked(db.session.execute(candidates).all(), sums), lambda ids: _loaded(model, ids))
-    return render_template(template, page=page, rows=[(o, _summary_of(sums, o.id)) for o in page.items], q=_q(),
-                           dimensions=DIMENSION_LABELS, figures_at=at, cache_seconds=cache.seconds())
+
+    def table():
+        page = ListPage(_ranked(db.session.execute(candidates).all(), sums), lambda ids: _loaded(model, ids))
+        return Markup(render_template(
+            f"evaluation/portal/_ratings_{model.__tablename__}_table.html", page=page, dimensions=DIMENSION_LABELS,
+            rows=[(o, _summary_of(sums, o.id)) for o in page.items])), None
+
+    key = f"{data_versions.page_key('portal:ratings')}:{at.isoformat()}"
+    return render_template(template, table=data_versions.remember(key, (model.__tablename__,), table), q=_q(),
+                           figures_at=at, cache_seconds=cache.seconds())
 
 
 @bp.route("/ratings")
