@@ -405,8 +405,9 @@ RECOMPUTE_EVERY_HOURS = 12
 
 def nightly_recompute(now: dt.datetime) -> dict:
     """The periodic task `evaluation.nightly_recompute`: missed sessions recorded, every score and
-    item satisfaction recomputed (with the check of the kept figures), then the adjustment rules. Skipped when a full recompute ran in
-    the last hours: the rules compare the last two recomputes, so a doubled run must not count."""
+    item satisfaction recomputed (with the check of the kept figures), then the adjustment rules.
+    Skipped when a full recompute ran in the last hours: the rules compare the last two
+    recomputes, so a doubled run must not count."""
     from evaluation.performance.models import PerformanceRun
     from marketplace.sessions import operations as session_ops
 

@@ -439,14 +439,14 @@ class Check:
 
 
 def _stale(kept: PerformanceFigures, f: Figures, factor: float) -> bool:
+    """Whether a kept row, brought to now by `factor`, differs from the provider's figures."""
     for name in (fl.name for fl in dataclasses.fields(Figures)):
         a, b = getattr(kept, name), getattr(f, name)
-        if name.endswith(("_count", "_upheld")):
-            if a != b:
-                return True
-        elif name != "rating_star_sum" and not math.isclose(a * factor, b, rel_tol=1e-9, abs_tol=1e-12):
-            return True
-        elif name == "rating_star_sum" and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+        if isinstance(b, int):
+            same = a == b
+        else:  # the undecayed star sum is not brought forward
+            same = math.isclose(a if name == "rating_star_sum" else a * factor, b, rel_tol=1e-9, abs_tol=1e-9)
+        if not same:
             return True
     return False
 
