@@ -158,10 +158,9 @@ def rate(session: ServiceSession, resident: User, stars: dict, comment: str = ""
         db.session.flush()
         audit.record("rating.edit", rating, actor=resident, session=session.id, before=before, after=values)
         others = set()
-    _rescore(session, now)
     # A burst flags the address's earlier ratings, perhaps of other providers: their scores move too.
-    for provider_id, item_id in sorted(others - {(session.provider_id, session.item_id)}):
-        performance.update_provider(provider_id, "rating", now, item_ids=[item_id])
+    changed = others | {(session.provider_id, session.item_id)}
+    performance.update_providers({p for p, _i in changed}, "rating", now, item_ids={i for _p, i in changed})
     return rating, created
 
 
@@ -379,8 +378,7 @@ def on_session_decided(session: ServiceSession):
 
 def on_sessions_overdue(provider_ids, now: dt.datetime):
     """Sessions recorded as missed or accepted by default: each provider concerned is rescored."""
-    for provider_id in sorted(provider_ids):
-        performance.update_provider(provider_id, "overdue", now)
+    performance.update_providers(provider_ids, "overdue", now)
 
 
 def monthly_satisfaction(item_id: int, now: dt.datetime, months: int = 12) -> list[tuple[str, Decimal | None, int]]:

@@ -464,7 +464,7 @@ def _check(now: dt.datetime, params: Parameters, figures: dict[int, Figures], di
                 if pid not in kept or _stale(kept[pid], figures.get(pid, Figures()),
                                              math.exp(-LN2 * (_now_days(now) - kept[pid].as_of.timestamp() / 86400)
                                                       / params.half_life_days)))
-    largest, worst = Decimal(0), None
+    largest, worst = Decimal("0.00"), None
     if kept_district != district:
         for pid, r in results.items():
             diff = abs(compute(figures[pid], params, kept_district).score - r.score)
@@ -473,11 +473,20 @@ def _check(now: dt.datetime, params: Parameters, figures: dict[int, Figures], di
     return Check(largest, worst, stale, drift, len(results))
 
 
-def _recompute(now: dt.datetime, actor, check: bool) -> tuple[dict[int, Result], Check | None]:
-    params = Parameters.current()
+def _full(now: dt.datetime, params: Parameters) -> tuple[dict[int, Figures], District, dict[int, Result]]:
     figures = aggregate(now, params)
     district = district_from(figures, params)
-    results = {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
+    return figures, district, {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
+
+
+def full_results(now: dt.datetime) -> dict[int, Result]:
+    """What a full recompute at `now` gives for every provider, writing nothing."""
+    return _full(now, Parameters.current())[2]
+
+
+def _recompute(now: dt.datetime, actor, check: bool) -> tuple[dict[int, Result], Check | None]:
+    params = Parameters.current()
+    figures, district, results = _full(now, params)
     report = _check(now, params, figures, district, results) if check else None
     run_id = "run-" + uuid.uuid4().hex[:12]
     _write(results, params, run_id, "recompute", now)
@@ -516,25 +525,37 @@ def check_and_recompute(now: dt.datetime | None = None, actor=None) -> tuple[dic
 
 def update_provider(provider_id: int, trigger: str, now: dt.datetime | None = None,
                     item_ids=None) -> Result | None:
-    """One provider's score after an event that changed its figures, exact at this moment: its own
-    figures read again, its kept row rewritten, the district's figures summed from the kept rows."""
+    """One provider's score after an event that changed its figures, exact at this moment."""
+    return update_providers([provider_id], trigger, now, item_ids).get(provider_id)
+
+
+def update_providers(provider_ids, trigger: str, now: dt.datetime | None = None, item_ids=None) -> dict[int, Result]:
+    """The scores of the providers one event changed, exact at this moment: their own figures read
+    again and their kept rows rewritten, all before the district's figures are summed from the
+    kept rows (so each score sees the others' changes)."""
     now = now or utcnow()
     params = Parameters.current()
+    ids = sorted(set(provider_ids))
     # PostgreSQL: concurrent events of one provider queue here, so the second reads the first's rows.
-    db.session.execute(select(PerformanceFigures.provider_id).where(PerformanceFigures.provider_id == provider_id)
-                       .with_for_update())
-    figures = aggregate(now, params, [provider_id]).get(provider_id) or Figures()
-    keep_figures(provider_id, figures, params, now)
+    db.session.execute(select(PerformanceFigures.provider_id).where(PerformanceFigures.provider_id.in_(ids))
+                       .order_by(PerformanceFigures.provider_id).with_for_update())
+    found = aggregate(now, params, ids)
+    figures = {pid: found.get(pid) or Figures() for pid in ids}
+    for pid in ids:
+        keep_figures(pid, figures[pid], params, now)
     if item_ids:
         update_items(now, item_ids)
-    if not figures.has_history:
-        return None
-    result = compute(figures, params, district_for_update(now, params))
-    _write({provider_id: result}, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
-    provider = db.session.get(Provider, provider_id)
-    if provider is not None:
-        db.session.refresh(provider, ["performance_score", "grade"])
-    return result
+    scored = {pid: f for pid, f in figures.items() if f.has_history}
+    if not scored:
+        return {}
+    district = district_for_update(now, params)
+    results = {pid: compute(f, params, district) for pid, f in scored.items()}
+    _write(results, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
+    for pid in results:
+        provider = db.session.get(Provider, pid)
+        if provider is not None:
+            db.session.refresh(provider, ["performance_score", "grade"])
+    return results
 
 
 def item_figures(now: dt.datetime, item_ids=None) -> dict[int, tuple[Decimal, int]]:
