@@ -272,3 +272,30 @@ def test_recompute_check_reports_the_largest_difference_and_fails_above_a_cent(a
 @pytest.mark.parametrize("trigger", sorted(performance.TRIGGER_LABELS))
 def test_every_trigger_has_a_label(trigger):
     assert str(performance.TRIGGER_LABELS[trigger])
+
+
+def test_a_burst_that_flags_other_providers_ratings_rescores_them_too(delivery, session, make_user):
+    app_settings.change(feedback.BURST_COUNT.key, "3", None)
+    p, q = delivery.provider(), delivery.provider()
+    at = utcnow().replace(microsecond=0) - dt.timedelta(hours=1)
+    sp = delivery.schedule(delivery.contract(p), at - dt.timedelta(days=1))
+    sq = delivery.schedule(delivery.contract(q), at - dt.timedelta(days=1))
+    delivery.report(sq, at=at - dt.timedelta(hours=12))  # q keeps a history when its ratings stop counting
+    performance.recompute_all(at)
+    five = {"content": 5, "organisation": 5, "venue": 5}
+    for k in range(2):
+        feedback.rate(sq, make_user("resident"), five, address="10.0.0.9", now=at + dt.timedelta(minutes=k),
+                      attendance_code=sq.attendance_code)
+    session.refresh(q)
+    assert q.performance_score == performance.full_results(at + dt.timedelta(minutes=1))[q.id].score
+    # The third rating from the address, of p's session, makes a burst: q's two ratings stop counting.
+    feedback.rate(sp, make_user("resident"), {"content": 2, "organisation": 2, "venue": 2}, address="10.0.0.9",
+                  now=at + dt.timedelta(minutes=2), attendance_code=sp.attendance_code)
+    assert session.scalar(select(func.count()).select_from(Rating).where(
+        Rating.provider_id == q.id, Rating.status == RatingStatus.FLAGGED)) == 2
+    full = performance.full_results(at + dt.timedelta(minutes=2))
+    session.refresh(q)
+    assert q.performance_score == full[q.id].score
+    assert session.get(PerformanceFigures, q.id).rating_count == 0
+    _results, check = performance.check_and_recompute(at + dt.timedelta(minutes=3))
+    assert check.stale_rows == 0 and check.largest_difference <= TOLERANCE
