@@ -53,6 +53,7 @@ def init_app(app):
                              engine.crontab(hour=1, minute=0))
     market_signals.session_reported.connect(ratings.on_session_reported)
     market_signals.session_decided.connect(ratings.on_session_decided)
+    market_signals.sessions_overdue.connect(ratings.on_sessions_overdue)
     market_signals.session_page_panels.connect(feedback_views.session_panel)
     catalog_signals.item_page_section.connect(performance_views.item_section, sender="satisfaction")
 

@@ -23,6 +23,10 @@ session_reported = _signals.signal("session-reported")
 # receivers return nothing.
 session_decided = _signals.signal("session-decided")
 
+# Sent by the clock's pass over overdue sessions, once some were recorded as missed or accepted by
+# default, with the set of their providers' ids as sender and `now=`; receivers return nothing.
+sessions_overdue = _signals.signal("sessions-overdue")
+
 # Sent by a session's page with the session as sender and `user=` (the reader); each receiver
 # returns markup for a panel on the page, or None.
 session_page_panels = _signals.signal("session-page-panels")

@@ -158,8 +158,8 @@ def test_a_new_rating_updates_its_provider_as_the_full_recompute_would(delivery,
     assert (s.item.satisfaction, s.item.rating_count) == (D("4.00"), 1)
 
 
-def test_between_full_recomputes_a_rating_takes_the_district_figures_of_the_last_run(delivery, session, make_user,
-                                                                                      monkeypatch):
+def test_between_full_recomputes_a_rating_moves_the_district_mean_without_scanning_the_district(
+        delivery, session, make_user, monkeypatch):
     from core import settings
 
     p, other = delivery.provider(), delivery.provider()
@@ -169,23 +169,26 @@ def test_between_full_recomputes_a_rating_takes_the_district_figures_of_the_last
     _rating(session, so, make_user("resident"), 2, at)
     performance.recompute_all(at)
     run = session.scalars(select(PerformanceRun)).one()
-    assert run.prior_mean == D("2.000000") and run.providers == 1
-    # The new rating moves the district's mean to 2.5, but the update reads no district-wide table.
+    assert run.prior_mean == D("2.000000") and run.providers == 1 and run.figures_kept
+    # The new rating moves the district's mean to 2.5: the update sums the kept rows, it reads no
+    # district-wide table of ratings or sessions.
     monkeypatch.setattr(performance, "district_figures", lambda *a: pytest.fail("scanned the district"))
     ratings.rate(s, make_user("resident"), {"content": 3, "organisation": 3, "venue": 3},
                  now=at + dt.timedelta(minutes=1), attendance_code=s.attendance_code)
     snap = session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id)
                            .order_by(PerformanceSnapshot.id.desc())).first()
-    assert snap.trigger == "rating" and snap.prior_mean == run.prior_mean
-    # (20 × 2 + 3) / 21, the run's prior with this provider's one rating
-    assert snap.satisfaction == performance._q(D(43) / D(21))
-    # Parameters changed since the run: its district figures no longer apply.
+    assert snap.trigger == "rating" and snap.prior_mean == D("2.500000")
+    # (20 × 2.5 + 3) / 21: the district's mean now, with this provider's one rating
+    assert snap.satisfaction == performance._q(D(53) / D(21))
+    assert performance.recompute_all(at + dt.timedelta(minutes=1))[p.id].score == snap.score
+    # The half-life changed since the kept rows were written: they no longer apply, the tables are read.
     monkeypatch.undo()
-    settings.change(performance.PRIOR_WEIGHT.key, "10", None)
-    performance.update_provider(p.id, "review", at + dt.timedelta(minutes=2))
-    snap = session.scalars(select(PerformanceSnapshot).where(PerformanceSnapshot.provider_id == p.id)
-                           .order_by(PerformanceSnapshot.id.desc())).first()
-    assert snap.prior_mean == D("2.500000")
+    settings.change(performance.HALF_LIFE.key, "90", None)
+    scanned = []
+    real = performance.district_figures
+    monkeypatch.setattr(performance, "district_figures", lambda *a: scanned.append(1) or real(*a))
+    r = performance.update_provider(p.id, "review", at + dt.timedelta(minutes=2))
+    assert scanned and r.score == performance.recompute_all(at + dt.timedelta(minutes=2))[p.id].score
 
 
 def test_snapshot_at_explains_the_score_a_past_review_used(delivery, session, make_user, T):

@@ -405,8 +405,9 @@ RECOMPUTE_EVERY_HOURS = 12
 
 def nightly_recompute(now: dt.datetime) -> dict:
     """The periodic task `evaluation.nightly_recompute`: missed sessions recorded, every score and
-    item satisfaction recomputed, then the adjustment rules. Skipped when a full recompute ran in
-    the last hours: the rules compare the last two recomputes, so a doubled run must not count."""
+    item satisfaction recomputed (with the check of the kept figures), then the adjustment rules.
+    Skipped when a full recompute ran in the last hours: the rules compare the last two
+    recomputes, so a doubled run must not count."""
     from evaluation.performance.models import PerformanceRun
     from marketplace.sessions import operations as session_ops
 
@@ -414,10 +415,11 @@ def nightly_recompute(now: dt.datetime) -> dict:
     if last is not None and last > now - dt.timedelta(hours=RECOMPUTE_EVERY_HOURS):
         return {}
     missed, by_default = session_ops.record_overdue(now)
-    results = performance.recompute_all(now)
+    # The recompute is also the check that the updates made since were exact (audited and logged).
+    results, check = performance.check_and_recompute(now)
     made = evaluate(now)
     return {"missed": missed, "accepted_by_default": by_default, "providers": len(results),
-            "proposals": [d.id for d in made]}
+            "proposals": [d.id for d in made], "check": check.as_dict()}
 
 
 def apply_due_task(now: dt.datetime) -> dict:

@@ -34,6 +34,7 @@ from evaluation.assessment.models import (
     Assessor,
     VisitStatus,
 )
+from evaluation.performance import operations as performance
 from marketplace.sessions.models import ServiceSession
 
 SAMPLE_PERCENT = settings.define("assessment.sample_percent", 10,
@@ -217,6 +218,7 @@ def record_visit(visit: AssessmentVisit, actor, *, checklist: dict, counted: int
     audit.record("assessment.record", visit, actor=actor, session_id=session.id, counted=counted, score=score,
                  reported=session.attendance, acceptance=session.acceptance_score,
                  attendance_flag=visit.attendance_flag, score_flag=visit.score_flag)
+    performance.update_provider(session.provider_id, "assessment", now)
     if visit.discrepancy:
         from evaluation.adjustment.operations import district_officers
 

@@ -144,7 +144,7 @@ def rate(session: ServiceSession, resident: User, stars: dict, comment: str = ""
             # Another request of this resident won the race (the unique constraint is the backstop).
             raise Refused(_l("You have already rated this session; change your rating instead."),
                           audit_action="rating.submit", obj=session) from None
-        _flag_new(rating, session, now)
+        others = _flag_new(rating, session, now)
         audit.record("rating.create", rating, actor=resident, session=session.id, status=rating.status,
                      **values)
     else:
@@ -157,26 +157,34 @@ def rate(session: ServiceSession, resident: User, stars: dict, comment: str = ""
         rating.updated_at = now
         db.session.flush()
         audit.record("rating.edit", rating, actor=resident, session=session.id, before=before, after=values)
-    _rescore(session, now)
+        others = set()
+    # A burst flags the address's earlier ratings, perhaps of other providers: their scores move too.
+    changed = others | {(session.provider_id, session.item_id)}
+    performance.update_providers({p for p, _i in changed}, "rating", now, item_ids={i for _p, i in changed})
     return rating, created
 
 
-def _flag(rating: Rating, reason: FlagReason):
+def _flag(rating: Rating, reason: FlagReason) -> bool:
     if rating.status == RatingStatus.COUNTED:
         rating.status, rating.flag_reason = RatingStatus.FLAGGED, reason
+        return True
+    return False
 
 
-def _flag_new(rating: Rating, session: ServiceSession, now: dt.datetime):
+def _flag_new(rating: Rating, session: ServiceSession, now: dt.datetime) -> set[tuple[int, int]]:
+    """Flag a new rating, and the address's recent ones in a burst; returns (provider, item) of
+    every rating that stopped counting."""
+    changed = set()
     since = now - dt.timedelta(minutes=settings.get(BURST_MINUTES.key))
     burst = list(db.session.scalars(select(Rating).where(
         Rating.address_hash == rating.address_hash, Rating.created_at >= since, Rating.created_at <= now,
         Rating.status != RatingStatus.REJECTED)))
     if len(burst) >= settings.get(BURST_COUNT.key):
-        for r in burst:
-            _flag(r, FlagReason.BURST)
+        changed |= {(r.provider_id, r.item_id) for r in burst if _flag(r, FlagReason.BURST)}
     if session.attendance is not None and _live_count(session) > session.attendance:
         _flag(rating, FlagReason.OVER_ATTENDANCE)
     db.session.flush()
+    return changed
 
 
 def _live_count(session: ServiceSession) -> int:
@@ -366,6 +374,11 @@ def on_session_reported(session: ServiceSession):
 def on_session_decided(session: ServiceSession):
     """The officer's acceptance or dispute counts in the provider's score."""
     performance.update_provider(session.provider_id, "acceptance", session.decided_at)
+
+
+def on_sessions_overdue(provider_ids, now: dt.datetime):
+    """Sessions recorded as missed or accepted by default: each provider concerned is rescored."""
+    performance.update_providers(provider_ids, "overdue", now)
 
 
 def monthly_satisfaction(item_id: int, now: dt.datetime, months: int = 12) -> list[tuple[str, Decimal | None, int]]:

@@ -9,22 +9,23 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Double,
     ForeignKey,
     Index,
     Integer,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from core.db import Fixed, UTCDateTime, db, utcnow
 from marketplace.providers.models import Provider
 
 
 class PerformanceRun(db.Model):
-    """One full recompute: the district figures every provider's score of the run used. Between
-    full recomputes a provider's update after a rating or decision takes its own figures as they
-    are now and the district's from the latest run, so one rating costs a few indexed reads
-    instead of a scan of the whole district (the district's mean moves by ~1/N per rating)."""
+    """One full recompute: the district figures every provider's score of the run used.
+    `figures_kept`: the run rebuilt every provider's PerformanceFigures, so from then on the
+    district's figures are the sum of those rows (see PerformanceFigures)."""
 
     __tablename__ = "performance_runs"
 
@@ -38,6 +39,41 @@ class PerformanceRun(db.Model):
     punctuality: Mapped[Decimal | None] = mapped_column(Fixed(10, 6))
     providers: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
+    figures_kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class PerformanceFigures(db.Model):
+    """One provider's aggregates as of `as_of`, kept current by every event that changes them.
+
+    The decayed sums are the values at `as_of`; at a later time t each is worth
+    value · exp(−ln 2 · (t − as_of) / half-life), since every term decays by the same factor. So a
+    row stays true without being touched, and the district's figures at any moment are one SUM
+    over these rows (a few thousand) instead of a scan of every rating and session. Each update
+    re-expresses its row at its own time, which is the rebase: the factor is never above 1 and
+    exp() cannot overflow however long the district runs. One row per provider, so concurrent
+    ratings of different providers never wait for one another."""
+
+    __tablename__ = "performance_figures"
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    half_life_days: Mapped[int] = mapped_column(Integer)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_star_sum: Mapped[float] = mapped_column(Double, default=0.0)
+    rating_weight: Mapped[float] = mapped_column(Double, default=0.0)
+    rating_weighted_sum: Mapped[float] = mapped_column(Double, default=0.0)
+    acceptance_count: Mapped[int] = mapped_column(Integer, default=0)
+    acceptance_weight: Mapped[float] = mapped_column(Double, default=0.0)
+    acceptance_weighted_sum: Mapped[float] = mapped_column(Double, default=0.0)
+    due_count: Mapped[int] = mapped_column(Integer, default=0)
+    due_weight: Mapped[float] = mapped_column(Double, default=0.0)
+    on_time_count: Mapped[int] = mapped_column(Integer, default=0)
+    on_time_weight: Mapped[float] = mapped_column(Double, default=0.0)
+    delivered_count: Mapped[int] = mapped_column(Integer, default=0)
+    complaints_upheld: Mapped[int] = mapped_column(Integer, default=0)
+    assessment_count: Mapped[int] = mapped_column(Integer, default=0)
+    assessment_weight: Mapped[float] = mapped_column(Double, default=0.0)
+    assessment_weighted_sum: Mapped[float] = mapped_column(Double, default=0.0)
 
 
 class PerformanceSnapshot(db.Model):

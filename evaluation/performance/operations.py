@@ -21,25 +21,34 @@ Model "perf-1" (published on /performance/model):
 Sessions decay by their planned time, ratings by the time they were given. Everything is
 aggregated in SQL (a handful of GROUP BY queries for all providers at once); Python then combines
 one row per provider. Every computation is kept as a PerformanceSnapshot.
+
+Exact at every event: each provider's aggregates are kept in PerformanceFigures, rewritten by every
+event that changes them (update_provider), and the district's figures are the SUM of those rows
+at that moment. So the score written after a rating, decision, report or upheld complaint is the
+score a full recompute at the same moment gives. The full recompute is also the nightly check of
+that promise (check_and_recompute).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import math
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from catalog.items.models import Item
 from core import audit, settings
 from core.db import db, utcnow
 from evaluation.assessment.models import AssessmentVisit, VisitStatus
 from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
-from evaluation.performance.models import PerformanceRun, PerformanceSnapshot
+from evaluation.performance.models import PerformanceFigures, PerformanceRun, PerformanceSnapshot
 from marketplace.providers.models import Provider
 from marketplace.sessions.models import ServiceSession, SessionState
 
@@ -75,7 +84,13 @@ TRIGGER_LABELS = {
     "report": _l("a session report"),
     "acceptance": _l("an acceptance decision"),
     "complaint": _l("an upheld complaint"),
+    "assessment": _l("an assessment visit"),
+    "overdue": _l("sessions recorded as missed or accepted by default"),
 }
+# The nightly check fails when an update at this moment would give a score further than this from
+# the full recompute's.
+CHECK_TOLERANCE = Decimal("0.01")
+log = logging.getLogger(__name__)
 GRADES = (("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)), ("D", Decimal(0)))
 LN2 = math.log(2)
 SQLITE_UNIX_EPOCH_JD = 2440587.5
@@ -244,37 +259,62 @@ def aggregate(now: dt.datetime, params: Parameters, provider_ids=None) -> dict[i
 
 
 def district_figures(now: dt.datetime, params: Parameters) -> District:
-    """The district's rating mean (the prior) and its acceptance and punctuality, over all providers."""
-    mean = db.session.scalar(select(func.avg(_stars())).where(Rating.status == RatingStatus.COUNTED,
-                                                              Rating.created_at <= now))
-    prior = _dec(mean) if mean is not None else params.default_prior
-    totals = aggregate_totals(now, params)
-    acceptance = _dec(totals[1] / totals[0]) if totals[0] else None
-    punctuality = _dec(100 * totals[3] / totals[2]) if totals[2] else None
+    """The district's rating mean (the prior) and its acceptance and punctuality, read from the tables."""
+    n, stars = db.session.execute(select(func.count(), func.sum(_stars())).where(
+        Rating.status == RatingStatus.COUNTED, Rating.created_at <= now)).one()
+    acc_w, acc_ws, due_w, ok_w = aggregate_totals(now, params)
+    return _district(n or 0, float(stars or 0), acc_w, acc_ws, due_w, ok_w, params)
+
+
+def _district(rating_count, star_sum, acc_w, acc_ws, due_w, ok_w, params: Parameters) -> District:
+    """The district's figures from its totals: the plain mean of every counted rating (the prior),
+    the decayed mean of acceptance scores and the decayed share of due sessions on time."""
+    prior = _dec(star_sum / rating_count) if rating_count else params.default_prior
+    acceptance = _dec(acc_ws / acc_w) if acc_w else None
+    punctuality = _dec(100 * ok_w / due_w) if due_w else None
     return District(prior, acceptance, punctuality)
-
-
-def district_for_update(now: dt.datetime, params: Parameters) -> District:
-    """The district figures of the latest full recompute made with these parameters (see
-    PerformanceRun); read from the tables when there is none yet."""
-    run = db.session.scalar(select(PerformanceRun).where(PerformanceRun.computed_at <= now,
-                                                         PerformanceRun.model_version == MODEL_VERSION)
-                            .order_by(PerformanceRun.computed_at.desc(), PerformanceRun.id.desc()).limit(1))
-    if run is None or run.parameters != params.as_dict():
-        return district_figures(now, params)
-    return District(run.prior_mean, run.acceptance, run.punctuality)
 
 
 def district_from(figures: dict[int, Figures], params: Parameters) -> District:
     """The district's figures as sums of every provider's: the same numbers district_figures() reads
     from the tables, without scanning them again (a full recompute has aggregated every provider)."""
-    count = sum(f.rating_count for f in figures.values())
-    prior = _dec(sum(f.rating_star_sum for f in figures.values()) / count) if count else params.default_prior
-    acc_w = sum(f.acceptance_weight for f in figures.values())
-    due_w = sum(f.due_weight for f in figures.values())
-    acceptance = _dec(sum(f.acceptance_weighted_sum for f in figures.values()) / acc_w) if acc_w else None
-    punctuality = _dec(100 * sum(f.on_time_weight for f in figures.values()) / due_w) if due_w else None
-    return District(prior, acceptance, punctuality)
+    fs = figures.values()
+    return _district(sum(f.rating_count for f in fs), sum(f.rating_star_sum for f in fs),
+                     sum(f.acceptance_weight for f in fs), sum(f.acceptance_weighted_sum for f in fs),
+                     sum(f.due_weight for f in fs), sum(f.on_time_weight for f in fs), params)
+
+
+def _kept_decay(now: dt.datetime, half_life: int):
+    """The factor that brings a kept decayed sum from its row's `as_of` to `now`."""
+    return func.exp(literal(-LN2 / half_life) * (literal(_now_days(now)) - _epoch_days(PerformanceFigures.as_of)))
+
+
+def figures_kept() -> bool:
+    """Whether the kept rows cover every provider: a full recompute has rebuilt them since they exist."""
+    return bool(db.session.scalar(select(PerformanceRun.figures_kept).order_by(
+        PerformanceRun.computed_at.desc(), PerformanceRun.id.desc()).limit(1)))
+
+
+def district_kept(now: dt.datetime, params: Parameters) -> District | None:
+    """The district's figures at `now` as one SUM over the kept rows; None when some row was kept
+    with another half-life (the setting changed since: read the tables until the next recompute)."""
+    k = PerformanceFigures
+    f = _kept_decay(now, params.half_life_days)
+    other, n, stars, acc_w, acc_ws, due_w, ok_w = db.session.execute(select(
+        func.count().filter(k.half_life_days != params.half_life_days), func.sum(k.rating_count),
+        func.sum(k.rating_star_sum), func.sum(k.acceptance_weight * f), func.sum(k.acceptance_weighted_sum * f),
+        func.sum(k.due_weight * f), func.sum(k.on_time_weight * f))).one()
+    if other:
+        return None
+    return _district(n or 0, float(stars or 0), float(acc_w or 0), float(acc_ws or 0), float(due_w or 0),
+                     float(ok_w or 0), params)
+
+
+def district_for_update(now: dt.datetime, params: Parameters) -> District:
+    """The district's figures at this moment: the sum of the kept rows once a full recompute has
+    made them complete; read from the tables before that."""
+    district = district_kept(now, params) if figures_kept() else None
+    return district if district is not None else district_figures(now, params)
 
 
 def aggregate_totals(now: dt.datetime, params: Parameters) -> tuple[float, float, float, float]:
@@ -365,43 +405,158 @@ def _write(results: dict[int, Result], params: Parameters, run_id: str, trigger:
                                           for pid, r in sorted(results.items())])
 
 
-def recompute_all(now: dt.datetime | None = None, actor=None) -> dict[int, Result]:
-    """Every provider with history, and every item's satisfaction: one snapshot per provider."""
-    now = now or utcnow()
-    params = Parameters.current()
+def _kept_row(pid: int, f: Figures, params: Parameters, now: dt.datetime) -> dict:
+    # vars(), not dataclasses.asdict(): the latter deep-copies, a third of a recompute's Python time
+    return {"provider_id": pid, "as_of": now, "half_life_days": params.half_life_days, **vars(f)}
+
+
+def keep_figures(provider_id: int, f: Figures, params: Parameters, now: dt.datetime):
+    """Write one provider's kept row (insert or replace)."""
+    row = _kept_row(provider_id, f, params, now)
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(PerformanceFigures).values(row)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=["provider_id"], set_={k: v for k, v in row.items() if k != "provider_id"}))
+
+
+@dataclass
+class Check:
+    """The nightly check: how far an update made at this moment would be from the full recompute."""
+
+    largest_difference: Decimal | None  # None: no complete kept rows yet, nothing to compare
+    provider_id: int | None
+    stale_rows: int  # kept rows whose counts or sums differ from the tables
+    largest_drift: Decimal  # stored scores vs now: they age with time and the district's mean
+    providers: int
+
+    @property
+    def passed(self) -> bool:
+        return self.largest_difference is None or self.largest_difference <= CHECK_TOLERANCE
+
+    def as_dict(self) -> dict:
+        return {"largest_difference": None if self.largest_difference is None else str(self.largest_difference),
+                "provider_id": self.provider_id, "stale_rows": self.stale_rows,
+                "largest_drift": str(self.largest_drift), "providers": self.providers, "passed": self.passed}
+
+
+def _stale(kept: PerformanceFigures, f: Figures, factor: float) -> bool:
+    """Whether a kept row, brought to now by `factor`, differs from the provider's figures."""
+    for name in (fl.name for fl in dataclasses.fields(Figures)):
+        a, b = getattr(kept, name), getattr(f, name)
+        if isinstance(b, int):
+            same = a == b
+        else:  # the undecayed star sum is not brought forward
+            same = math.isclose(a if name == "rating_star_sum" else a * factor, b, rel_tol=1e-9, abs_tol=1e-9)
+        if not same:
+            return True
+    return False
+
+
+def _check(now: dt.datetime, params: Parameters, figures: dict[int, Figures], district: District,
+           results: dict[int, Result]) -> Check:
+    stored = dict(db.session.execute(select(Provider.id, Provider.performance_score)
+                                     .where(Provider.performance_score.isnot(None))).all())
+    drift = max((abs(stored[pid] - r.score) for pid, r in results.items() if pid in stored), default=Decimal(0))
+    kept_district = district_kept(now, params) if figures_kept() else None
+    if kept_district is None:
+        return Check(None, None, 0, drift, len(results))
+    kept = {row.provider_id: row for row in db.session.scalars(select(PerformanceFigures))}
+    stale = sum(1 for pid in figures.keys() | kept.keys()
+                if pid not in kept or _stale(kept[pid], figures.get(pid, Figures()),
+                                             math.exp(-LN2 * (_now_days(now) - kept[pid].as_of.timestamp() / 86400)
+                                                      / params.half_life_days)))
+    largest, worst = Decimal("0.00"), None
+    if kept_district != district:
+        for pid, r in results.items():
+            diff = abs(compute(figures[pid], params, kept_district).score - r.score)
+            if diff > largest:
+                largest, worst = diff, pid
+    return Check(largest, worst, stale, drift, len(results))
+
+
+def _full(now: dt.datetime, params: Parameters) -> tuple[dict[int, Figures], District, dict[int, Result]]:
     figures = aggregate(now, params)
     district = district_from(figures, params)
-    results = {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
+    return figures, district, {pid: compute(f, params, district) for pid, f in figures.items() if f.has_history}
+
+
+def full_results(now: dt.datetime) -> dict[int, Result]:
+    """What a full recompute at `now` gives for every provider, writing nothing."""
+    return _full(now, Parameters.current())[2]
+
+
+def _recompute(now: dt.datetime, actor, check: bool) -> tuple[dict[int, Result], Check | None]:
+    params = Parameters.current()
+    figures, district, results = _full(now, params)
+    report = _check(now, params, figures, district, results) if check else None
     run_id = "run-" + uuid.uuid4().hex[:12]
     _write(results, params, run_id, "recompute", now)
+    # Every kept row rebuilt at this moment: from now on the district is their sum.
+    db.session.execute(delete(PerformanceFigures))
+    if figures:
+        db.session.execute(insert(PerformanceFigures.__table__), [_kept_row(pid, f, params, now)
+                                                                  for pid, f in sorted(figures.items())])
     items = update_items(now)
     db.session.add(PerformanceRun(run_id=run_id, computed_at=now, model_version=MODEL_VERSION,
                                   parameters=params.as_dict(), prior_mean=_q(district.prior_mean),
                                   acceptance=_q(district.acceptance) if district.acceptance is not None else None,
                                   punctuality=_q(district.punctuality) if district.punctuality is not None else None,
-                                  providers=len(results), items=items))
+                                  providers=len(results), items=items, figures_kept=True))
     db.session.expire_all()
     audit.record("performance.recompute", actor=actor, object_type="performance_snapshots", object_id=run_id,
-                 providers=len(results), items=items, model=MODEL_VERSION, prior_mean=district.prior_mean)
-    return results
+                 providers=len(results), items=items, model=MODEL_VERSION, prior_mean=district.prior_mean,
+                 **({"check": report.as_dict()} if report is not None else {}))
+    return results, report
+
+
+def recompute_all(now: dt.datetime | None = None, actor=None) -> dict[int, Result]:
+    """Every provider with history, and every item's satisfaction: one snapshot per provider."""
+    return _recompute(now or utcnow(), actor, check=False)[0]
+
+
+def check_and_recompute(now: dt.datetime | None = None, actor=None) -> tuple[dict[int, Result], Check]:
+    """The full recompute, first measuring how far the kept figures are from it: the largest
+    difference between the score an update at this moment gives and the recompute's, over every
+    provider (the check passes at 0.01 or less), and how far stored scores have drifted since their
+    last event. The figures go into the recompute's audit event and the log."""
+    results, report = _recompute(now or utcnow(), actor, check=True)
+    (log.info if report.passed else log.error)("performance check: %s", report.as_dict())
+    return results, report
 
 
 def update_provider(provider_id: int, trigger: str, now: dt.datetime | None = None,
                     item_ids=None) -> Result | None:
-    """One provider's score after a new rating or decision, without recomputing everyone."""
+    """One provider's score after an event that changed its figures, exact at this moment."""
+    return update_providers([provider_id], trigger, now, item_ids).get(provider_id)
+
+
+def update_providers(provider_ids, trigger: str, now: dt.datetime | None = None, item_ids=None) -> dict[int, Result]:
+    """The scores of the providers one event changed, exact at this moment: their own figures read
+    again and their kept rows rewritten, all before the district's figures are summed from the
+    kept rows (so each score sees the others' changes)."""
     now = now or utcnow()
     params = Parameters.current()
-    figures = aggregate(now, params, [provider_id]).get(provider_id)
+    ids = sorted(set(provider_ids))
+    # PostgreSQL: concurrent events of one provider queue here, so the second reads the first's rows.
+    db.session.execute(select(PerformanceFigures.provider_id).where(PerformanceFigures.provider_id.in_(ids))
+                       .order_by(PerformanceFigures.provider_id).with_for_update())
+    found = aggregate(now, params, ids)
+    figures = {pid: found.get(pid) or Figures() for pid in ids}
+    for pid in ids:
+        keep_figures(pid, figures[pid], params, now)
     if item_ids:
         update_items(now, item_ids)
-    if figures is None or not figures.has_history:
-        return None
-    result = compute(figures, params, district_for_update(now, params))
-    _write({provider_id: result}, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
-    provider = db.session.get(Provider, provider_id)
-    if provider is not None:
-        db.session.refresh(provider, ["performance_score", "grade"])
-    return result
+    scored = {pid: f for pid, f in figures.items() if f.has_history}
+    if not scored:
+        return {}
+    district = district_for_update(now, params)
+    results = {pid: compute(f, params, district) for pid, f in scored.items()}
+    _write(results, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
+    for pid in results:
+        provider = db.session.get(Provider, pid)
+        if provider is not None:
+            db.session.refresh(provider, ["performance_score", "grade"])
+    return results
 
 
 def item_figures(now: dt.datetime, item_ids=None) -> dict[int, tuple[Decimal, int]]:

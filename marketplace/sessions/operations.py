@@ -385,6 +385,8 @@ def record_overdue(now: dt.datetime | None = None) -> tuple[int, int]:
                            _l("The session planned for %(at)s at %(venue)s was not reported in time.",
                               at=fmt_datetime(s.scheduled_at), venue=s.venue.name), session_link(s))
             complete_if_delivered(contract, None, now)
+        signals.sessions_overdue.send(frozenset(db.session.scalars(select(ServiceSession.provider_id).where(
+            ServiceSession.id.in_(missed_ids + default_ids)))), now=now)
     return len(missed_ids), len(default_ids)
 
 
