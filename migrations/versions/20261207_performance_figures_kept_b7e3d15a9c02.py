@@ -1,7 +1,7 @@
 """performance figures: each provider's aggregates kept current, the district as their sum
 
 Revision ID: b7e3d15a9c02
-Revises: 592475dd217d
+Revises: 6a1f3c9e2d75
 Create Date: 2026-12-07 14:50:00
 
 The table starts empty and existing runs are marked as not having kept figures: until the next
@@ -16,7 +16,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3d15a9c02'
-down_revision = '592475dd217d'
+down_revision = '6a1f3c9e2d75'
 branch_labels = None
 depends_on = None
 
