@@ -125,10 +125,16 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--month", help="YYYY-MM (default: last month)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled run")
+    parser.add_argument("--save-html", help="also write the briefing's HTML here (for tools/bench_pdf.py --html)")
     args = parser.parse_args(argv)
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "RATELIMIT_ENABLED": False})
     b = briefing_figures(app, runs=args.runs, month=args.month,
                          profile_to=None if args.no_profile else OUT / "profile-briefing.txt")
+    if args.save_html:
+        from evaluation.reporting import briefing
+
+        with app.app_context(), app.test_request_context():
+            Path(args.save_html).write_text(briefing.briefing_html(b["month"]), encoding="utf-8")
     print(json.dumps(b, ensure_ascii=False))
     print(summary(b))
     return 0
