@@ -18,7 +18,7 @@ import logging
 import mimetypes
 import re
 import unicodedata
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -142,25 +142,45 @@ def create_pdf(template_name, *, locale: str | None = None, **context) -> bytes:
     the current language. Works inside a request or, for commands, with only an application
     context.
     """
+    with _pdf_context(locale):
+        return _write(current_app._get_current_object(), _render(template_name, context))
+
+
+def render_pdf_html(template_name, *, locale: str | None = None, **context) -> str:
+    """The HTML that `create_pdf` with the same arguments lays out (for measuring and debugging)."""
+    with _pdf_context(locale):
+        return _render(template_name, context)
+
+
+def pdf_stylesheet_css() -> str:
+    """The stylesheet create_pdf adds to the document's own (page numbers in the current language)."""
+    return page_number_css()
+
+
+@contextmanager
+def _pdf_context(locale: str | None):
     app = current_app._get_current_object()
-    weasyprint = _weasyprint()
     # url_for() in templates needs a request; a command has none, so lend it a neutral one.
     ctx = nullcontext() if has_request_context() else app.test_request_context("/")
     with ctx:
         # flask-babel keeps a forced locale in g, and ignores force_locale() while g is empty.
         g.setdefault("pdf_rendering", True)
         with force_locale(locale) if locale else nullcontext():
-            return _write(weasyprint, app, template_name, context)
+            yield
 
 
-def _write(weasyprint, app, template_name, context) -> bytes:
+def _render(template_name, context) -> str:
     context.setdefault("generated_at", utcnow())
     context.setdefault("pdf_site_name", _("Huimin public culture marketplace"))
     context.setdefault("pdf_generated_label", _("Generated %(at)s", at=fmt_datetime(context["generated_at"])))
-    html = render_template(template_name, **context)
+    return render_template(template_name, **context)
+
+
+def _write(app, html: str) -> bytes:
+    weasyprint = _weasyprint()
     fetcher = make_fetcher(app.static_folder, _static_prefix())
     document = weasyprint.HTML(string=html, base_url=PDF_ORIGIN + "/", url_fetcher=fetcher)
-    extra = weasyprint.CSS(string=page_number_css(), url_fetcher=fetcher)
+    extra = weasyprint.CSS(string=pdf_stylesheet_css(), url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[extra])
 
 

@@ -1,6 +1,8 @@
 """Time the shared PDF path on a Chinese document of about 15 A4 pages.
 
     .venv/bin/python tools/bench_pdf.py [--runs 3] [--font "Noto Sans CJK SC"]
+    .venv/bin/python tools/bench_pdf.py --html bench/out/briefing.html   # any saved document, e.g. the
+                                                       # briefing's (tools/bench/briefing.py --save-html)
 
 Prints the page count and, per run, the seconds spent rendering the template, laying out
 (WeasyPrint render) and writing the PDF (font subsetting happens here), and create_pdf() as a
@@ -56,6 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument("--paragraphs", type=int, default=6, help="paragraphs per section")
     parser.add_argument("--fixed", action="store_true", help='tables with class="fixed" (fixed layout)')
     parser.add_argument("--font", help="font family to use instead of the default (WenQuanYi Micro Hei)")
+    parser.add_argument("--html", help="time this HTML file (made for the PDF path) instead of the test document")
     parser.add_argument("--out", help="write the last run's PDF here")
     args = parser.parse_args(argv)
 
@@ -75,8 +78,12 @@ def main(argv=None) -> int:
     with app.test_request_context("/"):
         for _run in range(args.runs):
             t0 = clock()
-            html = render_template(template, sections=args.sections, rows=args.rows, paragraphs=args.paragraphs,
-                                   fixed=args.fixed, pdf_site_name="文化惠民", pdf_generated_label="生成于 2025-10-31")
+            if args.html:
+                html = Path(args.html).read_text(encoding="utf-8")
+            else:
+                html = render_template(template, sections=args.sections, rows=args.rows,
+                                       paragraphs=args.paragraphs, fixed=args.fixed, pdf_site_name="文化惠民",
+                                       pdf_generated_label="生成于 2025-10-31")
             t1 = clock()
             fetcher = pdf.make_fetcher(app.static_folder, "/static/")
             doc = weasyprint.HTML(string=html, base_url=pdf.PDF_ORIGIN + "/", url_fetcher=fetcher).render(
@@ -85,7 +92,7 @@ def main(argv=None) -> int:
             data = doc.write_pdf()
             t3 = clock()
             rows.append((len(doc.pages), t1 - t0, t2 - t1, t3 - t2, len(data)))
-            if not args.font:
+            if not args.font and not args.html:
                 t4 = clock()
                 pdf.create_pdf(template, sections=args.sections, rows=args.rows, paragraphs=args.paragraphs,
                                fixed=args.fixed)

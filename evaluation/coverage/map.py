@@ -7,6 +7,10 @@ green when covered, red when a gap; serving venues are dark squares with their w
 a circle; venues without sessions are hollow squares; a picked planning site is a numbered star
 mark; town/street borders are the convex hulls of their communities' centres (an outline, not
 the legal boundary).
+
+On a page every mark carries its name as a tooltip. In print (`tooltips=False`, the briefing PDF)
+no one can hover, so the marks of one kind are drawn as one path each instead: the same picture
+from a few dozen SVG nodes rather than thousands, which WeasyPrint lays out many times faster.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ REACH = "#3949ab"
 PLAN = "#ef6c00"
 
 
-def draw(circle: Circle, picks: list[Pick] | None = None, *, width: int = 640, title: str = "") -> Markup:
+def draw(circle: Circle, picks: list[Pick] | None = None, *, width: int = 640, title: str = "",
+         tooltips: bool = True) -> Markup:
     located = [p for p in circle.places if p.lat is not None]
     shown_venues = circle.venues
     pts = [(p.lat, p.lon) for p in located] + [(v.lat, v.lon) for v in shown_venues]
@@ -69,30 +74,16 @@ def draw(circle: Circle, picks: list[Pick] | None = None, *, width: int = 640, t
         hull = geo.convex_hull(points)
         if len(hull) >= 3:
             d = " ".join(f"{x:.1f},{y:.1f}" for x, y in hull)
+            tip = f"<title>{escape(name)}</title>" if tooltips else ""
             parts.append(f'<polygon points="{d}" fill="none" stroke="{MUTED}" stroke-dasharray="4 3" '
-                         f'stroke-width="1"><title>{escape(name)}</title></polygon>')
+                         f'stroke-width="1">{tip}</polygon>')
         cx = sum(x for x, _y in points) / len(points)
         cy = min(y for _x, y in points) - 6
         parts.append(f'<text x="{cx:.1f}" y="{cy:.1f}" font-size="10" text-anchor="middle" '
                      f'fill="{MUTED}">{escape(name)}</text>')
     reach_px = circle.radius_m / m_per_px
-    for v in shown_venues:
-        x, y = xy(v.lat, v.lon)
-        if v.serving:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{reach_px:.1f}" fill="{REACH}" fill-opacity="0.08" '
-                         f'stroke="{REACH}" stroke-opacity="0.4" stroke-width="0.8"/>')
-    for p in located:
-        x, y = xy(p.lat, p.lon)
-        r = 2 + 6 * math.sqrt(p.population / peak)
-        colour = COVERED if p.covered else GAP
-        state = _("covered") if p.covered else _("gap")
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}" fill-opacity="0.75">'
-                     f'<title>{escape(p.name)}: {p.population} — {escape(state)}</title></circle>')
-    for v in shown_venues:
-        x, y = xy(v.lat, v.lon)
-        fill = VENUE if v.serving else "none"
-        parts.append(f'<rect x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="{fill}" stroke="{VENUE}" '
-                     f'stroke-width="1"><title>{escape(v.name)}</title></rect>')
+    marks = _marks if tooltips else _print_marks
+    parts.extend(marks(located, shown_venues, reach_px, peak, xy))
     for i, pick in enumerate(picks or [], 1):
         x, y = xy(pick.site.lat, pick.site.lon)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{reach_px:.1f}" fill="none" stroke="{PLAN}" '
@@ -114,6 +105,58 @@ def draw(circle: Circle, picks: list[Pick] | None = None, *, width: int = 640, t
         lx += 20 + 11 * len(label)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  # nosec B704  (every text above went through escape())
+
+
+def _marks(located, venues, reach_px, peak, xy) -> list[str]:
+    """The walking reach, the communities and the venues, each mark with its name as a tooltip."""
+    out = []
+    for v in venues:
+        x, y = xy(v.lat, v.lon)
+        if v.serving:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{reach_px:.1f}" fill="{REACH}" fill-opacity="0.08" '
+                       f'stroke="{REACH}" stroke-opacity="0.4" stroke-width="0.8"/>')
+    for p in located:
+        x, y = xy(p.lat, p.lon)
+        colour = COVERED if p.covered else GAP
+        state = _("covered") if p.covered else _("gap")
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{_radius(p.population, peak):.1f}" fill="{colour}" '
+                   f'fill-opacity="0.75"><title>{escape(p.name)}: {p.population} — {escape(state)}</title></circle>')
+    for v in venues:
+        x, y = xy(v.lat, v.lon)
+        fill = VENUE if v.serving else "none"
+        out.append(f'<rect x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="{fill}" stroke="{VENUE}" '
+                   f'stroke-width="1"><title>{escape(v.name)}</title></rect>')
+    return out
+
+
+def _radius(population: int, peak: int) -> float:
+    return 2 + 6 * math.sqrt(population / peak)
+
+
+def _circles(centres) -> str:
+    """Path data of circles: two half arcs each."""
+    return "".join(f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1 0 {2 * r:.1f},0a{r:.1f},{r:.1f} 0 1 0 {-2 * r:.1f},0z"
+                   for x, y, r in centres)
+
+
+def _print_marks(located, venues, reach_px, peak, xy) -> list[str]:
+    """The walking reach, the communities and the venues as one path per kind of mark, in the order
+    and colours of the tooltip drawing."""
+    serving = [xy(v.lat, v.lon) for v in venues if v.serving]
+    idle = [xy(v.lat, v.lon) for v in venues if not v.serving]
+    out = []
+    if serving:
+        out.append(f'<path d="{_circles((x, y, reach_px) for x, y in serving)}" fill="{REACH}" fill-opacity="0.08" '
+                   f'stroke="{REACH}" stroke-opacity="0.4" stroke-width="0.8"/>')
+    for covered, colour in ((True, COVERED), (False, GAP)):
+        marks = [(*xy(p.lat, p.lon), _radius(p.population, peak)) for p in located if p.covered == covered]
+        if marks:
+            out.append(f'<path d="{_circles(marks)}" fill="{colour}" fill-opacity="0.75"/>')
+    for points, fill in ((serving, VENUE), (idle, "none")):
+        if points:
+            d = "".join(f"M{x - 3:.1f},{y - 3:.1f}h6v6h-6z" for x, y in points)
+            out.append(f'<path d="{d}" fill="{fill}" stroke="{VENUE}" stroke-width="1"/>')
+    return out
 
 
 def _nice_metres(m: float) -> float:

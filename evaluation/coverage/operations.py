@@ -19,9 +19,12 @@ distance) keeps the geometry linear in the number of communities and venues.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -208,10 +211,34 @@ def compute(scope: Area | None = None, minutes: int | None = None, until: dt.dat
     """The circle of the scope (None: the district) as of `until` (default now)."""
     until = until or utcnow()
     minutes = minutes or settings.get(MINUTES.key)
+    kept = g.get(_ONCE) if has_app_context() else None
+    key = (scope.id if scope is not None else None, minutes, until)
+    if kept is not None and key in kept:
+        return kept[key]
     radius = radius_m(minutes)
     places, venues = load(scope, until)
     measure(places, venues, radius)
-    return Circle(minutes, radius, until - dt.timedelta(days=REACH_DAYS), until, places, venues, by_town(places))
+    circle = Circle(minutes, radius, until - dt.timedelta(days=REACH_DAYS), until, places, venues, by_town(places))
+    if kept is not None:
+        kept[key] = circle
+    return circle
+
+
+_ONCE = "coverage_circles_once"
+
+
+@contextmanager
+def computed_once() -> Iterator[None]:
+    """Inside the block compute() measures each circle once: a document that draws the circle and
+    also shows the scorecards (whose reach indicator asks for the same circle) loads it once."""
+    outermost = _ONCE not in g
+    if outermost:
+        g.setdefault(_ONCE, {})
+    try:
+        yield
+    finally:
+        if outermost:
+            g.pop(_ONCE, None)
 
 
 def plan(circle: Circle, sites: int = PLAN_SITES) -> list[Pick]:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from core.areas.models import AreaLevel
 from core.db import utcnow
 from core.i18n import LOCAL_TZ
-from core.pdf import create_pdf
+from core.pdf import create_pdf, render_pdf_html
 from evaluation.adjustment import operations as adjustment
 from evaluation.assessment import operations as assessment
 from evaluation.coverage import map as coverage_map
@@ -86,13 +86,28 @@ def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = Non
         if progress is not None:
             progress(fraction, label)
 
-    now = utcnow()
     # The stages are named in the asker's language; the document itself is Chinese.
     labels = [_("Checking the month"), _("Computing the figures"), _("Drawing the charts"), _("Laying out the PDF"),
               _("Done")]
     step(0.0, labels[0])
+    pdf = create_pdf(TEMPLATE, locale="zh_CN", **_contents(month, step, labels))
+    step(1.0, labels[4])
+    return pdf
+
+
+def briefing_html(month: str) -> str:
+    """The HTML that briefing_pdf(month) lays out (the bench times WeasyPrint alone on it)."""
+    return render_pdf_html(TEMPLATE, locale="zh_CN", **_contents(month))
+
+
+def _contents(month: str, step=None, labels=None) -> dict:
+    """What the template shows: the figures of the month, its charts, scorecards, circle and oversight."""
+    step = step or (lambda _fraction, _label: None)
+    labels = labels or [""] * 4
+    now = utcnow()
     year, mon = parse_month(month, now)
-    with _in_chinese():
+    # The scorecards' reach indicator measures the same circle as section 8: measured once.
+    with _in_chinese(), circles.computed_once():
         step(0.1, labels[1])
         f = figures.compute(figures.month_period(year, mon), None, now=now)
         step(0.4, labels[2])
@@ -101,12 +116,10 @@ def briefing_pdf(month: str, progress: Callable[[float, str], None] | None = Non
         circle = circles.compute(None, until=min(f.period.end, now))
         oversight = oversight_of(f.period, now)
         step(0.5, labels[3])
-        pdf = create_pdf(TEMPLATE, locale="zh_CN", f=f, month=f.period.label, charts=chart_svgs, oversight=oversight,
-                         towns=_town_rows(f.coverage), reach_days=figures.REACH_DAYS, explain=adjustment.explain,
-                         generated_at=now, board=board, circle=circle,
-                         circle_map=coverage_map.draw(circle, width=620))
-    step(1.0, labels[4])
-    return pdf
+        return {"f": f, "month": f.period.label, "charts": chart_svgs, "oversight": oversight,
+                "towns": _town_rows(f.coverage), "reach_days": figures.REACH_DAYS, "explain": adjustment.explain,
+                "generated_at": now, "board": board, "circle": circle,
+                "circle_map": coverage_map.draw(circle, width=620, tooltips=False)}
 
 
 def oversight_of(period, now) -> dict:
