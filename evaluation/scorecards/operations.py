@@ -49,7 +49,7 @@ from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, Ratin
 from evaluation.performance import operations as performance
 from evaluation.reporting.figures import Period
 from marketplace.awards.models import Award, AwardStatus
-from marketplace.projects.models import PurchaseProject
+from marketplace.projects.models import ProjectLine, PurchaseProject
 from marketplace.sessions.models import ServiceSession
 
 MODEL_VERSION = "score-1"
@@ -413,22 +413,42 @@ def special_groups(fr: Frame) -> dict[int, Decimal]:
 
 
 def spending(fr: Frame) -> dict[int, Decimal]:
-    """Yuan awarded per resident: live awards published in the period, of the projects bought for
-    the area (a town's include its communities'). Projects bought for the whole district count for
-    no town; the budget per resident is shown beside it (spending_budgets)."""
+    """Yuan awarded per resident: live awards published in the period, attributed where the
+    services are bought for (see _spend_rows); the budget per resident is shown beside it."""
     return _per({a: v[0] for a, v in _spend_rows(fr).items()}, fr, 1)
 
 
 def _spend_rows(fr: Frame) -> dict[int, list]:
+    """Per area: [awarded, budgeted] of the live awards published in the period.
+
+    The one rule of where spending counts: an award's amount (and its project's budget) is shared
+    among the areas of the venues on its project's lines, in proportion to each line's ceiling total
+    (quantity × unit ceiling) — so a district-wide project counts for the towns and communities it
+    is delivered in, at the award, before any session; the part bought for a venue of the district
+    itself counts for no town. A project without lines counts for its own area."""
     cached = getattr(fr, "_spend", None)
     if cached is None:
         p = fr.period
-        rows = db.session.execute(
-            select(PurchaseProject.area_id, func.sum(Award.amount), func.sum(PurchaseProject.budget))
-            .join(PurchaseProject, PurchaseProject.id == Award.project_id)
-            .where(Award.status != AwardStatus.VOID, Award.published_at >= p.start, Award.published_at < p.end)
-            .group_by(PurchaseProject.area_id)).all()
-        cached = fr.roll((a, Decimal(str(s or 0)), Decimal(str(b or 0))) for a, s, b in rows)
+        live = and_(Award.status != AwardStatus.VOID, Award.published_at >= p.start, Award.published_at < p.end)
+        awards = db.session.execute(
+            select(Award.id, PurchaseProject.area_id, Award.amount, PurchaseProject.budget)
+            .join(PurchaseProject, PurchaseProject.id == Award.project_id).where(live)).all()
+        lines = db.session.execute(
+            select(Award.id, Venue.area_id, func.sum(ProjectLine.quantity * ProjectLine.unit_ceiling))
+            .join(ProjectLine, ProjectLine.project_id == Award.project_id)
+            .join(Venue, Venue.id == ProjectLine.venue_id).where(live).group_by(Award.id, Venue.area_id)).all()
+        where: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        for award_id, area_id, ceiling in lines:
+            where[award_id].append((area_id, Decimal(str(ceiling or 0))))
+        parts = []
+        for award_id, own_area, amount, budget in awards:
+            amount, budget = Decimal(str(amount or 0)), Decimal(str(budget or 0))
+            shares = where.get(award_id) or [(own_area, Decimal(1))]
+            total = sum(c for _a, c in shares)
+            if total <= 0:
+                shares, total = [(own_area, Decimal(1))], Decimal(1)
+            parts.extend((a, amount * c / total, budget * c / total) for a, c in shares)
+        cached = fr.roll(parts)
         fr._spend = cached
     return cached
 
@@ -453,7 +473,7 @@ BUILT_IN = (
     Indicator("special_groups", _l("Sessions for special groups"), W_GROUPS, special_groups, SHARE, "%",
               _l("delivered sessions of items for older people, minors or people with disabilities")),
     Indicator("spending", _l("Spending per resident (yuan)"), W_SPENDING, spending, RELATIVE, "",
-              _l("awards published in the period for the area's own projects")),
+              _l("awards published in the period, shared among the areas of the venues they buy for")),
 )
 
 
