@@ -320,3 +320,62 @@ def test_the_briefing_carries_the_towns_cards_and_the_map(world, tmp_path):
     assert part.index("69.10") < part.index("62.49")  # town A first
     # The circle at the end of March: c1 and c2 covered, c3 not.
     assert "10,000名居民中5,000名已覆盖（50.0%）" in whole
+
+
+# --- the cards as the pages read them: reused until an audited edit -----------------------------------
+
+class Statements:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            self.count += 1
+
+
+def statements_of(client, url: str) -> int:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counter = Statements()
+    event.listen(Engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", counter)
+    return counter.count
+
+
+def test_a_card_read_again_is_not_computed_again(world, client, login, make_user):
+    login(make_user("admin"))
+    url = f"/scorecards/area/{world.town_a.id}?period=2025-03"
+    first, again = statements_of(client, url), statements_of(client, url)
+    # Twelve months computed the first time; read back the second: the area, the audit log's
+    # high-water mark and the sign-in's own reads.
+    assert first > 12 * 8 and again < 12, (first, again)
+    # The API reads the same cards: the towns of March are there already, the communities not yet.
+    assert statements_of(client, "/api/v1/scorecards?period=2025-03") < 12
+    api = "/api/v1/scorecards?period=2025-03&level=community"
+    assert statements_of(client, api) > 12 > statements_of(client, api)
+
+
+def test_an_audited_edit_shows_at_once(world, client, token_for, make_user, session):
+    from core.areas import operations as areas
+
+    admin = make_user("admin")
+    headers = token_for(admin)
+
+    def town_a_index():
+        body = client.get("/api/v1/scorecards?period=2025-03", headers=headers).get_json()
+        return next(i["index"] for i in body["items"] if i["area_code"] == world.town_a.code)
+
+    assert town_a_index() == "69.10"
+    # Written behind the operations' back (no audit event): the cards are reused, as computed.
+    world.c2.population = 8000
+    session.flush()
+    assert town_a_index() == "69.10"
+    # The same change through the admin's operation is audited: the next read recomputes.
+    areas.save_area(world.c2, code=world.c2.code, name=world.c2.name, level=world.c2.level, parent=world.town_a,
+                    population=8000, actor=admin, latitude=world.c2.latitude, longitude=world.c2.longitude)
+    fresh = scorecards.compute(march(), AreaLevel.TOWN).card(world.town_a.id).index
+    assert fresh != D("69.10") and town_a_index() == str(fresh)

@@ -39,7 +39,7 @@ from sqlalchemy import and_, func, select
 
 from catalog.demand.models import DemandRequest, DemandStatus
 from catalog.items.models import Item, TargetGroup
-from core import periods, settings
+from core import audit, cache, periods, settings
 from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from core.db import db, utcnow
 from core.errors import Invalid
@@ -502,7 +502,7 @@ class Mark:
 
 @dataclass
 class Card:
-    area: Area
+    area: Area | AreaRef
     population: int
     marks: list[Mark]
     index: Decimal | None = None
@@ -558,13 +558,60 @@ def compute(period: Period, level: AreaLevel, now: dt.datetime | None = None) ->
     return board
 
 
+# --- the cards as the pages read them: reused while nothing they depend on has changed ----------------
+
+@dataclass(frozen=True)
+class AreaRef:
+    """What a card shows of its area, without the ORM (a cached card outlives its session)."""
+
+    id: int
+    code: str
+    name: str
+    level: AreaLevel
+    parent_id: int | None
+
+    @property
+    def town_id(self) -> int | None:
+        return self.id if self.level == AreaLevel.TOWN else self.parent_id
+
+
+def _plain(b: Board) -> tuple:
+    """The board as plain data, free of the reader's language (labels are put back on reading)."""
+    return (b.period, b.level, b.weights, [
+        ((c.area.id, c.area.code, c.area.name, c.area.level, c.area.parent_id), c.population, c.index, c.rank,
+         c.budget_per_resident, [(m.key, m.value, m.points, m.weight, m.share, m.unit) for m in c.marks])
+        for c in b.cards])
+
+
+def _unplain(data: tuple) -> Board:
+    period, level, weights, cards = data
+    labels = {i.key: i.label for i in indicators()}
+    return Board(period, level, dict(weights), [
+        Card(AreaRef(*area), population, [Mark(k, labels.get(k, k), v, p, w, s, u) for k, v, p, w, s, u in marks],
+             index, rank, budget) for area, population, index, rank, budget, marks in cards])
+
+
+def board(period: Period, level: AreaLevel, now: dt.datetime | None = None, version: int | None = None) -> Board:
+    """compute()'s cards for the pages and the API, reused until an audited write commits (the key
+    holds the audit log's high-water mark, so an edit to the inputs shows at once) and for at most
+    the published cache time (dashboards.cache_seconds: a period not yet over moves with the clock,
+    the reach's 90 days). Every input the cards read is written through audited operations.
+    `version`: the high-water mark already read in this request (audit.high_water())."""
+    version = audit.high_water() if version is None else version
+    key = ":".join(("scorecards", MODEL_VERSION, level.value, period.label, str(version),
+                    ",".join(i.key for i in indicators())))
+    data, _at = cache.remember(key, cache.seconds(), lambda: _plain(compute(period, level, now)))
+    return _unplain(data)
+
+
 def trend(period: Period, level: AreaLevel, area_id: int, now: dt.datetime | None = None,
-          length: int | None = None) -> list[tuple[str, Card | None]]:
+          length: int | None = None, version: int | None = None) -> list[tuple[str, Card | None]]:
     """The area's card in the `length` periods of the same kind ending with this one, oldest first."""
     length = length or TREND_LENGTH[period_kind(period.label)]
+    version = audit.high_water() if version is None else version
     out, p = [], period
     for _n in range(length):
-        out.append((p.label, compute(p, level, now).card(area_id)))
+        out.append((p.label, board(p, level, now, version).card(area_id)))
         p = previous_period(p)
     return out[::-1]
 
