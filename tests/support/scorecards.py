@@ -14,8 +14,9 @@ item, one upheld complaint); c2 s3 disputed (10, item for older people); c3 s4 (
 s5 missed. Ratings in March: s1 5★ and 4★, s4 3★. Requests decided in March: c1 one fulfilled
 after 10 days and one declined; c3 one fulfilled after 20 days. Awards published in March:
 900 of a 1,000 budget for c1's project (v1), 1,500 of 2,000 for town B's (v3), and 1,500 of 1,800 for a
-district-wide project whose lines are v1 3 × 400 = 1,200 and v3 1 × 600 = 600 (c1 two thirds, c3 one). Third-party visits recorded
-in March (plan 2025-03): s1 scored 80 and s2 70 (c1: mean 75), s3 50 (c2), s4 60 (c3).
+district-wide project whose lines are v1 3 × 400 = 1,200 and v3 1 × 600 = 600 (c1 two thirds, c3 one).
+Third-party visits recorded in March (plan 2025-03): s1 scored 80 and s2 70 (c1: mean 75), s3 50 (c2),
+s4 60 (c3).
 """
 
 from __future__ import annotations
