@@ -583,12 +583,23 @@ def _plain(b: Board) -> tuple:
         for c in b.cards])
 
 
+def _card(plain, labels: dict) -> Card:
+    area, population, index, rank, budget, marks = plain
+    return Card(AreaRef(*area), population, [Mark(k, labels.get(k, k), v, p, w, s, u) for k, v, p, w, s, u in marks],
+                index, rank, budget)
+
+
 def _unplain(data: tuple) -> Board:
     period, level, weights, cards = data
     labels = {i.key: i.label for i in indicators()}
-    return Board(period, level, dict(weights), [
-        Card(AreaRef(*area), population, [Mark(k, labels.get(k, k), v, p, w, s, u) for k, v, p, w, s, u in marks],
-             index, rank, budget) for area, population, index, rank, budget, marks in cards])
+    return Board(period, level, dict(weights), [_card(c, labels) for c in cards])
+
+
+def _remembered(period: Period, level: AreaLevel, now: dt.datetime | None, version: int | None) -> tuple:
+    version = audit.high_water() if version is None else version
+    key = ":".join(("scorecards", MODEL_VERSION, level.value, period.label, str(version),
+                    ",".join(i.key for i in indicators())))
+    return cache.remember(key, cache.seconds(), lambda: _plain(compute(period, level, now)))[0]
 
 
 def board(period: Period, level: AreaLevel, now: dt.datetime | None = None, version: int | None = None) -> Board:
@@ -597,11 +608,12 @@ def board(period: Period, level: AreaLevel, now: dt.datetime | None = None, vers
     the published cache time (dashboards.cache_seconds: a period not yet over moves with the clock,
     the reach's 90 days). Every input the cards read is written through audited operations.
     `version`: the high-water mark already read in this request (audit.high_water())."""
-    version = audit.high_water() if version is None else version
-    key = ":".join(("scorecards", MODEL_VERSION, level.value, period.label, str(version),
-                    ",".join(i.key for i in indicators())))
-    data, _at = cache.remember(key, cache.seconds(), lambda: _plain(compute(period, level, now)))
-    return _unplain(data)
+    return _unplain(_remembered(period, level, now, version))
+
+
+def peers(period: Period, level: AreaLevel, now: dt.datetime | None = None, version: int | None = None) -> int:
+    """How many areas of the level the cards rank."""
+    return len(_remembered(period, level, now, version)[3])
 
 
 def trend(period: Period, level: AreaLevel, area_id: int, now: dt.datetime | None = None,
@@ -609,9 +621,12 @@ def trend(period: Period, level: AreaLevel, area_id: int, now: dt.datetime | Non
     """The area's card in the `length` periods of the same kind ending with this one, oldest first."""
     length = length or TREND_LENGTH[period_kind(period.label)]
     version = audit.high_water() if version is None else version
+    labels = {i.key: i.label for i in indicators()}
     out, p = [], period
     for _n in range(length):
-        out.append((p.label, board(p, level, now, version).card(area_id)))
+        # Only this area's card is rebuilt from the cached board (a town has hundreds of communities).
+        found = next((c for c in _remembered(p, level, now, version)[3] if c[0][0] == area_id), None)
+        out.append((p.label, _card(found, labels) if found else None))
         p = previous_period(p)
     return out[::-1]
 

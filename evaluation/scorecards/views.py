@@ -128,7 +128,7 @@ def card(area_id):
                               empty_text=_("No data in these periods"))
     return render_template("evaluation/scorecards/card.html", area=area, period=period, card=this, history=history,
                            moves=moves, chart=chart, indicators=scorecards.indicators(),
-                           peers=len(scorecards.board(period, area.level, now, version).cards))
+                           peers=scorecards.peers(period, area.level, now, version))
 
 
 @bp.route("/model")

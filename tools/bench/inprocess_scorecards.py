@@ -29,6 +29,7 @@ URLS = [
     ("floor (officer)", "/bench/floor", False),
     ("scorecards of towns", "/scorecards/", False),
     ("scorecard of a town", "/scorecards/area/{town}", False),
+    ("card of a community", "/scorecards/area/{community}", False),
     ("API scorecards", "/api/v1/scorecards", True),
 ]
 
@@ -62,7 +63,8 @@ def main() -> int:
     token = client.post("/api/v1/tokens", json={"username": OFFICER, "password": PASSWORD}).get_json()["token"]
     with app.app_context():
         town = db.session.scalar(select(Area.id).where(Area.level == AreaLevel.TOWN).order_by(Area.code).limit(1))
-    urls = [(name, path.format(town=town), {"Authorization": f"Bearer {token}"} if api else {})
+        community = db.session.scalar(select(Area.id).where(Area.parent_id == town).order_by(Area.code).limit(1))
+    urls = [(name, path.format(town=town, community=community), {"Authorization": f"Bearer {token}"} if api else {})
             for name, path, api in URLS]
 
     wall: dict[str, list[float]] = {name: [] for name, _p, _h in urls}
