@@ -1,13 +1,17 @@
 """Third-party assessment and public supervision in the demo (and scale) district: two agencies with
-their assessors, last month's plan with every visit recorded (one discrepancy), this month's plan
-waiting for visits; supervisors with an open, an answered and an overdue (escalated) item.
+their assessors, last month's plan with every visit recorded (one discrepancy, confirmed as falsified:
+the adjustment rule proposes a suspension), this month's plan waiting for visits; supervisors with an
+open, an answered and an overdue (escalated, with a photo as evidence) item.
 Idempotent: nothing is added once an agency exists."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+from PIL import Image
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from core import uscc
 from core.accounts import operations as accounts
@@ -24,6 +28,14 @@ from marketplace.sessions.models import SessionState
 
 DIVISION = "110115"
 FALSIFIED = "现场人数明显少于报告人数，签到表有代签。"
+
+
+def _photo(name: str) -> FileStorage:
+    """A small picture, as a supervisor's phone would upload it."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (60, 120, 180)).save(buf, "PNG")
+    buf.seek(0)
+    return FileStorage(stream=buf, filename=name, content_type="image/png")
 
 
 def _user(login, name, role, password):
@@ -47,7 +59,7 @@ def seed_oversight(echo, officer_login: str, password: str, prefix: str = "", re
             assessment.add_assessor(agency, user, officer)
     month = draw.local_month_of(now)
     last = draw.previous_month(month)
-    recorded = flagged = 0
+    recorded = flagged = confirmed = 0
     for m, seed in ((last, f"demo-{last}"), (month, f"demo-{month}")):
         try:
             plan = assessment.draw_plan(m, officer, seed=seed, now=now)
@@ -69,6 +81,9 @@ def seed_oversight(echo, officer_login: str, password: str, prefix: str = "", re
                                     now=s.scheduled_at + dt.timedelta(hours=1))
             recorded += 1
             flagged += v.discrepancy
+            if v.discrepancy and assessment.may_confirm(officer):
+                assessment.confirm_falsification(v, officer, FALSIFIED, now=now)
+                confirmed += 1
     supervisors = [(_user(f"{prefix}supervisor{i + 1}@huimin.demo", name, Role.SUPERVISOR, password), kind, org)
                    for i, (name, kind, org) in enumerate((("区人大代表 赵代表", "npc_deputy", "区人大常委会"),
                                                           ("京南日报记者 孙记者", "media", "京南日报")))]
@@ -85,7 +100,8 @@ def seed_oversight(echo, officer_login: str, password: str, prefix: str = "", re
         supervision.answer_item(answered, town_officer, "已与村委会商定：自下月起周六、周日 9:00–17:00 开放，并公示。",
                                 now=now - dt.timedelta(days=9))
         supervision.raise_item(reporter, "venue", venues[1].id, "文化站演出音响效果差",
-                               "上周演出时音响断续，后排观众听不清。请检查设备。", now=now - dt.timedelta(days=30))
+                               "上周演出时音响断续，后排观众听不清。请检查设备。", evidence=[_photo("演出现场.png")],
+                               now=now - dt.timedelta(days=30))
         supervision.escalate_overdue(now)
         open_item = supervision.raise_item(deputy, "venue", venues[2].id, "广场舞场地照明不足",
                                            "晚间活动时广场照明不足，存在安全隐患。", now=now - dt.timedelta(hours=3))
@@ -94,7 +110,8 @@ def seed_oversight(echo, officer_login: str, password: str, prefix: str = "", re
             supervision.follow(open_item, resident)
         items = 3
     db.session.flush()
-    out = {"agencies": len(agencies), "visits_recorded": recorded, "discrepancies": flagged, "supervision_items": items}
+    out = {"agencies": len(agencies), "visits_recorded": recorded, "discrepancies": flagged,
+           "falsifications_confirmed": confirmed, "supervision_items": items}
     echo("oversight: " + ", ".join(f"{k} {v}" for k, v in out.items()))
     return out
 

@@ -74,7 +74,6 @@ YEARS = 3
 MONTH_WEIGHT = {1: 1.5, 2: 1.7, 3: 0.8, 4: 0.9, 5: 1.1, 6: 0.9, 7: 1.3, 8: 1.3, 9: 1.0, 10: 1.5, 11: 0.8, 12: 0.9}
 CENT = Decimal("0.01")
 FALSIFIED = "现场人数明显少于报告人数，签到表有代签。"
-ANSWER_WINDOW_DAYS = 14
 SUPERVISION_TOPICS = [("文化室开放时间不足", "多位居民反映文化室周末不开门，希望延长开放时间。"),
                       ("演出音响效果差", "演出时音响断续，后排观众听不清。请检查设备。"),
                       ("场地照明不足", "晚间活动时照明不足，存在安全隐患。"),
@@ -890,8 +889,51 @@ class Scale:
             recent = visited
         w(AssessmentPlan, plans)
         w(AssessmentVisit, visits)
+        self._falsifications(visits)
+        self._supervision_items(w, supervisors)
 
-        # Supervision items about venues, answered by the venue's town (or the district once overdue).
+    def _falsifications(self, visits):
+        """The district officer confirms two of the latest discrepancies (different providers) as
+        falsified, through the app's own operation: the adjustment rule proposes their suspension."""
+        from evaluation.assessment import operations as assessment
+
+        officer = db.session.get(User, self.officer_id)
+        flagged = sorted((v for v in visits if v["attendance_flag"]), key=lambda v: v["recorded_at"], reverse=True)
+        providers = set()
+        for row in flagged:
+            visit = db.session.get(AssessmentVisit, row["id"])
+            if visit.session.provider_id in providers:
+                continue
+            providers.add(visit.session.provider_id)
+            assessment.confirm_falsification(visit, officer, FALSIFIED, now=self.now)
+            if len(providers) == 2:
+                break
+
+    def _supervision_items(self, w, supervisors):
+        """Supervision items about venues, answered by the venue's town (or the district once overdue),
+        due as the app sets it (the answer window in working days, core.workdays); evidence photos on
+        every fourth item (three pictures kept through the one upload check, rows sharing them) and
+        residents following the items."""
+        import io
+
+        from PIL import Image
+
+        from core import settings, uploads
+        from core.uploads import StoredFile
+        from core.workdays import working_deadline
+        from evaluation.supervision import operations as supervision
+        from evaluation.supervision.models import SupervisionEvidence, SupervisionFollow
+
+        rng, n = self.rng, self.n
+        answer_days = settings.get(supervision.ANSWER_DAYS.key)
+        deadlines: dict = {}  # Beijing date raised → deadline: one calendar walk per day, not per item
+
+        def due(raised):
+            day = to_local(raised).date()
+            if day not in deadlines:
+                deadlines[day] = working_deadline(raised, answer_days)
+            return deadlines[day]
+
         items = []
         venues = sorted(self.venue_area)
         for iid in range(1, n["supervision_items"] + 1):
@@ -902,19 +944,43 @@ class Scale:
             kind = iid % 5  # 0, 1: open within the deadline; 2: overdue and escalated; 3, 4: answered
             raised = self.now - dt.timedelta(hours=rng.randint(1, 90)) if kind < 2 else \
                 self.seasonal(self.start, self.now - dt.timedelta(days=30))
-            due = raised + dt.timedelta(days=ANSWER_WINDOW_DAYS)
             row = {"id": iid, "raised_by_id": supervisors[iid % len(supervisors)]["user_id"], "subject_type": "venue",
                    "subject_id": venue, "subject_name": self.venue_name[venue][:300], "area_id": area,
-                   "title": title, "text": text_, "status": "open", "raised_at": raised, "due_at": due,
+                   "title": title, "text": text_, "status": "open", "raised_at": raised, "due_at": due(raised),
                    "escalated_at": None, "answered_at": None, "answered_by_id": None, "answer": ""}
             if kind == 2:
-                row.update(escalated_at=due + dt.timedelta(hours=1), area_id=self.district_id)
+                row.update(escalated_at=row["due_at"] + dt.timedelta(hours=1), area_id=self.district_id)
             elif kind > 2:
                 row.update(status="answered", answered_at=raised + dt.timedelta(days=rng.uniform(1, 9)),
                            answered_by_id=self.town_officer.get(area, self.officer_id),
                            answer="已核实并整改，整改情况已在文化站公示。")
             items.append(row)
         w(SupervisionItem, items)
+
+        kept = []
+        for k, colour in enumerate(((180, 60, 40), (60, 120, 180), (90, 160, 70))):
+            buf = io.BytesIO()
+            Image.new("RGB", (64, 48), colour).save(buf, "PNG")
+            kept.append(uploads.store(buf.getvalue(), uploaded_by=None, field="evidence",
+                                      filename=f"现场照片{k + 1}.png"))
+        next_file = db.session.scalar(select(func.max(StoredFile.id))) + 1
+        files, evidence, follows = [], [], []
+        for row in items:
+            iid = row["id"]
+            if iid % 4 == 0:
+                pic = kept[iid % len(kept)]
+                files.append({"id": next_file, "sha256": pic.sha256, "size": pic.size, "content_type": pic.content_type,
+                              "original_name": pic.original_name, "uploaded_by_id": row["raised_by_id"],
+                              "created_at": row["raised_at"]})
+                evidence.append({"item_id": iid, "file_id": next_file})
+                next_file += 1
+            # Residents follow the open items most; an answered item keeps the follows it had.
+            for uid in rng.sample(self.resident_ids, rng.randint(0, 3 if row["status"] == "open" else 1)):
+                follows.append({"item_id": iid, "user_id": uid,
+                                "created_at": min(self.now, row["raised_at"] + dt.timedelta(hours=rng.randint(1, 48)))})
+        w(StoredFile, files)
+        w(SupervisionEvidence, evidence)
+        w(SupervisionFollow, follows)
 
 
 def _demo_password() -> str:

@@ -298,6 +298,7 @@ def test_agency_credit_code_is_checked(world):
 
 
 def test_the_demo_oversight_data(world, session):
+    from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
     from evaluation.supervision.models import ItemStatus, SupervisionItem
     from seeds.oversight import seed_oversight
     from tests.conftest import PASSWORD
@@ -306,9 +307,17 @@ def test_the_demo_oversight_data(world, session):
     world.d.venue(world.communities[0])
     out = seed_oversight(lambda _m: None, world.officer.login, PASSWORD)
     assert out["agencies"] == 2 and out["visits_recorded"] >= 2 and out["discrepancies"] == 1
+    # The discrepancy is confirmed as falsified by the district officer: a suspension is proposed.
+    assert out["falsifications_confirmed"] == 1
+    visit = session.scalars(select(AssessmentVisit).where(
+        AssessmentVisit.falsification_confirmed_at.is_not(None))).one()
+    decision = session.scalars(select(AdjustmentDecision).where(
+        AdjustmentDecision.rule == "provider_falsified_report")).one()
+    assert decision.provider_id == visit.session.provider_id and decision.status == DecisionStatus.PROPOSED
     items = session.scalars(select(SupervisionItem).order_by(SupervisionItem.raised_at)).all()
     assert [(i.status, i.escalated_at is not None) for i in items] == [
         (ItemStatus.OPEN, True), (ItemStatus.ANSWERED, False), (ItemStatus.OPEN, False)]
+    assert [len(i.evidence) for i in items] == [1, 0, 0] and items[0].evidence[0].file.is_image
     assert seed_oversight(lambda _m: None, world.officer.login, PASSWORD) == {}
 
 

@@ -48,6 +48,7 @@ def districts(tmp_path_factory):
         if drop:
             drops.append(drop)
         app = bench_create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "TESTING": True,
+                                "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **options},
                           "PASSWORD_HASH_COST": FAST_HASH, "RATELIMIT_ENABLED": False})
         with app.app_context():
@@ -116,9 +117,13 @@ def test_the_floor_is_served_only_by_the_bench(districts):
 
 
 def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
+    from core import settings, storage
+    from core.workdays import working_deadline
+    from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
     from evaluation.assessment import draw as sampling
     from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor
-    from evaluation.supervision.models import SupervisionItem, Supervisor
+    from evaluation.supervision import operations as supervision
+    from evaluation.supervision.models import SupervisionEvidence, SupervisionFollow, SupervisionItem, Supervisor
     from marketplace.sessions.models import ServiceSession
     from seeds.scale import counts
 
@@ -163,3 +168,17 @@ def test_assessment_and_supervision_fill_the_district_in_proportion(districts):
         assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at >= now) >= 1
         assert count(SupervisionItem, SupervisionItem.status == "open", SupervisionItem.due_at < now,
                      SupervisionItem.escalated_at.is_not(None), SupervisionItem.area_id == 1) >= 1
+        # Due as the app sets it: the answer window in working days after the day raised.
+        days = settings.get(supervision.ANSWER_DAYS.key)
+        for raised, due in db.session.execute(select(SupervisionItem.raised_at, SupervisionItem.due_at)):
+            assert due == working_deadline(raised, days), raised
+        # Evidence on every fourth item, pictures the storage holds; residents follow items.
+        evidence = db.session.scalars(select(SupervisionEvidence)).all()
+        assert len(evidence) == n["supervision_items"] // 4
+        assert all(e.file.is_image and storage.get().exists(e.file.sha256) for e in evidence)
+        assert count(SupervisionFollow) >= 1
+        # Confirmed falsifications, each with the suspension the adjustment rule proposes.
+        confirmed = count(AssessmentVisit, AssessmentVisit.falsification_confirmed_at.is_not(None))
+        proposed = count(AdjustmentDecision, AdjustmentDecision.rule == "provider_falsified_report",
+                         AdjustmentDecision.status == DecisionStatus.PROPOSED)
+        assert 1 <= confirmed == proposed

@@ -40,5 +40,5 @@ def index():
     level = views.read_level(request.args.get("level"))
     parent = views.read_area(request.args.get("parent"), "parent")
     parent = views.visible_parent(current_user, level, parent)
-    board = scorecards.compute(period, level)
+    board = scorecards.board(period, level)
     return ScorecardsSchema().dump(as_json(board, views.board_items(board, parent, current_user)))

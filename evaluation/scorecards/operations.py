@@ -39,7 +39,7 @@ from sqlalchemy import and_, func, select
 
 from catalog.demand.models import DemandRequest, DemandStatus
 from catalog.items.models import Item, TargetGroup
-from core import periods, settings
+from core import audit, cache, periods, settings
 from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from core.db import db, utcnow
 from core.errors import Invalid
@@ -49,7 +49,7 @@ from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, Ratin
 from evaluation.performance import operations as performance
 from evaluation.reporting.figures import Period
 from marketplace.awards.models import Award, AwardStatus
-from marketplace.projects.models import PurchaseProject
+from marketplace.projects.models import ProjectLine, PurchaseProject
 from marketplace.sessions.models import ServiceSession
 
 MODEL_VERSION = "score-1"
@@ -413,22 +413,42 @@ def special_groups(fr: Frame) -> dict[int, Decimal]:
 
 
 def spending(fr: Frame) -> dict[int, Decimal]:
-    """Yuan awarded per resident: live awards published in the period, of the projects bought for
-    the area (a town's include its communities'). Projects bought for the whole district count for
-    no town; the budget per resident is shown beside it (spending_budgets)."""
+    """Yuan awarded per resident: live awards published in the period, attributed where the
+    services are bought for (see _spend_rows); the budget per resident is shown beside it."""
     return _per({a: v[0] for a, v in _spend_rows(fr).items()}, fr, 1)
 
 
 def _spend_rows(fr: Frame) -> dict[int, list]:
+    """Per area: [awarded, budgeted] of the live awards published in the period.
+
+    The one rule of where spending counts: an award's amount (and its project's budget) is shared
+    among the areas of the venues on its project's lines, in proportion to each line's ceiling total
+    (quantity × unit ceiling) — so a district-wide project counts for the towns and communities it
+    is delivered in, at the award, before any session; the part bought for a venue of the district
+    itself counts for no town. A project without lines counts for its own area."""
     cached = getattr(fr, "_spend", None)
     if cached is None:
         p = fr.period
-        rows = db.session.execute(
-            select(PurchaseProject.area_id, func.sum(Award.amount), func.sum(PurchaseProject.budget))
-            .join(PurchaseProject, PurchaseProject.id == Award.project_id)
-            .where(Award.status != AwardStatus.VOID, Award.published_at >= p.start, Award.published_at < p.end)
-            .group_by(PurchaseProject.area_id)).all()
-        cached = fr.roll((a, Decimal(str(s or 0)), Decimal(str(b or 0))) for a, s, b in rows)
+        live = and_(Award.status != AwardStatus.VOID, Award.published_at >= p.start, Award.published_at < p.end)
+        awards = db.session.execute(
+            select(Award.id, PurchaseProject.area_id, Award.amount, PurchaseProject.budget)
+            .join(PurchaseProject, PurchaseProject.id == Award.project_id).where(live)).all()
+        lines = db.session.execute(
+            select(Award.id, Venue.area_id, func.sum(ProjectLine.quantity * ProjectLine.unit_ceiling))
+            .join(ProjectLine, ProjectLine.project_id == Award.project_id)
+            .join(Venue, Venue.id == ProjectLine.venue_id).where(live).group_by(Award.id, Venue.area_id)).all()
+        where: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        for award_id, area_id, ceiling in lines:
+            where[award_id].append((area_id, Decimal(str(ceiling or 0))))
+        parts = []
+        for award_id, own_area, amount, budget in awards:
+            amount, budget = Decimal(str(amount or 0)), Decimal(str(budget or 0))
+            shares = where.get(award_id) or [(own_area, Decimal(1))]
+            total = sum(c for _a, c in shares)
+            if total <= 0:
+                shares, total = [(own_area, Decimal(1))], Decimal(1)
+            parts.extend((a, amount * c / total, budget * c / total) for a, c in shares)
+        cached = fr.roll(parts)
         fr._spend = cached
     return cached
 
@@ -453,7 +473,7 @@ BUILT_IN = (
     Indicator("special_groups", _l("Sessions for special groups"), W_GROUPS, special_groups, SHARE, "%",
               _l("delivered sessions of items for older people, minors or people with disabilities")),
     Indicator("spending", _l("Spending per resident (yuan)"), W_SPENDING, spending, RELATIVE, "",
-              _l("awards published in the period for the area's own projects")),
+              _l("awards published in the period, shared among the areas of the venues they buy for")),
 )
 
 
@@ -482,7 +502,7 @@ class Mark:
 
 @dataclass
 class Card:
-    area: Area
+    area: Area | AreaRef
     population: int
     marks: list[Mark]
     index: Decimal | None = None
@@ -538,13 +558,75 @@ def compute(period: Period, level: AreaLevel, now: dt.datetime | None = None) ->
     return board
 
 
+# --- the cards as the pages read them: reused while nothing they depend on has changed ----------------
+
+@dataclass(frozen=True)
+class AreaRef:
+    """What a card shows of its area, without the ORM (a cached card outlives its session)."""
+
+    id: int
+    code: str
+    name: str
+    level: AreaLevel
+    parent_id: int | None
+
+    @property
+    def town_id(self) -> int | None:
+        return self.id if self.level == AreaLevel.TOWN else self.parent_id
+
+
+def _plain(b: Board) -> tuple:
+    """The board as plain data, free of the reader's language (labels are put back on reading)."""
+    return (b.period, b.level, b.weights, [
+        ((c.area.id, c.area.code, c.area.name, c.area.level, c.area.parent_id), c.population, c.index, c.rank,
+         c.budget_per_resident, [(m.key, m.value, m.points, m.weight, m.share, m.unit) for m in c.marks])
+        for c in b.cards])
+
+
+def _card(plain, labels: dict) -> Card:
+    area, population, index, rank, budget, marks = plain
+    return Card(AreaRef(*area), population, [Mark(k, labels.get(k, k), v, p, w, s, u) for k, v, p, w, s, u in marks],
+                index, rank, budget)
+
+
+def _unplain(data: tuple) -> Board:
+    period, level, weights, cards = data
+    labels = {i.key: i.label for i in indicators()}
+    return Board(period, level, dict(weights), [_card(c, labels) for c in cards])
+
+
+def _remembered(period: Period, level: AreaLevel, now: dt.datetime | None, version: int | None) -> tuple:
+    version = audit.high_water() if version is None else version
+    key = ":".join(("scorecards", MODEL_VERSION, level.value, period.label, str(version),
+                    ",".join(i.key for i in indicators())))
+    return cache.remember(key, cache.seconds(), lambda: _plain(compute(period, level, now)))[0]
+
+
+def board(period: Period, level: AreaLevel, now: dt.datetime | None = None, version: int | None = None) -> Board:
+    """compute()'s cards for the pages and the API, reused until an audited write commits (the key
+    holds the audit log's high-water mark, so an edit to the inputs shows at once) and for at most
+    the published cache time (dashboards.cache_seconds: a period not yet over moves with the clock,
+    the reach's 90 days). Every input the cards read is written through audited operations.
+    `version`: the high-water mark already read in this request (audit.high_water())."""
+    return _unplain(_remembered(period, level, now, version))
+
+
+def peers(period: Period, level: AreaLevel, now: dt.datetime | None = None, version: int | None = None) -> int:
+    """How many areas of the level the cards rank."""
+    return len(_remembered(period, level, now, version)[3])
+
+
 def trend(period: Period, level: AreaLevel, area_id: int, now: dt.datetime | None = None,
-          length: int | None = None) -> list[tuple[str, Card | None]]:
+          length: int | None = None, version: int | None = None) -> list[tuple[str, Card | None]]:
     """The area's card in the `length` periods of the same kind ending with this one, oldest first."""
     length = length or TREND_LENGTH[period_kind(period.label)]
+    version = audit.high_water() if version is None else version
+    labels = {i.key: i.label for i in indicators()}
     out, p = [], period
     for _n in range(length):
-        out.append((p.label, compute(p, level, now).card(area_id)))
+        # Only this area's card is rebuilt from the cached board (a town has hundreds of communities).
+        found = next((c for c in _remembered(p, level, now, version)[3] if c[0][0] == area_id), None)
+        out.append((p.label, _card(found, labels) if found else None))
         p = previous_period(p)
     return out[::-1]
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import charts, settings
+from core import audit, charts, settings
 from core.accounts.models import Role
 from core.areas.models import Area, AreaLevel
 from core.db import db, utcnow
@@ -95,7 +95,7 @@ def index():
     if level == AreaLevel.COMMUNITY and parent is None and sees_all(current_user):
         parent = db.session.scalar(select(Area).where(Area.level == AreaLevel.TOWN).order_by(Area.code).limit(1))
     parent = visible_parent(current_user, level, parent)
-    board = scorecards.compute(period, level)
+    board = scorecards.board(period, level)
     cards = board_items(board, parent, current_user)
     towns = db.session.scalars(select(Area).where(Area.level == AreaLevel.TOWN).order_by(Area.code)).all()
     chart = charts.bar_chart([c.area.name for c in cards], [c.index or 0 for c in cards],
@@ -116,8 +116,8 @@ def card(area_id):
         raise Forbidden(_("You see the cards of your own town/street and its villages/communities only."))
     kind = request.args.get("kind", "month")
     period = read_period(request.args.get("period"), kind if kind in scorecards.TREND_LENGTH else "month")
-    now = utcnow()
-    history = scorecards.trend(period, area.level, area.id, now)
+    now, version = utcnow(), audit.high_water()
+    history = scorecards.trend(period, area.level, area.id, now, version=version)
     this = history[-1][1]
     before = history[-2][1] if len(history) > 1 else None
     moves = scorecards.what_moved(before, this) if this else []
@@ -128,7 +128,7 @@ def card(area_id):
                               empty_text=_("No data in these periods"))
     return render_template("evaluation/scorecards/card.html", area=area, period=period, card=this, history=history,
                            moves=moves, chart=chart, indicators=scorecards.indicators(),
-                           peers=len(scorecards.frame(period, area.level, now).areas))
+                           peers=scorecards.peers(period, area.level, now, version))
 
 
 @bp.route("/model")

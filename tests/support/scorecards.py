@@ -13,7 +13,10 @@ March sessions (delivered unless said): c1 s1 (40 people, item for older people)
 item, one upheld complaint); c2 s3 disputed (10, item for older people); c3 s4 (100, plain item),
 s5 missed. Ratings in March: s1 5★ and 4★, s4 3★. Requests decided in March: c1 one fulfilled
 after 10 days and one declined; c3 one fulfilled after 20 days. Awards published in March:
-900 of a 1,000 budget for c1's project, 1,500 of 2,000 for town B's.
+900 of a 1,000 budget for c1's project (v1), 1,500 of 2,000 for town B's (v3), and 1,500 of 1,800 for a
+district-wide project whose lines are v1 3 × 400 = 1,200 and v3 1 × 600 = 600 (c1 two thirds, c3 one).
+Third-party visits recorded in March (plan 2025-03): s1 scored 80 and s2 70 (c1: mean 75), s3 50 (c2),
+s4 60 (c3).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from decimal import Decimal
 from catalog.demand.models import DemandRequest, DemandStatus
 from catalog.items.models import Item, TargetGroup
 from core.areas.models import Area, Venue, VenueKind
+from evaluation.assessment.models import AssessmentAgency, AssessmentPlan, AssessmentVisit, Assessor, VisitStatus
 from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
 from marketplace.awards.models import Award, AwardStatus
 from marketplace.bids.models import Bid, BidStatus
-from marketplace.projects.models import ProjectMethod, ProjectState, PurchaseProject
+from marketplace.projects.models import ProjectLine, ProjectMethod, ProjectState, PurchaseProject
 from marketplace.sessions.models import ServiceSession, SessionState
 from tests.support.delivery import Delivery
 from tests.support.figures import local
@@ -136,7 +140,7 @@ def build(session, make_user, make_area, district, town, community) -> World:
     demand(community, venues["v1"], local(2025, 3, 2, 9), DemandStatus.DECLINED, local(2025, 3, 5, 9))
     demand(c3, venues["v3"], local(2025, 2, 20, 9), DemandStatus.FULFILLED, local(2025, 3, 12, 9))
 
-    def bought(area, budget, amount):
+    def bought(area, budget, amount, lines):
         published = local(2025, 3, 8, 10)
         p = PurchaseProject(title=f"{area.name}项目", area=area, method=ProjectMethod.OPEN_TENDER,
                             budget=Decimal(budget), created_by=officer, state=ProjectState.AWARDED,
@@ -144,6 +148,9 @@ def build(session, make_user, make_area, district, town, community) -> World:
                             opened_at=local(2025, 3, 1, 11), awarded_at=published)
         session.add(p)
         session.flush()
+        for position, (v, quantity, ceiling) in enumerate(lines):
+            session.add(ProjectLine(project_id=p.id, item_id=plain.id, venue_id=v.id, quantity=quantity,
+                                    unit_ceiling=Decimal(ceiling), position=position))
         bid = Bid(project_id=p.id, provider_id=provider.id, status=BidStatus.SUBMITTED, revision_no=1,
                   price=Decimal(amount))
         session.add(bid)
@@ -153,7 +160,26 @@ def build(session, make_user, make_area, district, town, community) -> World:
                           publicity_ends_at=published + dt.timedelta(days=1),
                           challenge_deadline=published + dt.timedelta(days=9), status=AwardStatus.PUBLISHED))
 
-    bought(community, "1000.00", "900.00")
-    bought(town_b, "2000.00", "1500.00")
+    bought(community, "1000.00", "900.00", [(venues["v1"], 1, "1000.00")])
+    bought(town_b, "2000.00", "1500.00", [(venues["v3"], 2, "1000.00")])
+    bought(district, "1800.00", "1500.00", [(venues["v1"], 3, "400.00"), (venues["v3"], 1, "600.00")])
+
+    agency = AssessmentAgency(name="测评中心", credit_code="51110115MA00KC0098", engaged_from=dt.date(2025, 1, 1),
+                              engaged_until=dt.date(2025, 12, 31))
+    session.add(agency)
+    session.flush()
+    assessor = Assessor(user_id=make_user("assessor").id, agency_id=agency.id)
+    session.add(assessor)
+    session.flush()
+    plan = AssessmentPlan(month="2025-03", seed="scorecards", share_percent=100, min_per_town=1, candidates=[],
+                          sample=[], assessors=[assessor.id], drawn_at=local(2025, 3, 1, 9), drawn_by_id=officer.id)
+    session.add(plan)
+    session.flush()
+    for position, (key, score) in enumerate((("s1", 80), ("s2", 70), ("s3", 50), ("s4", 60))):
+        s = sessions[key]
+        session.add(AssessmentVisit(plan_id=plan.id, session_id=s.id, position=position, assessor_id=assessor.id,
+                                    status=VisitStatus.RECORDED, recorded_at=s.scheduled_at + dt.timedelta(hours=1),
+                                    counted_attendance=s.attendance, score=score, reported_attendance=s.attendance,
+                                    acceptance_score=s.acceptance_score, checklist={}, findings=""))
     session.flush()
     return World(town, town_b, community, c2, c3, venues, sessions, d.officer(town_b), d.officer(town))
