@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload, selectinload
 
 from core import workdays
 from core.accounts.models import Role
@@ -44,8 +45,8 @@ PUBLISHED_STATES = (ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectSt
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def _project(project_id) -> PurchaseProject:
-    project = db.session.get(PurchaseProject, project_id)
+def _project(project_id, *options) -> PurchaseProject:
+    project = db.session.get(PurchaseProject, project_id, options=options)
     if project is None or not project.is_opened:
         abort(404)
     return project
@@ -356,9 +357,20 @@ def fail(project_id):
 
 # --- public records ---------------------------------------------------------------------------------
 
+def _record_panel(project) -> Panel | None:
+    """The panel as the public records show it: the project is already loaded and found in the
+    session; members with their experts' own columns, nothing the experts or users load eagerly."""
+    return db.session.scalar(
+        select(Panel).where(Panel.project_id == project.id)
+        .options(lazyload(Panel.project), lazyload(Panel.drawn_by), lazyload(Panel.signed_off_by),
+                 selectinload(Panel.members).joinedload(PanelMember.expert)
+                 .options(lazyload(Expert.user), lazyload(Expert.specialties), lazyload(Expert.conflicts))))
+
+
 def _visible_record(project_id):
-    project = _project(project_id)
-    panel = _panel(project)
+    # The records show the project's heading, not its lines (items and venues).
+    project = _project(project_id, lazyload(PurchaseProject.lines))
+    panel = _record_panel(project)
     if panel is None:
         abort(404)
     if not (result_published(project) or _insider(project, panel)):
@@ -381,7 +393,7 @@ def draw_reasons():
 
 
 def report_context(project, panel):
-    result = review.current_result(project)
+    result = review.current_result(project, for_report=True)
     if result is None:
         abort(404)
     members = sorted(panel.members, key=lambda m: m.draw_position)
