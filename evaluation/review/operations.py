@@ -29,7 +29,6 @@ from marketplace.awards.models import Award
 from marketplace.bids.models import Bid
 from marketplace.projects.models import CriterionKind, ProjectState, PurchaseProject
 
-
 # For a report whose panel (with its members) and project (with its criteria) are already loaded:
 # the signer, a flag's member and criterion are then found in the session without a statement, and
 # nothing is loaded that the report does not show (the bids themselves, the criteria again).
