@@ -408,7 +408,8 @@ def report_context(project, panel):
     seated = [m for m in members if m.status != MemberStatus.RECUSED]
     return {"project": project, "panel": panel, "result": result, "members": members, "seated": seated,
             "criteria": criteria, "flagged": flagged, "score_reasons": score_reasons, "checks": checks,
-            "check": draw.rerun(panel),
+            # Stored when the panel was drawn or changed; the draw record re-runs it on demand.
+            "check": draw.stored_check(panel),
             "names": {b.bid_id: b.provider_name for b in result.bids}, "reasons": draw_reasons(),
             "published": result_published(project),
             "qualification_criteria": project.criteria_of(CriterionKind.QUALIFICATION)}
