@@ -53,6 +53,14 @@ def current_result(project_or_panel, *, for_report: bool = False) -> ReviewResul
     return db.session.scalar(query.order_by(ReviewResult.id.desc()))
 
 
+def current_result_head(project: PurchaseProject):
+    """(id, signed_off_at) of the project's review that is not superseded, or None: one short read."""
+    return db.session.execute(
+        select(ReviewResult.id, ReviewResult.signed_off_at)
+        .where(ReviewResult.project_id == project.id, ReviewResult.superseded_at.is_(None))
+        .order_by(ReviewResult.id.desc()).limit(1)).first()
+
+
 def weights(project: PurchaseProject) -> tuple[Decimal, Decimal]:
     price = sum((c.weight for c in project.criteria_of(CriterionKind.PRICE)), Decimal(0))
     perf = sum((c.weight for c in project.criteria_of(CriterionKind.PERFORMANCE)), Decimal(0))

@@ -5,8 +5,10 @@ published, the review report."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
-from core import workdays
+from core import cache, workdays
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -415,14 +417,34 @@ def report_context(project, panel):
             "qualification_criteria": project.criteria_of(CriterionKind.QUALIFICATION)}
 
 
+# The rendered body of a review report is kept under a key naming everything it shows that can still
+# change once the review is computed (a new review is a new result id); the rest is frozen by then.
+REPORT_KEEP_SECONDS = 3600
+
+
+def _report_key(project, panel, head) -> str:
+    seats = [(m.id, m.status.value, m.submitted_at, m.recusal_reason, m.is_leader, m.expert.updated_at)
+             for m in panel.members]
+    shown = repr((project.updated_at, head.signed_off_at, panel.checked_at, panel.check_matched, seats))
+    return (f"review-report:{head.id}:{get_locale()}:"
+            f"{hashlib.sha256(shown.encode()).hexdigest()[:32]}")
+
+
 @bp.route("/projects/<int:project_id>/report")
 @access(PUBLIC)
 def report(project_id):
     project, panel = _visible_record(project_id)
-    ctx = report_context(project, panel)
-    ctx["member"] = panel.member_for(current_user) if current_user.is_authenticated else None
-    ctx["form"] = ConfirmForm()
-    return render_template("evaluation/review/report.html", **ctx)
+    head = review.current_result_head(project)
+    if head is None:
+        abort(404)
+    body, _at = cache.remember(
+        _report_key(project, panel, head), REPORT_KEEP_SECONDS,
+        lambda: render_template("evaluation/review/_report_body.html", **report_context(project, panel)))
+    return render_template("evaluation/review/report.html", project=project, signed_off=head.signed_off_at,
+                           published=result_published(project), form=ConfirmForm(),
+                           member=panel.member_for(current_user) if current_user.is_authenticated else None,
+                           # Rendered by the app's own autoescaped template (above or earlier).
+                           body=Markup(body))  # noqa: S704  # nosec B704
 
 
 @bp.route("/projects/<int:project_id>/report.pdf")
