@@ -254,3 +254,26 @@ def test_the_page_as_a_town_officer_shows_their_town(recent, client, login):
 def test_unknown_area_on_the_page_is_a_400(world, client, login, make_user):
     login(make_user("officer"))
     assert client.get("/coverage/?area=NOPE").status_code == 400
+
+
+def test_the_page_is_kept_until_a_change_is_committed(recent, client, login, make_user, session, monkeypatch):
+    """A second view reads what the first computed; a committed change of a venue or a session is
+    shown at once (the data's version moved), not when the figures' time runs out."""
+    login(make_user("officer"))
+    computed = []
+    real = coverage.compute
+    monkeypatch.setattr(coverage, "compute", lambda *a, **kw: computed.append(a) or real(*a, **kw))
+    first = client.get("/coverage/").get_data(as_text=True)
+    again = client.get("/coverage/").get_data(as_text=True)
+    red = 'fill="#c62828"'
+    assert len(computed) == 1 and "三号图书室" in first and again.count(red) == first.count(red)
+    recent.venues["v4"].name = "四号图书室"
+    session.commit()
+    renamed = client.get("/coverage/").get_data(as_text=True)
+    assert len(computed) == 2 and "四号图书室" in renamed and "三号图书室" not in renamed
+    # c3's gap closes when a session is delivered at v4 (its own community centre).
+    s4 = recent.sessions["s4"]
+    s4.venue_id = recent.venues["v4"].id
+    session.commit()
+    html = client.get("/coverage/").get_data(as_text=True)
+    assert len(computed) == 3 and html.count(red) < first.count(red)

@@ -3,6 +3,7 @@ recusals replaced from the same ordered list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal as D
 
@@ -202,3 +203,20 @@ def test_an_officer_draws_from_the_page(session, setup, client, login, make_user
     login(other_officer)
     assert client.post(f"/review/projects/{other.id}/draw").status_code == 403
     assert session.scalar(select(Panel).where(Panel.project_id == other.id)) is None
+
+
+def test_the_check_is_stored_at_the_draw_and_after_a_recusal(session, setup):
+    panel = draw.draw_panel(setup["project"], setup["officer"], seed="stored",
+                            now=dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC))
+    assert panel.check_matched is True and panel.checked_at == dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
+    assert draw.stored_check(panel) == {"matches": True, "at": panel.checked_at}
+    member = panel.leader
+    draw.recuse(member, "利害关系", member.expert.user, now=dt.datetime(2026, 3, 3, 1, tzinfo=dt.UTC))
+    assert panel.check_matched is True and panel.checked_at == dt.datetime(2026, 3, 3, 1, tzinfo=dt.UTC)
+    # A record changed behind the check's back is caught by the next check, not hidden by the stored one.
+    panel.candidates = list(reversed(panel.candidates))
+    draw.check(panel)
+    assert panel.check_matched is False and draw.stored_check(panel)["matches"] is False
+    # A panel never checked (drawn before checks were stored) is re-run when shown.
+    panel.checked_at = panel.check_matched = None
+    assert draw.stored_check(panel)["matches"] is False and draw.stored_check(panel)["at"] is None

@@ -169,3 +169,60 @@ def test_the_report_page_and_pdf_show_every_number(session, worked, client, logi
     assert notice.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(notice.data)).pages)
     assert "甲艺术团" in text and "87.80" in text
+
+
+def test_the_report_shows_the_stored_draw_check_and_the_record_reruns_it(session, worked, client):
+    """The report reads the check stored when the panel was drawn; the public draw record re-runs
+    the draw whenever it is opened, so a record changed afterwards is caught there at once."""
+    from tests.support.pages import html_text
+
+    panel, _result = run_review(session, worked)
+    assert panel.check_matched is True and panel.checked_at is not None
+    review.sign_off(panel, panel.leader, panel.leader.expert.user)
+    proj = worked["project"]
+    review.award_project(proj, worked["bids"]["A"], "", worked["officer"])
+    session.commit()
+    calls = []
+    real = draw.rerun
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(draw, "rerun", lambda p: calls.append(p.id) or real(p))
+        page = html_text(client.get(f"/review/projects/{proj.id}/report"))
+        assert calls == []  # the report does not re-run the draw
+        assert ("Re-running the draw from its record gives the same order" in page
+                or "按抽取记录重新计算，得到相同的顺序" in page)
+        # Someone changes the stored order: the draw record, re-run on opening, says so.
+        panel.candidates = list(reversed(panel.candidates))
+        session.commit()
+        record = html_text(client.get(f"/review/projects/{proj.id}/draw-record"))
+        assert calls == [panel.id]
+        assert "does NOT give the stored order" in record or "与存档顺序不一致" in record
+
+
+def test_the_report_body_is_rendered_once_until_what_it_shows_changes(session, worked, client):
+    from evaluation.review import views as review_views
+    from tests.support.pages import html_text
+
+    panel, _result = run_review(session, worked)
+    proj = worked["project"]
+    review.sign_off(panel, panel.leader, panel.leader.expert.user)
+    review.award_project(proj, worked["bids"]["A"], "", worked["officer"])
+    session.commit()
+    built = []
+    real = review_views.report_context
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(review_views, "report_context", lambda *a: built.append(a) or real(*a))
+        first = html_text(client.get(f"/review/projects/{proj.id}/report"))
+        assert html_text(client.get(f"/review/projects/{proj.id}/report")) == first
+        assert len(built) == 1 and "87.80" in first
+        # An expert's name is corrected in the expert database: the report shows the new name.
+        panel.leader.expert.name = "更正后的姓名"
+        session.commit()
+        renamed = html_text(client.get(f"/review/projects/{proj.id}/report"))
+        assert len(built) == 2 and "更正后的姓名" in renamed
+        # The draw is checked again and no longer matches its record: the report says so at once.
+        panel.candidates = list(reversed(panel.candidates))
+        draw.check(panel)
+        session.commit()
+        page = html_text(client.get(f"/review/projects/{proj.id}/report"))
+        assert len(built) == 3
+        assert "does NOT give the stored order" in page or "与存档顺序不一致" in page

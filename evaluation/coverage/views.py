@@ -4,9 +4,11 @@ town/street, the gaps and the planning view. Officers and admins; a town's offic
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import cache, settings
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
 from core.errors import Forbidden
@@ -43,11 +45,20 @@ def read_scope(user, code):
 @bp.route("/")
 @access(Role.OFFICER, Role.ADMIN)
 def index():
-    minutes = read_minutes(request.args.get("minutes"))
+    minutes = read_minutes(request.args.get("minutes")) or settings.get(coverage.MINUTES.key)
     scope = read_scope(current_user, request.args.get("area"))
-    circle = coverage.compute(scope, minutes)
-    picks = coverage.plan(circle)
-    svg = coverage_map.draw(circle, picks, width=720)
-    gaps = sorted(circle.gaps, key=lambda p: (-p.population, p.code))
+
+    def compute():
+        circle = coverage.compute(scope, minutes)
+        picks = coverage.plan(circle)
+        gaps = sorted(circle.gaps, key=lambda p: (-p.population, p.code))
+        # The map's labels are in the reader's language: the key names it.
+        return circle, picks, coverage_map.draw(circle, picks, width=720), gaps[:GAPS_SHOWN], len(gaps)
+
+    ttl = cache.seconds()
+    key = (f"coverage:{scope.id if scope else 0}:{minutes}:{coverage.radius_m(minutes):.3f}:{get_locale()}:"
+           f"{cache.version(coverage.DATA)}")
+    (circle, picks, svg, gaps, gaps_total), at = cache.remember(key, ttl, compute)
     return render_template("evaluation/coverage/index.html", circle=circle, picks=picks, svg=svg, scope=scope,
-                           gaps=gaps[:GAPS_SHOWN], gaps_total=len(gaps), reach_days=coverage.REACH_DAYS)
+                           gaps=gaps, gaps_total=gaps_total, reach_days=coverage.REACH_DAYS,
+                           figures_at=at, cache_seconds=ttl)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from catalog.demand.operations import demand_trend
 from catalog.items.models import Item, ItemStatus
@@ -47,13 +47,6 @@ def model():
                            window_days=settings.get(ratings.WINDOW_DAYS.key))
 
 
-def _public_provider(provider_id: int) -> Provider:
-    p = db.session.get(Provider, provider_id)
-    if p is None or p.status not in PUBLIC_PROVIDER_STATES:
-        abort(404)
-    return p
-
-
 def public_profile(p: Provider) -> dict:
     """What anyone may know of a provider's performance (also the API's body)."""
     return profile_of(p, performance.latest_snapshot(p.id))
@@ -71,14 +64,26 @@ def profile_of(p: Provider, snap: PerformanceSnapshot | None) -> dict:
             "suspended_until": p.suspended_until if p.status == ProviderStatus.SUSPENDED else None}
 
 
+def _public_provider(provider_id: int, *options) -> Provider:
+    p = db.session.get(Provider, provider_id, options=options)
+    if p is None or p.status not in PUBLIC_PROVIDER_STATES:
+        abort(404)
+    return p
+
+
+# What the profile shows of a comment: its columns as a row, no Rating object (nor its session).
+COMMENT_COLUMNS = (Rating.created_at, Rating.content, Rating.organisation, Rating.venue, Rating.comment,
+                   Rating.comment_hidden_at, Rating.reply)
+
+
 @perf.route("/providers/<int:provider_id>")
 @access(PUBLIC)
 def provider(provider_id):
-    p = _public_provider(provider_id)
-    comments = db.session.scalars(select(Rating).where(Rating.provider_id == p.id,
-                                                       Rating.status == RatingStatus.COUNTED, Rating.comment != "")
-                                  .options(selectinload(Rating.session)).order_by(Rating.created_at.desc())
-                                  .limit(20)).all()
+    # The profile shows none of the account behind the provider.
+    p = _public_provider(provider_id, lazyload(Provider.user))
+    comments = db.session.execute(select(*COMMENT_COLUMNS).where(
+        Rating.provider_id == p.id, Rating.status == RatingStatus.COUNTED, Rating.comment != "")
+        .order_by(Rating.created_at.desc()).limit(20)).all()
     decisions = db.session.scalars(select(AdjustmentDecision).where(
         AdjustmentDecision.provider_id == p.id,
         AdjustmentDecision.status.in_([DecisionStatus.CONFIRMED, DecisionStatus.AUTO_APPLIED]))

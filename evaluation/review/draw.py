@@ -139,6 +139,7 @@ def make_panel(project: PurchaseProject, actor, *, seed: str, now: dt.datetime) 
                                          added_at=now))
     db.session.add(panel)
     db.session.flush()
+    check(panel, now)
     audit.record("panel.draw", panel, actor=actor, project_id=project.id, seed=seed, size=size,
                  candidates=candidates, members=candidates[:size])
     return panel
@@ -154,6 +155,20 @@ def rerun(panel: Panel) -> dict:
                      if m.draw_position < len(order))
     initial = order[:panel.size]
     return {"order": order, "initial": initial, "matches": order == list(panel.candidates) and keys_ok and members_ok}
+
+
+def check(panel: Panel, now: dt.datetime | None = None) -> None:
+    """Re-run the draw from its record and store the outcome (the report shows it without re-running)."""
+    panel.check_matched = rerun(panel)["matches"]
+    panel.checked_at = now or utcnow()
+    db.session.flush()
+
+
+def stored_check(panel: Panel) -> dict:
+    """The stored outcome of the last check, or the draw re-run now for a panel never checked."""
+    if panel.checked_at is None:
+        return rerun(panel) | {"at": None}
+    return {"matches": bool(panel.check_matched), "at": panel.checked_at}
 
 
 def lock_panel(panel_id: int) -> Panel:
@@ -217,6 +232,7 @@ def recuse(member: PanelMember, reason: str, actor, now: dt.datetime | None = No
         if seated:
             seated[0].is_leader = True
     db.session.flush()
+    check(panel, now)  # the replacement must be the next in the draw order
     audit.record("panel.recuse", panel, actor=actor, member_id=member.id, expert_id=member.expert_id, reason=reason,
                  replacement_expert_id=replacement.expert_id if replacement else None,
                  replacement_position=nxt if replacement else None)

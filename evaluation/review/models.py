@@ -78,6 +78,10 @@ class Panel(db.Model):
     status: Mapped[PanelStatus] = mapped_column(enum_column(PanelStatus), default=PanelStatus.SCORING)
     signed_off_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The draw re-run from this record when it was made and after each recusal (draw.check): the
+    # report shows this; the public draw record re-runs it whenever it is opened.
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    check_matched: Mapped[bool | None] = mapped_column(Boolean)
 
     project: Mapped[PurchaseProject] = relationship(lazy="joined", innerjoin=True)
     drawn_by: Mapped[User] = relationship(foreign_keys=[drawn_by_id], lazy="joined")

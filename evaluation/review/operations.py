@@ -8,27 +8,57 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from core import audit, settings
 from core.db import db, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from evaluation.review import ranking, rules
 from evaluation.review.draw import lock_panel, reviewing_bids
-from evaluation.review.models import Panel, PanelStatus, ReviewBidResult, ReviewFlag, ReviewLine, ReviewResult, Score
+from evaluation.review.models import (
+    Panel,
+    PanelStatus,
+    ReviewBidResult,
+    ReviewFlag,
+    ReviewLine,
+    ReviewResult,
+    Score,
+)
 from marketplace.awards import operations as award_ops
 from marketplace.awards.models import Award
 from marketplace.bids.models import Bid
 from marketplace.projects.models import CriterionKind, ProjectState, PurchaseProject
 
+# For a report whose panel (with its members) and project (with its criteria) are already loaded:
+# the signer, a flag's member and criterion are then found in the session without a statement, and
+# nothing is loaded that the report does not show (the bids themselves, the criteria again).
+_REPORT_LOADING = (
+    lazyload(ReviewResult.panel), lazyload(ReviewResult.signed_off_by),
+    selectinload(ReviewResult.bids).options(lazyload(ReviewBidResult.bid), lazyload(ReviewBidResult.provider),
+                                            selectinload(ReviewBidResult.lines).lazyload(ReviewLine.criterion)),
+    selectinload(ReviewResult.flags).options(lazyload(ReviewFlag.member), lazyload(ReviewFlag.criterion)),
+)
 
-def current_result(project_or_panel) -> ReviewResult | None:
+
+def current_result(project_or_panel, *, for_report: bool = False) -> ReviewResult | None:
+    """The project's review that is not superseded. `for_report`: the panel and the project are
+    already in the session (see _REPORT_LOADING)."""
     pid = project_or_panel.project_id if isinstance(project_or_panel, Panel) else project_or_panel.id
-    return db.session.scalar(select(ReviewResult).where(ReviewResult.project_id == pid,
-                                                        ReviewResult.superseded_at.is_(None))
-                             # Not joined: SQLite would scan every panel member to outer-join the signer.
-                             .options(selectinload(ReviewResult.signed_off_by))
-                             .order_by(ReviewResult.id.desc()))
+    query = select(ReviewResult).where(ReviewResult.project_id == pid, ReviewResult.superseded_at.is_(None))
+    if for_report:
+        query = query.options(*_REPORT_LOADING)
+    else:
+        # Not joined: SQLite would scan every panel member to outer-join the signer.
+        query = query.options(selectinload(ReviewResult.signed_off_by))
+    return db.session.scalar(query.order_by(ReviewResult.id.desc()))
+
+
+def current_result_head(project: PurchaseProject):
+    """(id, signed_off_at) of the project's review that is not superseded, or None: one short read."""
+    return db.session.execute(
+        select(ReviewResult.id, ReviewResult.signed_off_at)
+        .where(ReviewResult.project_id == project.id, ReviewResult.superseded_at.is_(None))
+        .order_by(ReviewResult.id.desc()).limit(1)).first()
 
 
 def weights(project: PurchaseProject) -> tuple[Decimal, Decimal]:

@@ -5,15 +5,18 @@ published, the review report."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload, selectinload
 
-from core import workdays
+from core import cache, workdays
 from core.accounts.models import Role
 from core.db import db, utcnow
 from core.errors import DomainError
@@ -44,8 +47,8 @@ PUBLISHED_STATES = (ProjectState.CONTRACTED, ProjectState.IN_DELIVERY, ProjectSt
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def _project(project_id) -> PurchaseProject:
-    project = db.session.get(PurchaseProject, project_id)
+def _project(project_id, *options) -> PurchaseProject:
+    project = db.session.get(PurchaseProject, project_id, options=options)
     if project is None or not project.is_opened:
         abort(404)
     return project
@@ -356,9 +359,20 @@ def fail(project_id):
 
 # --- public records ---------------------------------------------------------------------------------
 
+def _record_panel(project) -> Panel | None:
+    """The panel as the public records show it: the project is already loaded and found in the
+    session; members with their experts' own columns, nothing the experts or users load eagerly."""
+    return db.session.scalar(
+        select(Panel).where(Panel.project_id == project.id)
+        .options(lazyload(Panel.project), lazyload(Panel.drawn_by), lazyload(Panel.signed_off_by),
+                 selectinload(Panel.members).joinedload(PanelMember.expert)
+                 .options(lazyload(Expert.user), lazyload(Expert.specialties), lazyload(Expert.conflicts))))
+
+
 def _visible_record(project_id):
-    project = _project(project_id)
-    panel = _panel(project)
+    # The records show the project's heading, not its lines (items and venues).
+    project = _project(project_id, lazyload(PurchaseProject.lines))
+    panel = _record_panel(project)
     if panel is None:
         abort(404)
     if not (result_published(project) or _insider(project, panel)):
@@ -381,7 +395,7 @@ def draw_reasons():
 
 
 def report_context(project, panel):
-    result = review.current_result(project)
+    result = review.current_result(project, for_report=True)
     if result is None:
         abort(404)
     members = sorted(panel.members, key=lambda m: m.draw_position)
@@ -396,20 +410,41 @@ def report_context(project, panel):
     seated = [m for m in members if m.status != MemberStatus.RECUSED]
     return {"project": project, "panel": panel, "result": result, "members": members, "seated": seated,
             "criteria": criteria, "flagged": flagged, "score_reasons": score_reasons, "checks": checks,
-            "check": draw.rerun(panel),
+            # Stored when the panel was drawn or changed; the draw record re-runs it on demand.
+            "check": draw.stored_check(panel),
             "names": {b.bid_id: b.provider_name for b in result.bids}, "reasons": draw_reasons(),
             "published": result_published(project),
             "qualification_criteria": project.criteria_of(CriterionKind.QUALIFICATION)}
+
+
+# The rendered body of a review report is kept under a key naming everything it shows that can still
+# change once the review is computed (a new review is a new result id); the rest is frozen by then.
+REPORT_KEEP_SECONDS = 3600
+
+
+def _report_key(project, panel, head) -> str:
+    seats = [(m.id, m.status.value, m.submitted_at, m.recusal_reason, m.is_leader, m.expert.updated_at)
+             for m in panel.members]
+    shown = repr((project.updated_at, head.signed_off_at, panel.checked_at, panel.check_matched, seats))
+    return (f"review-report:{head.id}:{get_locale()}:"
+            f"{hashlib.sha256(shown.encode()).hexdigest()[:32]}")
 
 
 @bp.route("/projects/<int:project_id>/report")
 @access(PUBLIC)
 def report(project_id):
     project, panel = _visible_record(project_id)
-    ctx = report_context(project, panel)
-    ctx["member"] = panel.member_for(current_user) if current_user.is_authenticated else None
-    ctx["form"] = ConfirmForm()
-    return render_template("evaluation/review/report.html", **ctx)
+    head = review.current_result_head(project)
+    if head is None:
+        abort(404)
+    body, _at = cache.remember(
+        _report_key(project, panel, head), REPORT_KEEP_SECONDS,
+        lambda: render_template("evaluation/review/_report_body.html", **report_context(project, panel)))
+    return render_template("evaluation/review/report.html", project=project, signed_off=head.signed_off_at,
+                           published=result_published(project), form=ConfirmForm(),
+                           member=panel.member_for(current_user) if current_user.is_authenticated else None,
+                           # Rendered by the app's own autoescaped template (above or earlier).
+                           body=Markup(body))  # noqa: S704  # nosec B704
 
 
 @bp.route("/projects/<int:project_id>/report.pdf")
