@@ -17,7 +17,6 @@ import logging
 
 # pickle: entries are signed with the app's secret and checked before they are loaded (_unseal).
 import pickle  # nosec B403
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -76,7 +75,6 @@ def clear(app=None) -> None:
     """Forget every figure the app keeps in this process (tests; Redis entries expire on their own)."""
     with _lock:
         _local(app).clear()
-        (app or current_app).extensions.pop(VERSIONS_EXTENSION, None)
 
 
 # --- in Redis --------------------------------------------------------------------------------------
@@ -158,38 +156,3 @@ def remember(key: str, ttl_seconds: int, compute: Callable[[], T],
         log.warning("cache not stored for %s: %s: %s", key, type(e).__name__, e)
     return value, now
 
-
-# --- versions of data ------------------------------------------------------------------------------
-# A figure whose key names the version of the data it reads is computed again as soon as that data
-# changes, and not before. Versions live where the figures do: in Redis when REDIS_URL is set (every
-# worker sees a change at once), otherwise in this process (another worker then keeps its figure
-# until the ttl runs out, as the dashboards do).
-
-VERSIONS_EXTENSION = "huimin.cache.versions"
-
-
-def version(name: str) -> str:
-    """The current version of the data called `name`, to put in a key ("0" until it first changes)."""
-    url = current_app.config.get("REDIS_URL")
-    if url:
-        try:
-            return str(int(_redis(url).get(_redis_key("version:" + name)) or 0))
-        except Exception as e:  # unknown: a version no figure is stored under, nor will be read again under
-            log.warning("cache version unavailable for %s: %s: %s", name, type(e).__name__, e)
-            return "unknown-" + secrets.token_hex(8)
-    with _lock:
-        return str(current_app.extensions.setdefault(VERSIONS_EXTENSION, {}).get(name, 0))
-
-
-def bump(name: str) -> None:
-    """The data called `name` changed: figures stored under an older version are not read again."""
-    url = current_app.config.get("REDIS_URL")
-    if url:
-        try:
-            _redis(url).incr(_redis_key("version:" + name))
-        except Exception as e:
-            log.warning("cache version not bumped for %s: %s: %s", name, type(e).__name__, e)
-        return
-    with _lock:
-        versions = current_app.extensions.setdefault(VERSIONS_EXTENSION, {})
-        versions[name] = versions.get(name, 0) + 1

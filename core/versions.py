@@ -131,6 +131,6 @@ def remember(key: str, tables: Iterable[str], compute: Callable[[], tuple[T, dt.
     if db.session.info.get(_PENDING, set()) & set(tables):
         return compute()[0]  # this transaction has changed them: what others committed is not what it sees
     full = f"v:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{stamp}"
-    (value, until), _ = cache.remember(full, KEEP_SECONDS, compute,
+    (value, _until), _ = cache.remember(full, KEEP_SECONDS, compute,
                                        valid=lambda found: found[1] is None or utcnow() < found[1])
     return value

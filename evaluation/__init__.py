@@ -69,7 +69,7 @@ def init_app(app):
     from evaluation.scorecards import views as scorecards_views
 
     settings.add(app, *coverage.SETTINGS)
-    coverage.watch_changes()
+    data_versions.watch(app, *coverage.DATA_TABLES)
     scorecards.init_app(app)  # the built-in indicators; others come with add_indicator(app, ...)
     app.register_blueprint(coverage_views.bp)
     app.register_blueprint(coverage_api.bp)

@@ -15,14 +15,13 @@
 Two statements load communities and venues; a grid index (core.geo.GridIndex, cells of the walk
 distance) keeps the geometry linear in the number of communities and venues.
 
-The page keeps what it computed under the version of this data (`DATA`, core/cache.py): a commit
-that adds, changes or deletes an area, a venue or a session bumps it (`watch_changes`).
+The page keeps what it computed under the versions of the tables it reads (`DATA_TABLES`,
+core/versions.py): a commit that adds, changes or deletes an area, a venue or a session shows at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ from decimal import Decimal
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from core import cache, geo, settings
+from core import geo, settings
 from core.areas.models import Area, AreaLevel, Venue
 from core.db import db, utcnow
 from core.errors import Invalid
@@ -281,34 +280,7 @@ def community_reach(until: dt.datetime, minutes: int | None = None) -> dict[int,
     return {p.id: (p.population, p.covered) for p in circle.places}
 
 
-# --- the version of what the circle reads ------------------------------------------------------------
+# --- what the circle reads -----------------------------------------------------------------------
 
-DATA = "coverage-data"
-_WATCHED = (Area, Venue, ServiceSession)
-_CHANGED = "coverage_data_changed"
-
-
-def _note_change(session, _flush_context) -> None:
-    # after_flush still sees what was flushed; the version moves only once the change is committed,
-    # so no request can store a figure of the old data under the new version.
-    if not session.info.get(_CHANGED) and any(
-            isinstance(o, _WATCHED) for o in itertools.chain(session.new, session.dirty, session.deleted)):
-        session.info[_CHANGED] = True
-
-
-def _after_commit(session) -> None:
-    if session.info.pop(_CHANGED, False) and has_app_context():
-        cache.bump(DATA)
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_CHANGED, None)
-
-
-def watch_changes() -> None:
-    """Bump the coverage data's version on every commit that changed an area, a venue or a session
-    (once per process: the listeners look up the app of the moment)."""
-    for name, fn in (("after_flush", _note_change), ("after_commit", _after_commit),
-                     ("after_rollback", _after_rollback)):
-        if not event.contains(db.session, name, fn):
-            event.listen(db.session, name, fn)
+# The page keeps what it computed under these tables' versions (core/versions.py).
+DATA_TABLES = ("areas", "venues", "service_sessions")

@@ -3,14 +3,18 @@ town/street, the gaps and the planning view. Officers and admins; a town's offic
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import cache, settings
+from core import versions as data_versions
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
+from core.db import utcnow
 from core.errors import Forbidden
 from core.permissions import access
 from evaluation.coverage import map as coverage_map
@@ -48,17 +52,20 @@ def index():
     minutes = read_minutes(request.args.get("minutes")) or settings.get(coverage.MINUTES.key)
     scope = read_scope(current_user, request.args.get("area"))
 
+    ttl = cache.seconds()
+
     def compute():
         circle = coverage.compute(scope, minutes)
         picks = coverage.plan(circle)
         gaps = sorted(circle.gaps, key=lambda p: (-p.population, p.code))
-        # The map's labels are in the reader's language: the key names it.
-        return circle, picks, coverage_map.draw(circle, picks, width=720), gaps[:GAPS_SHOWN], len(gaps)
+        # A walk's reach moves with the clock (sessions of the last 90 days): kept at most `ttl`.
+        now = utcnow()
+        svg = coverage_map.draw(circle, picks, width=720)
+        return (circle, picks, svg, gaps[:GAPS_SHOWN], len(gaps), now), now + dt.timedelta(seconds=ttl)
 
-    ttl = cache.seconds()
-    key = (f"coverage:{scope.id if scope else 0}:{minutes}:{coverage.radius_m(minutes):.3f}:{get_locale()}:"
-           f"{cache.version(coverage.DATA)}")
-    (circle, picks, svg, gaps, gaps_total), at = cache.remember(key, ttl, compute)
+    # The map's labels are in the reader's language: the key names it.
+    key = f"coverage:{scope.id if scope else 0}:{minutes}:{coverage.radius_m(minutes):.3f}:{get_locale()}"
+    circle, picks, svg, gaps, gaps_total, at = data_versions.remember(key, coverage.DATA_TABLES, compute)
     return render_template("evaluation/coverage/index.html", circle=circle, picks=picks, svg=svg, scope=scope,
                            gaps=gaps, gaps_total=gaps_total, reach_days=coverage.REACH_DAYS,
                            figures_at=at, cache_seconds=ttl)

@@ -1,7 +1,7 @@
 """panel draw check: the re-run of each panel's draw is stored, not repeated on every report view
 
 Revision ID: e4b190229dd7
-Revises: 592475dd217d
+Revises: b7e3d15a9c02
 Create Date: 2026-12-07 14:50:00
 
 Existing panels are checked once here, by the rule README "Checking a panel draw" states (and
@@ -20,7 +20,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision = 'e4b190229dd7'
-down_revision = '592475dd217d'
+down_revision = 'b7e3d15a9c02'
 branch_labels = None
 depends_on = None
 
