@@ -221,3 +221,21 @@ def test_the_english_ui_shows_no_chinese_interface_text(seeded):
             if found:
                 offenders[f"{login or 'public'} {url}"] = found[:5]
     assert not offenders, json.dumps(offenders, ensure_ascii=False, indent=1)
+
+
+def test_the_demo_has_a_confirmed_falsification_and_evidence(seeded):
+    """The oversight part as the demo shows it: last month's discrepancy confirmed as falsified by
+    the district officer, with the suspension it proposes; the overdue supervision item's photo."""
+    from evaluation.adjustment.models import AdjustmentDecision, DecisionStatus
+    from evaluation.assessment.models import AssessmentVisit
+    from evaluation.supervision.models import SupervisionEvidence
+
+    with seeded.app_context():
+        visits = db.session.scalars(select(AssessmentVisit).where(
+            AssessmentVisit.falsification_confirmed_at.is_not(None))).all()
+        assert len(visits) == 1 and visits[0].discrepancy
+        decision = db.session.scalars(select(AdjustmentDecision).where(
+            AdjustmentDecision.rule == "provider_falsified_report")).one()
+        assert decision.status == DecisionStatus.PROPOSED
+        assert decision.provider_id == visits[0].session.provider_id
+        assert db.session.scalar(select(func.count()).select_from(SupervisionEvidence)) == 1
