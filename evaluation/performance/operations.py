@@ -187,10 +187,21 @@ def _now_days(now: dt.datetime) -> float:
     return now.timestamp() / 86400.0
 
 
+# PostgreSQL's exp() raises "underflow" below about −745 where SQLite returns 0, and a short
+# half-life gets there within a few years: there the weight is 0 on both (SQLite needs no CASE).
+MIN_EXPONENT = -700.0
+
+
+def _exp(x):
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.exp(x)
+    return case((x < MIN_EXPONENT, 0.0), else_=func.exp(x))
+
+
 def decay(col, now: dt.datetime, half_life: int):
     """exp(−ln 2 · age in days / half-life), computed by the database."""
     age = literal(_now_days(now)) - _epoch_days(col)
-    return func.exp(literal(-LN2 / half_life) * age)
+    return _exp(literal(-LN2 / half_life) * age)
 
 
 def _stars(model=Rating):
@@ -286,7 +297,7 @@ def district_from(figures: dict[int, Figures], params: Parameters) -> District:
 
 def _kept_decay(now: dt.datetime, half_life: int):
     """The factor that brings a kept decayed sum from its row's `as_of` to `now`."""
-    return func.exp(literal(-LN2 / half_life) * (literal(_now_days(now)) - _epoch_days(PerformanceFigures.as_of)))
+    return _exp(literal(-LN2 / half_life) * (literal(_now_days(now)) - _epoch_days(PerformanceFigures.as_of)))
 
 
 def figures_kept() -> bool:
@@ -439,6 +450,11 @@ class Check:
                 "largest_drift": str(self.largest_drift), "providers": self.providers, "passed": self.passed}
 
 
+def _py_decay(now: dt.datetime, as_of: dt.datetime, half_life: int) -> float:
+    x = -LN2 * (_now_days(now) - as_of.timestamp() / 86400) / half_life
+    return 0.0 if x < MIN_EXPONENT else math.exp(x)
+
+
 def _stale(kept: PerformanceFigures, f: Figures, factor: float) -> bool:
     """Whether a kept row, brought to now by `factor`, differs from the provider's figures."""
     for name in (fl.name for fl in dataclasses.fields(Figures)):
@@ -463,8 +479,7 @@ def _check(now: dt.datetime, params: Parameters, figures: dict[int, Figures], di
     kept = {row.provider_id: row for row in db.session.scalars(select(PerformanceFigures))}
     stale = sum(1 for pid in figures.keys() | kept.keys()
                 if pid not in kept or _stale(kept[pid], figures.get(pid, Figures()),
-                                             math.exp(-LN2 * (_now_days(now) - kept[pid].as_of.timestamp() / 86400)
-                                                      / params.half_life_days)))
+                                             _py_decay(now, kept[pid].as_of, params.half_life_days)))
     largest, worst = Decimal("0.00"), None
     if kept_district != district:
         for pid, r in results.items():
@@ -552,10 +567,11 @@ def update_providers(provider_ids, trigger: str, now: dt.datetime | None = None,
     district = district_for_update(now, params)
     results = {pid: compute(f, params, district) for pid, f in scored.items()}
     _write(results, params, f"{trigger}-{uuid.uuid4().hex[:12]}", trigger, now)
+    # Providers already loaded read their new score on next access; none is loaded for this.
     for pid in results:
-        provider = db.session.get(Provider, pid)
+        provider = db.session.identity_map.get(db.session.identity_key(Provider, pid))
         if provider is not None:
-            db.session.refresh(provider, ["performance_score", "grade"])
+            db.session.expire(provider, ["performance_score", "grade"])
     return results
 
 
