@@ -84,10 +84,10 @@ def _note_statement(state):
 
 @event.listens_for(Session, "before_commit")
 def _raise_versions(session):
-    if not session.info.get(_PENDING):
-        return
-    session.flush()  # first, so the counters are the last rows this transaction locks
+    session.flush()  # what the commit would flush: its tables are noted, and the counters are locked last
     names = sorted(session.info.pop(_PENDING, ()))
+    if not names:
+        return
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
