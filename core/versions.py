@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
+from markupsafe import Markup
 from sqlalchemy import BigInteger, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -131,6 +132,14 @@ def remember(key: str, tables: Iterable[str], compute: Callable[[], tuple[T, dt.
     if db.session.info.get(_PENDING, set()) & set(tables):
         return compute()[0]  # this transaction has changed them: what others committed is not what it sees
     full = f"v:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{stamp}"
-    (value, until), _ = cache.remember(full, KEEP_SECONDS, compute,
-                                       valid=lambda found: found[1] is None or utcnow() < found[1])
-    return value
+    found, _ = cache.remember(full, KEEP_SECONDS, compute,
+                              valid=lambda found: found[1] is None or utcnow() < found[1])
+    return found[0]
+
+
+def rendered(template: str, **context) -> Markup:
+    """A template rendered to HTML that is kept and put into a page as it is."""
+    from flask import render_template
+
+    # Jinja escaped every value it put in: the output is HTML, not text to escape again.
+    return Markup(render_template(template, **context))  # noqa: S704  # nosec B704
