@@ -94,11 +94,11 @@ def _raise_versions(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    # One by one in name order: two transactions raising the same counters never wait on each other in a ring.
-    for name in names:
-        stmt = insert(DataVersion).values(table_name=name, version=1)
-        session.execute(stmt.on_conflict_do_update(index_elements=[DataVersion.table_name],
-                                                   set_={"version": DataVersion.version + 1}))
+    # One statement whatever the number of tables; rows in name order, so two transactions raising
+    # the same counters take their locks in the same order.
+    stmt = insert(DataVersion).values([{"table_name": name, "version": 1} for name in names])
+    session.execute(stmt.on_conflict_do_update(index_elements=[DataVersion.table_name],
+                                               set_={"version": DataVersion.version + 1}))
 
 
 @event.listens_for(Session, "after_soft_rollback")
