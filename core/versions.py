@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
+from markupsafe import Markup
 from sqlalchemy import BigInteger, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -84,20 +85,20 @@ def _note_statement(state):
 
 @event.listens_for(Session, "before_commit")
 def _raise_versions(session):
-    if not session.info.get(_PENDING):
-        return
-    session.flush()  # first, so the counters are the last rows this transaction locks
+    session.flush()  # what the commit would flush: its tables are noted, and the counters are locked last
     names = sorted(session.info.pop(_PENDING, ()))
+    if not names:
+        return
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    # One by one in name order: two transactions raising the same counters never wait on each other in a ring.
-    for name in names:
-        stmt = insert(DataVersion).values(table_name=name, version=1)
-        session.execute(stmt.on_conflict_do_update(index_elements=[DataVersion.table_name],
-                                                   set_={"version": DataVersion.version + 1}))
+    # One statement whatever the number of tables; rows in name order, so two transactions raising
+    # the same counters take their locks in the same order.
+    stmt = insert(DataVersion).values([{"table_name": name, "version": 1} for name in names])
+    session.execute(stmt.on_conflict_do_update(index_elements=[DataVersion.table_name],
+                                               set_={"version": DataVersion.version + 1}))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -131,6 +132,14 @@ def remember(key: str, tables: Iterable[str], compute: Callable[[], tuple[T, dt.
     if db.session.info.get(_PENDING, set()) & set(tables):
         return compute()[0]  # this transaction has changed them: what others committed is not what it sees
     full = f"v:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{stamp}"
-    (value, _until), _ = cache.remember(full, KEEP_SECONDS, compute,
-                                       valid=lambda found: found[1] is None or utcnow() < found[1])
-    return value
+    found, _ = cache.remember(full, KEEP_SECONDS, compute,
+                              valid=lambda found: found[1] is None or utcnow() < found[1])
+    return found[0]
+
+
+def rendered(template: str, **context) -> Markup:
+    """A template rendered to HTML that is kept and put into a page as it is."""
+    from flask import render_template
+
+    # Jinja escaped every value it put in: the output is HTML, not text to escape again.
+    return Markup(render_template(template, **context))  # noqa: S704  # nosec B704

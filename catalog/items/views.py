@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,11 +20,11 @@ from catalog.versions.operations import (
     version_entries,
     version_in_force,
 )
+from core import versions as data_versions
 from core.accounts.models import Role
 from core.areas.models import AreaLevel
 from core.db import db, utcnow
 from core.permissions import PUBLIC, access
-from core import versions as data_versions
 from core.views_util import Page
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -71,10 +70,10 @@ def _index_body():
     decisions = {i.id: newest[i.id] for i in page.items if i.status != ItemStatus.ACTIVE and i.id in newest}
     category = db.session.get(Category, f.category_id) if f.category_id else None
     now = utcnow()
-    body = Markup(render_template(
+    body = data_versions.rendered(
         "catalog/items/_index_body.html", page=page, f=f, tree=category_tree(), category=category,
         decisions=decisions, target_groups=TARGET_GROUP_LABELS, levels=list(AreaLevel), statuses=STATUS_FILTERS,
-        in_force=version_in_force(now)))
+        in_force=version_in_force(now))
     return body, next_in_force_change(now)
 
 

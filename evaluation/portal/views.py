@@ -21,7 +21,6 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, render_template, request
-from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -137,8 +136,8 @@ def _home_lists():
         _public_projects().where(PurchaseProject.state_is(ProjectState.PUBLISHED, now))
         .order_by(PurchaseProject.published_at.desc(), PurchaseProject.id.desc()).limit(RECENT)).all()
     results = db.session.scalars(_live_awards().limit(RECENT)).unique().all()
-    lists = Markup(render_template("evaluation/portal/_home_lists.html", open_projects=open_projects,
-                                   results=results, now=now))
+    lists = data_versions.rendered("evaluation/portal/_home_lists.html", open_projects=open_projects,
+                                   results=results, now=now)
     return lists, project_ops.next_deadline(now)
 
 
@@ -374,9 +373,9 @@ def _ratings_page(kind: str, model, candidates, template: str):
 
     def table():
         page = ListPage(_ranked(db.session.execute(candidates).all(), sums), lambda ids: _loaded(model, ids))
-        return Markup(render_template(
+        return data_versions.rendered(
             f"evaluation/portal/_ratings_{model.__tablename__}_table.html", page=page, dimensions=DIMENSION_LABELS,
-            rows=[(o, _summary_of(sums, o.id)) for o in page.items])), None
+            rows=[(o, _summary_of(sums, o.id)) for o in page.items]), None
 
     key = f"{data_versions.page_key('portal:ratings')}:{at.isoformat()}"
     return render_template(template, table=data_versions.remember(key, (model.__tablename__,), table), q=_q(),

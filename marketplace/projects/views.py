@@ -99,10 +99,10 @@ def _index_body():
     stmt, f = _filtered(public_projects_stmt(), request.args, public=True)
     # The list shows neither lines nor criteria: not loaded (an access would raise, not query per row).
     stmt = stmt.options(raiseload(PurchaseProject.lines), raiseload(PurchaseProject.criteria))
-    body = Markup(render_template(
+    body = data_versions.rendered(
         "marketplace/projects/_index_body.html", page=Page(stmt), f=f, now=now,
         states=[s for s in ProjectState if s != ProjectState.DRAFT], methods=list(ProjectMethod),
-        areas=_area_filter_choices()))
+        areas=_area_filter_choices())
     return body, project_ops.next_deadline(now)
 
 
