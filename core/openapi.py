@@ -31,13 +31,15 @@ _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<na
 
 
 def api_doc(summary, *, description=None, query=None, body=None, body_required: bool = True,
-            responses: dict | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = ()):
+            responses: dict | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = (),
+            path: dict[str, dict] | None = None):
     """Declare a view's operation in the OpenAPI document.
 
     `query`/`body`: marshmallow schemas of the query arguments and the JSON body;
     `responses`: {status: schema or None} for the successful answers; `errors`: error statuses
     beyond those that follow from access, limits, path arguments and input (409, a 404 of a
-    view without path arguments...). Place it directly under `@bp.route`.
+    view without path arguments...); `path`: {argument: JSON schema} for a path argument whose form
+    the URL converter does not state (a month's pattern). Place it directly under `@bp.route`.
 
     `summary`/`description` are English, marked with lazy gettext (`_l`) where declared: the
     document keeps the English (machine readers), the API documentation page shows the translation.
@@ -46,7 +48,7 @@ def api_doc(summary, *, description=None, query=None, body=None, body_required: 
     def decorate(view):
         view.api_doc = {"summary": summary, "description": description, "query": query, "body": body,
                         "body_required": body_required, "responses": responses or {200: None},
-                        "errors": tuple(errors), "tags": tuple(tags)}
+                        "errors": tuple(errors), "tags": tuple(tags), "path": dict(path or {})}
         return view
 
     return decorate
@@ -93,6 +95,8 @@ ERROR_NOTES = {
     401: _l("No valid bearer token (or, for POST /api/v1/tokens, wrong credentials)"),
     403: _l("The caller's role or relation to the object does not allow it (with the reason)"),
     409: _l("A business rule refuses it now (the message says which)"),
+    413: _l("An uploaded file is over the size limit"),
+    415: _l("An uploaded file is not a PDF, JPEG or PNG by its content, or not readable as one"),
     422: _l("Input refused; error.fields names each field"),
     429: _l("Too many requests; Retry-After says when to try again"),
 }
@@ -120,7 +124,7 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
                 "tags": list(doc["tags"] or [rule.rule[len(PREFIX):].strip("/").split("/")[0]])}
     if description:
         op["description"] = description
-    params = list(path_params)
+    params = [{**p, "schema": doc["path"][p["name"]]} if p["name"] in doc["path"] else p for p in path_params]
     if doc["query"] is not None:
         params.append({"in": "query", "schema": doc["query"]})
     if params:

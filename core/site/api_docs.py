@@ -29,7 +29,8 @@ CONSTRAINTS = (("minLength", _l("min length")), ("maxLength", _l("max length")),
 # The HTTP phrases of the answers the API gives, as the page shows them.
 PHRASES = {"OK": _l("OK"), "Created": _l("Created"), "Bad Request": _l("Bad Request"),
            "Unauthorized": _l("Unauthorized"), "Forbidden": _l("Forbidden"), "Not Found": _l("Not Found"),
-           "Conflict": _l("Conflict"), "Unprocessable Entity": _l("Unprocessable Entity"),
+           "Conflict": _l("Conflict"), "Request Entity Too Large": _l("Request Entity Too Large"),
+           "Unsupported Media Type": _l("Unsupported Media Type"), "Unprocessable Entity": _l("Unprocessable Entity"),
            "Too Many Requests": _l("Too Many Requests")}
 
 

@@ -6,14 +6,15 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class CoverageQuerySchema(Schema):
-    """GET /api/v1/coverage: malformed input is answered 400 naming the field."""
+    """GET /api/v1/coverage: malformed input is answered 400 naming the field, an unknown area 404."""
 
     class Meta:
         unknown = EXCLUDE
 
     minutes = fields.Integer(validate=validate.Range(1, 120),
                              metadata={"description": "minutes of walking, 1–120; default the setting (15)"})
-    area = fields.String(metadata={"description": "a town's or community's area code; default the district"})
+    area = fields.String(metadata={"description": "a town's or community's area code; default the district "
+                                                  "(no such area: 404)"})
 
 
 class GapSchema(Schema):

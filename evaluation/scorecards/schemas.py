@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from evaluation.scorecards.operations import PERIOD_PATTERN
+
 
 class ScorecardQuerySchema(Schema):
-    """GET /api/v1/scorecards: malformed input is answered 400 naming the field."""
+    """GET /api/v1/scorecards: malformed input is answered 400 naming the field, an unknown area 404."""
 
     class Meta:
         unknown = EXCLUDE
 
-    period = fields.String(metadata={"description": "YYYY-MM, YYYY-Qn or YYYY (local calendar); default this month"})
+    period = fields.String(metadata={"pattern": PERIOD_PATTERN, "description": "YYYY-MM, YYYY-Qn or YYYY from 2000 "
+                                     "(local calendar); default this month. A period not begun yet: 409"})
     level = fields.String(validate=validate.OneOf(["town", "community"]), metadata={"description": "default town"})
-    parent = fields.String(metadata={"description": "a town's area code: only its villages/communities"})
+    parent = fields.String(metadata={"description": "a town's area code: only its villages/communities (no such "
+                                                    "town: 404)"})
 
 
 class IndicatorMarkSchema(Schema):
