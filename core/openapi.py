@@ -17,6 +17,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from marshmallow import fields
 
 from core.accounts.schemas import ErrorSchema
@@ -204,7 +205,20 @@ def build(app) -> dict:
             continue
         path, params = _path(rule)
         spec.path(path=path, operations={m: _operation(rule, view, m, params) for m in methods})
-    return spec.to_dict()
+    with force_locale("en"):
+        return _english(spec.to_dict())
+
+
+def _english(value):
+    """The document with every lazy text (field notes declared with `_l`) as its English string: the
+    document is for machines and stays English; the docs page translates those notes for readers."""
+    if isinstance(value, dict):
+        return {k: _english(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_english(v) for v in value]
+    if isinstance(value, LazyString):
+        return str(value)
+    return value
 
 
 def document(app) -> dict:

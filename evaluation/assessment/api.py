@@ -50,7 +50,7 @@ def public_record(plan: AssessmentPlan) -> dict:
 @api_doc(_l("A month's third-party assessment plan and visits, public once the month is over"),
          responses={200: PublicPlanOut}, errors=(422,), tags=("evaluation",),
          path={"month": {"type": "string", "pattern": assessment.MONTH_PATTERN,
-                         "description": "YYYY-MM, for example 2026-11"}})
+                         "description": _l("YYYY-MM, for example 2026-11")}})
 @access(PUBLIC)
 def plan(month):
     try:

@@ -25,7 +25,7 @@ class BidInSchema(Schema):
     price = fields.String(required=True, validate=[
         validate.Length(min=1, max=20),
         validate.Regexp(PRICE_PATTERN, error=_l("Enter an amount in yuan, e.g. 12000.00."))],
-        metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"})
+        metadata={"description": _l("Offered price in yuan, e.g. 12000.00; more than zero and within the budget")})
     plan = fields.String(required=True, validate=[validate.Length(min=1, max=20_000),
                                                   validate.Regexp(NOT_BLANK, error=_l("Describe your service plan."))])
     team = fields.String(load_default="", validate=validate.Length(max=5000))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.i18n import LOCAL_TZ
@@ -62,16 +63,16 @@ class _PageQuerySchema(Schema):
 class OcdsReleasesQuerySchema(_PageQuerySchema):
     since = IsoDateOrDateTime(load_default=None, metadata={
         "type": "string", "minLength": 10, "maxLength": 35, "pattern": ISO_DATE_OR_DATETIME,
-        "description": "An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00, with seconds, fraction and "
-                       "offset or Z optional; Beijing time without an offset). Empty or anything else: 422."})
+        "description": _l("An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00, with seconds, fraction and "
+                       "offset or Z optional; Beijing time without an offset). Empty or anything else: 422.")})
 
 
 class OcdsRecordQuerySchema(_PageQuerySchema):
     ocid = fields.String(load_default=None, validate=[
         validate.Length(min=1, max=100),
         validate.Regexp(OCID_PATTERN, error="An ocid is ocds-, six letters or digits, a hyphen and the process id.")],
-        metadata={"description": "An ocid: ocds-, six lower-case letters or digits, a hyphen and the process id. "
-                                 "Without it, every published process is listed, page by page (`page`, `per_page`)."})
+        metadata={"description": _l("An ocid: ocds-, six lower-case letters or digits, a hyphen and the process id. "
+                                 "Without it, every published process is listed, page by page (`page`, `per_page`).")})
 
 
 # The packages' envelopes, for the API document; what is inside a release is defined by the OCDS
@@ -92,7 +93,7 @@ class _OcdsPackageSchema(Schema):
 
 class OcdsReleasePackageSchema(_OcdsPackageSchema):
     releases = fields.List(fields.Dict(), required=True,
-                           metadata={"description": "OCDS 1.1.5 releases (release-schema.json)"})
+                           metadata={"description": _l("OCDS 1.1.5 releases (release-schema.json)")})
 
 
 class OcdsRecordSchema(Schema):
