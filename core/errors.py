@@ -56,8 +56,31 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class UnsupportedContent(Invalid):
+    """An uploaded file that is not of an accepted type by its content, or not readable as one (415):
+    no schema can say what bytes are a PDF, so the answer is the status HTTP has for it."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooLarge(Invalid):
+    """An uploaded file over the size or pixel limit of the moment (413; the limits are settings)."""
+
+    status = 413
+    code = "too_large"
+
+
 class Refused(DomainError):
     """Valid input that a rule does not allow now (409)."""
+
+
+class Missing(DomainError):
+    """Well-formed input naming an object that does not exist (an item code, an area code): 404
+    naming the field. Its form is in the API document; whether it exists no schema can say."""
+
+    status = 404
+    code = "not_found"
 
 
 class Forbidden(DomainError):

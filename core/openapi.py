@@ -17,6 +17,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from marshmallow import fields
 
 from core.accounts.schemas import ErrorSchema
@@ -31,13 +32,15 @@ _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<na
 
 
 def api_doc(summary, *, description=None, query=None, body=None, body_required: bool = True,
-            responses: dict | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = ()):
+            responses: dict | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = (),
+            path: dict[str, dict] | None = None):
     """Declare a view's operation in the OpenAPI document.
 
     `query`/`body`: marshmallow schemas of the query arguments and the JSON body;
     `responses`: {status: schema or None} for the successful answers; `errors`: error statuses
     beyond those that follow from access, limits, path arguments and input (409, a 404 of a
-    view without path arguments...). Place it directly under `@bp.route`.
+    view without path arguments...); `path`: {argument: JSON schema} for a path argument whose form
+    the URL converter does not state (a month's pattern). Place it directly under `@bp.route`.
 
     `summary`/`description` are English, marked with lazy gettext (`_l`) where declared: the
     document keeps the English (machine readers), the API documentation page shows the translation.
@@ -46,7 +49,7 @@ def api_doc(summary, *, description=None, query=None, body=None, body_required: 
     def decorate(view):
         view.api_doc = {"summary": summary, "description": description, "query": query, "body": body,
                         "body_required": body_required, "responses": responses or {200: None},
-                        "errors": tuple(errors), "tags": tuple(tags)}
+                        "errors": tuple(errors), "tags": tuple(tags), "path": dict(path or {})}
         return view
 
     return decorate
@@ -93,6 +96,8 @@ ERROR_NOTES = {
     401: _l("No valid bearer token (or, for POST /api/v1/tokens, wrong credentials)"),
     403: _l("The caller's role or relation to the object does not allow it (with the reason)"),
     409: _l("A business rule refuses it now (the message says which)"),
+    413: _l("An uploaded file is over the size limit"),
+    415: _l("An uploaded file is not a PDF, JPEG or PNG by its content, or not readable as one"),
     422: _l("Input refused; error.fields names each field"),
     429: _l("Too many requests; Retry-After says when to try again"),
 }
@@ -120,7 +125,7 @@ def _operation(rule, view, method: str, path_params: list[dict]) -> dict:
                 "tags": list(doc["tags"] or [rule.rule[len(PREFIX):].strip("/").split("/")[0]])}
     if description:
         op["description"] = description
-    params = list(path_params)
+    params = [{**p, "schema": doc["path"][p["name"]]} if p["name"] in doc["path"] else p for p in path_params]
     if doc["query"] is not None:
         params.append({"in": "query", "schema": doc["query"]})
     if params:
@@ -200,7 +205,20 @@ def build(app) -> dict:
             continue
         path, params = _path(rule)
         spec.path(path=path, operations={m: _operation(rule, view, m, params) for m in methods})
-    return spec.to_dict()
+    with force_locale("en"):
+        return _english(spec.to_dict())
+
+
+def _english(value):
+    """The document with every lazy text (field notes declared with `_l`) as its English string: the
+    document is for machines and stays English; the docs page translates those notes for readers."""
+    if isinstance(value, dict):
+        return {k: _english(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_english(v) for v in value]
+    if isinstance(value, LazyString):
+        return str(value)
+    return value
 
 
 def document(app) -> dict:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from core import settings
 from core.accounts.models import User
 from core.db import UTCDateTime, db, utcnow
-from core.errors import Invalid
+from core.errors import Invalid, TooLarge, UnsupportedContent
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
@@ -102,13 +102,13 @@ def _read_limited(stream, limit: int) -> bytes:
 def _clean_image(data: bytes, content_type: str, field: str | None, name: str) -> bytes:
     """Decode and re-encode: only the pixels (and transparency) survive."""
     fmt = "JPEG" if content_type == JPEG else "PNG"
-    unreadable = Invalid(_l("%(name)s is not a readable %(fmt)s image.", name=name, fmt=fmt), field)
+    unreadable = UnsupportedContent(_l("%(name)s is not a readable %(fmt)s image.", name=name, fmt=fmt), field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as im:
                 if im.width * im.height > MAX_PIXELS:
-                    raise Invalid(_l("%(name)s has too many pixels.", name=name), field)
+                    raise TooLarge(_l("%(name)s has too many pixels.", name=name), field)
                 im.load()
                 # Turn the picture upright before its orientation tag is dropped with the rest.
                 upright = ImageOps.exif_transpose(im)
@@ -196,16 +196,16 @@ def check(data: bytes, raw_name: str | None, *, field: str | None, max_mb: int |
           types: tuple[str, ...] = (PDF, JPEG, PNG)) -> CheckedFile:
     """The one check of every uploaded file: not empty, within `max_mb` (the uploads setting by
     default), of one of `types` by its first bytes, and for images decodable — they are re-encoded.
-    Raises Invalid naming `field`."""
+    Raises Invalid naming `field` (TooLarge 413, UnsupportedContent 415, an empty file 422)."""
     shown = display_name(raw_name, PDF).removesuffix(".pdf")  # for messages, before the type is known
     mb = max_mb if max_mb is not None else settings.get(MAX_MB.key)
     if not data:
         raise Invalid(_l("%(name)s is empty.", name=shown), field)
     if len(data) > mb * 1024 * 1024:
-        raise Invalid(_l("%(name)s is larger than %(mb)d MB.", name=shown, mb=mb), field)
+        raise TooLarge(_l("%(name)s is larger than %(mb)d MB.", name=shown, mb=mb), field)
     content_type = sniff(data)
     if content_type not in types:
-        raise Invalid(_refusal(types, shown), field)
+        raise UnsupportedContent(_refusal(types, shown), field)
     width = height = None
     if content_type in (JPEG, PNG):
         data = _clean_image(data, content_type, field, shown)

@@ -123,7 +123,7 @@ def test_price_above_budget_is_refused_and_nothing_kept(market, session, client,
     provider = market.provider()
     resp = client.post(f"/api/v1/projects/{project.id}/bid", json=body(price="5000.01"),
                        headers=token_for(provider.user))
-    assert resp.status_code == 422
+    assert resp.status_code == 409
     assert "price" in resp.get_json()["error"]["fields"]
     assert session.scalar(select(func.count()).select_from(Bid)) == 0
     refusal = refusals(session, "bid.submit")[-1]

@@ -155,6 +155,11 @@ def test_fuzz_every_operation(app, session, client, make_user, district, town):
     # are not made "invalid" by adding some. Tokens are real ones, sent below; the fuzzer still
     # checks that each protected operation refuses no token and a wrong one (ignored_auth).
     schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
+    # Schema-valid data must be accepted; besides the statuses the check allows anyway (403, 404, 409...)
+    # an upload whose bytes are not a PDF or picture (415) or too large (413) is refused, as HTTP has
+    # it — and status_code_conformance keeps those to the operations that document them (the bids).
+    acceptance = schema.config.checks.positive_data_acceptance
+    acceptance.expected_statuses = [*acceptance.expected_statuses, "413", "415"]
     log = {"bodies": [], "failures": [], "rejected": [], "examples": 0}
     operations = 0
     started = time.monotonic()
@@ -201,7 +206,6 @@ def _access_of(app, op):
 def _fuzz(strategy, headers: dict, log: dict):
     from schemathesis import GenerationMode
     from schemathesis.core.failures import FailureGroup
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
 
     @settings(max_examples=FUZZ_EXAMPLES * 2, derandomize=True, database=None, deadline=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -214,11 +218,10 @@ def _fuzz(strategy, headers: dict, log: dict):
         if case.meta.generation.mode == GenerationMode.POSITIVE and resp.status_code == 422:
             log["rejected"].append((label, resp.text[:300]))
         try:
-            # Schema-valid input may still name an object that does not exist or break a business
-            # rule (an unknown item code, a price above the budget): 422 naming the field is the
-            # documented answer, so "valid data must be accepted" is not asked here.
-            case.validate_response(resp, headers=headers, transport_kwargs={"headers": headers},
-                                   excluded_checks=[positive_data_acceptance])
+            # Every check, "schema-valid data is accepted" too: the document states each form the API
+            # refuses (patterns, lengths, enums, ranges), and what no schema can say answers 403
+            # (not the caller's to do), 404 (an unknown code or id) or 409 (a rule of the moment).
+            case.validate_response(resp, headers=headers, transport_kwargs={"headers": headers})
         except FailureGroup as e:
             log["failures"].append(f"{label}: {e}"[:1500])
 
@@ -298,6 +301,99 @@ def test_a_deeply_nested_json_body_is_400_with_the_error_shape(client, session, 
     assert resp.status_code == 422  # nested a little: the schema's answer, as before
 
 
+@pytest.mark.parametrize(("since", "status"), [("2026-02-30", 422), ("2025-02-29", 422), ("0000-01-01", 422),
+                                              ("2024-02-29", 200), ("2000-02-29T08:00", 200), ("1900-02-29", 422),
+                                              ("0001-01-01", 200), ("9999-12-31T23:59-05:00", 200)])
+def test_since_is_a_day_that_exists_and_the_calendar_ends_do_not_fail(client, since, status):
+    # 2026-02-30 matched the documented pattern and was refused; 0001-01-01 in Beijing time is before
+    # year 1 in UTC and raised OverflowError (a 500).
+    resp = client.get("/api/v1/ocds/releases", query_string={"since": since})
+    assert resp.status_code == status, (since, resp.get_data(as_text=True)[:200])
+    pattern = openapi_param(client, "/api/v1/ocds/releases", "since")["pattern"]
+    assert bool(re.match(pattern, since)) == (status == 200)
+
+
+def openapi_param(client, path, name, method="get"):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    return next(p["schema"] for p in doc["paths"][path][method]["parameters"] if p["name"] == name)
+
+
+def test_a_month_in_a_path_is_stated_and_refused_as_stated(client):
+    pattern = openapi_param(client, "/api/v1/assessment/plans/{month}", "month")["pattern"]
+    for month, well_formed in (("2026-11", True), ("2026-13", False), ("\u0662\u0660\u0662\u0666-11", False),
+                               ("26-11", False)):
+        assert bool(re.match(pattern, month)) == well_formed
+        resp = client.get(f"/api/v1/assessment/plans/{month}")
+        assert resp.status_code == (404 if well_formed else 422), month  # no plan of that month: 404
+
+
+def test_what_no_schema_can_say_answers_403_404_or_409(client, session, make_user, token_for, delivery, market):
+    from catalog.items.models import Item
+
+    resident = make_user("resident")
+    session.commit()
+    headers = token_for(resident)
+    # An item code of the right form that names nothing: 404 naming the field, nothing kept.
+    resp = client.post("/api/v1/demand", json={"item": "NO-SUCH-ITEM", "venue_id": 1}, headers=headers)
+    assert resp.status_code == 404 and set(resp.get_json()["error"]["fields"]) == {"item"}
+    item = session.scalar(select(Item).limit(1))
+    if item is not None:
+        resp = client.post("/api/v1/demand", json={"item": item.code, "venue_id": 2**31 - 1}, headers=headers)
+        assert resp.status_code in (404, 409)
+    # A first rating without the session's attendance code: not shown to have been there (403).
+    held = delivery.schedule(delivery.contract(delivery.provider()), utcnow_minus_days(1))
+    session.commit()
+    for code in ("", "WRONG1"):
+        resp = client.post(f"/api/v1/sessions/{held.id}/rating",
+                           json={"content": 5, "organisation": 5, "venue": 5, "attendance_code": code}, headers=headers)
+        assert resp.status_code == 403 and set(resp.get_json()["error"]["fields"]) == {"attendance_code"}
+    # A bid whose attachment is valid base64 but not a PDF or picture: 415; a hash to keep that is not
+    # in the bid: 404; over the budget: 409.
+    project = market.published(budget="5000.00", quantity=5)
+    provider = market.provider()
+    session.commit()
+    bidder = token_for(provider.user)
+    plain = {"price": "4000.00", "plan": "方案", "team": "", "conflicts": "", "keep_attachments": []}
+    resp = client.post(f"/api/v1/projects/{project.id}/bid", headers=bidder, json={
+        **plain, "attachments": [{"name": "a.pdf", "content_base64": "aGVsbG8="}]})
+    assert resp.status_code == 415 and "files" in resp.get_json()["error"]["fields"]
+    assert client.post(f"/api/v1/projects/{project.id}/bid", headers=bidder,
+                       json={**plain, "price": "5000.01", "attachments": []}).status_code == 409
+    assert client.post(f"/api/v1/projects/{project.id}/bid", headers=bidder,
+                       json={**plain, "attachments": []}).status_code == 201
+    resp = client.put(f"/api/v1/projects/{project.id}/bid", headers=bidder,
+                      json={**plain, "attachments": [], "keep_attachments": ["a" * 64]})
+    assert resp.status_code == 404 and "files" in resp.get_json()["error"]["fields"]
+
+
+def utcnow_minus_days(days):
+    import datetime as dt
+
+    from core.db import utcnow
+
+    return utcnow().replace(microsecond=0) - dt.timedelta(days=days)
+
+
+@pytest.mark.parametrize(("price", "accepted"), [("0", False), ("0.00", False), ("0,000", False), ("0.01", True),
+                                                 ("0.10", True), ("12,000.00", True), (" 12 ", True),
+                                                 ("1.001", False), ("-5", False), ("1e3", False)])
+def test_the_price_pattern_is_what_the_server_takes(price, accepted):
+    from marshmallow import ValidationError
+
+    from core.errors import Invalid
+    from core.money import parse_money
+    from marketplace.bids.schemas import PRICE_PATTERN, BidInSchema
+
+    assert bool(re.match(PRICE_PATTERN, price)) == accepted
+    try:
+        BidInSchema().load({"price": price, "plan": "x"})
+        parse_money(price, "price")
+        taken = True
+    except (ValidationError, Invalid):
+        taken = False
+    assert taken == accepted
+
+
 # --- the docs page -------------------------------------------------------------------------------
 
 def test_docs_page_shows_every_operation_from_the_document(app, client):
@@ -364,3 +460,49 @@ def test_docs_page_speaks_the_readers_language_and_the_document_stays_english(ap
         found = {op["summary"] for ops in document["paths"].values() for op in ops.values()}
         assert set(SUMMARIES) <= found
         assert not any("\u4e00" <= ch <= "\u9fff" for s in found for ch in s)
+
+
+def _descriptions(node):
+    """Every field or parameter note in the document (not the operations' summaries)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                yield value
+            else:
+                yield from _descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _descriptions(value)
+
+
+def test_every_field_note_and_group_is_in_both_languages_on_the_docs_page(app, client):
+    from html import unescape
+
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from core.site.api_docs import TAGS
+
+    doc = openapi.document(app)
+    tags = {t for ops in doc["paths"].values() for op in ops.values() for t in op.get("tags", [])}
+    assert tags <= set(TAGS), tags - set(TAGS)
+    notes = set()
+    for schema in doc["components"]["schemas"].values():
+        notes |= set(_descriptions(schema.get("properties", {})))
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                notes |= set(_descriptions(param))
+    assert len(notes) >= 15
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        untranslated = sorted(n for n in notes if _(n) == n)
+    assert not untranslated, untranslated
+    client.post("/lang", data={"lang": "zh_CN"})
+    zh = unescape(html_text(client.get("/api/docs")))
+    client.post("/lang", data={"lang": "en"})
+    en = unescape(html_text(client.get("/api/docs")))
+    assert "报价（元）" in zh and "Offered price in yuan" not in zh and "Offered price in yuan" in en
+    assert "开放数据（OCDS）" in zh and "Open data (OCDS)" in en and "查询参数" in zh
+    # The JSON document keeps the English notes.
+    served = client.get("/api/v1/openapi.json").get_data(as_text=True)
+    assert "Offered price in yuan" in served and "报价（元）" not in served

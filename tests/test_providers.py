@@ -189,7 +189,7 @@ def test_a_registered_code_cannot_be_registered_again(client, session, category,
 def test_a_certificate_that_is_not_a_pdf_is_refused(client, session, category):
     data = visitor_form(category, certificate=(io.BytesIO(b"<html>fake</html>"), "licence.pdf"))
     resp = post_register(client, data)
-    assert resp.status_code == 422 and "按文件内容检查" in html_text(resp)
+    assert resp.status_code == 415 and "按文件内容检查" in html_text(resp)  # Unsupported Media Type
     assert count(session, Provider) == 0 and count(session, StoredFile) == 0
 
 
@@ -334,7 +334,7 @@ def test_a_document_that_is_not_what_it_claims_is_refused_on_the_profile(client,
     login(session.get(User, provider.user_id))
     resp = client.post("/providers/me/documents", data={"kind": "other", "file": (io.BytesIO(b"MZ\x90"), "a.pdf")},
                        content_type="multipart/form-data")
-    assert resp.status_code == 422 and "按文件内容检查" in html_text(resp)
+    assert resp.status_code == 415 and "按文件内容检查" in html_text(resp)
     assert session.scalar(select(func.count()).where(ProviderDocument.provider_id == provider.id)) == 1
 
 

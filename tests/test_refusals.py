@@ -75,7 +75,7 @@ def test_a_bid_over_the_budget(via, market, session, client, login, token_for):
     resp, head = _ask(session, client, login, token_for, provider.user, via,
                       html=("post", f"/projects/{project.id}/bid", _bid_form("5000.01")),
                       api=("post", f"/api/v1/projects/{project.id}/bid", _bid_body("5000.01")))
-    assert resp.status_code == 422
+    assert resp.status_code == 409  # a business rule, not malformed input
     if via == "html":
         assert "5000.00" in html_text(resp)  # the reason, on the bid form
     else:

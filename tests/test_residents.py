@@ -13,7 +13,7 @@ from catalog.demand import operations as demand_ops
 from catalog.demand.models import DemandStatus, DemandSupport
 from core.audit import AuditEvent
 from core.db import utcnow
-from core.errors import Invalid
+from core.errors import Forbidden
 from evaluation.feedback import operations as ratings
 from evaluation.feedback.models import Rating, RatingStatus
 from marketplace.sessions.models import ServiceSession
@@ -45,7 +45,8 @@ def test_every_session_gets_its_own_six_digit_code(delivery, held):
 @pytest.mark.parametrize("code, error", [(None, "attendance_code_missing"), ("", "attendance_code_missing"),
                                          ("   ", "attendance_code_missing"), ("wrong!", "attendance_code_wrong")])
 def test_a_rating_without_the_right_code_is_refused(held, make_user, session, code, error):
-    with pytest.raises(Invalid) as e:
+    # Not shown to have been there: forbidden (403), whatever the code's form.
+    with pytest.raises(Forbidden) as e:
         ratings.rate(held, make_user("resident"), FIVE, now=held.scheduled_at + dt.timedelta(hours=3),
                      attendance_code=code)
     assert e.value.field == "attendance_code" and e.value.code == error
@@ -56,7 +57,7 @@ def test_a_rating_without_the_right_code_is_refused(held, make_user, session, co
 def test_another_sessions_code_does_not_count(delivery, held, make_user, session):
     other = delivery.schedule(held.contract, held.scheduled_at + dt.timedelta(hours=1))
     other.attendance_code = "111111" if held.attendance_code != "111111" else "222222"
-    with pytest.raises(Invalid):
+    with pytest.raises(Forbidden):
         ratings.rate(held, make_user("resident"), FIVE, now=held.scheduled_at + dt.timedelta(hours=3),
                      attendance_code=other.attendance_code)
 
@@ -89,7 +90,7 @@ def test_the_page_refuses_a_wrong_code_on_its_field_and_keeps_it_on_record(held,
     resp = client.post(f"/rate/{held.id}", data={"content": "5", "organisation": "5", "venue": "5",
                                                  "attendance_code": wrong})
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and 'id="attendance-code-error"' in body and 'aria-invalid="true"' in body
+    assert resp.status_code == 403 and 'id="attendance-code-error"' in body and 'aria-invalid="true"' in body
     assert _count(session, held) == 0
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "refused.rating.attendance_code", AuditEvent.object_id == str(held.id))) == 1

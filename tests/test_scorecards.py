@@ -172,10 +172,12 @@ def test_malformed_periods_are_refused(app, text):
 
 
 def test_a_period_to_come_is_refused(app):
-    from core.errors import Invalid
+    from core.errors import Refused
 
-    with time_machine.travel(local(2025, 3, 15, 12), tick=False), pytest.raises(Invalid):
+    # Well formed, only not yet: a rule of the moment (409), not malformed input.
+    with time_machine.travel(local(2025, 3, 15, 12), tick=False), pytest.raises(Refused) as info:
         scorecards.parse_period("2025-04")
+    assert info.value.status == 409 and info.value.field == "period"
 
 
 def test_what_moved_names_the_indicators(world):
@@ -252,7 +254,8 @@ def test_the_api_refuses_bad_input_naming_the_field(world, client, token_for, ma
     token = token_for(make_user("admin"))
     before = session.query(AuditEvent).count()
     resp = client.get(f"/api/v1/scorecards?{query}", headers=token)
-    assert resp.status_code == 400
+    # Malformed: 400; well formed but naming no town: 404.
+    assert resp.status_code == (404 if field == "parent" else 400)
     assert list(resp.get_json()["error"]["fields"]) == [field]
     assert session.query(AuditEvent).count() == before
 

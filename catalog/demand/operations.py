@@ -79,11 +79,11 @@ def request_item(resident, item: Item, venue: Venue | None, note: str = "") -> t
     if venue is None:
         raise Invalid(_("Choose the venue where the service should take place."), "venue_id")
     if venue.area_id != resident.community_id:
-        raise Invalid(_("%(venue)s is not in your community (%(community)s); you may request services only for "
+        raise Forbidden(_("%(venue)s is not in your community (%(community)s); you may request services only for "
                         "venues of your own community.", venue=venue.name, community=resident.community.name),
                       "venue_id", audit_action="demand.request", obj=item, venue=venue.id)
     if not venue.active:
-        raise Invalid(_("%(venue)s is not in use.", venue=venue.name), "venue_id")
+        raise Refused(_("%(venue)s is not in use.", venue=venue.name), "venue_id")
     for _attempt in range(2):
         existing = _active_request(item.id, resident.community_id)
         if existing is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from catalog.demand.models import DemandStatus
@@ -35,8 +36,8 @@ class DemandSchema(Schema):
 
 
 class DemandCreatedSchema(DemandSchema):
-    merged = fields.Boolean(metadata={"description": "true: an active request for the item and venue existed; "
-                                                     "the call became a support of it (200)"})
+    merged = fields.Boolean(metadata={"description": _l("true: an active request for the item and venue existed; "
+                                                     "the call became a support of it (200)")})
 
 
 class DemandPageQuerySchema(Schema):

@@ -27,7 +27,7 @@ from core.accounts.api import load_json
 from core.accounts.models import Role
 from core.areas.models import Venue
 from core.db import db
-from core.errors import Invalid
+from core.errors import Missing
 from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page
@@ -76,16 +76,18 @@ def _with_counts(req: DemandRequest) -> DemandRequest:
 @bp.route("/demand", methods=["POST"])
 @api_doc(_l("Request a catalog item for a venue of the caller's community (merged into an active request "
          "for the same item and venue, as a support)"), body=DemandCreateSchema,
-         responses={200: DemandCreatedSchema, 201: DemandCreatedSchema}, errors=(409,), tags=("demand",))
+         description=_l("An unknown item code or venue id: 404 naming the field; a venue outside the caller's "
+                     "community: 403; an item not open for requests or a venue not in use: 409."),
+         responses={200: DemandCreatedSchema, 201: DemandCreatedSchema}, errors=(404, 409), tags=("demand",))
 @access(Role.RESIDENT)
 def create_demand():
     data = load_json(DemandCreateSchema())
     item = db.session.scalar(select(Item).where(Item.code == data["item"]))
     if item is None or item.status == ItemStatus.DRAFT:
-        raise Invalid(_("No catalog item has the code %(code)s.", code=data["item"]), "item")
+        raise Missing(_("No catalog item has the code %(code)s.", code=data["item"]), "item")
     venue = db.session.get(Venue, data["venue_id"])
     if venue is None:
-        raise Invalid(_("No venue has the id %(id)d.", id=data["venue_id"]), "venue_id")
+        raise Missing(_("No venue has the id %(id)d.", id=data["venue_id"]), "venue_id")
     req, merged = demand_ops.request_item(current_user, item, venue, data["note"])
     req = _with_counts(req)
     req.merged = merged

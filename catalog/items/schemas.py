@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from catalog.items.models import DecisionSource, ItemStatus, TargetGroup
@@ -74,7 +75,7 @@ class DemandFiguresSchema(Schema):
 class ItemDetailSchema(ItemSummarySchema):
     description = fields.String()
     standard = fields.Function(lambda i: StandardSchema().dump(i),
-                               metadata={"type": "object", "description": "content, duration, staffing, quality"})
+                               metadata={"type": "object", "description": _l("content, duration, staffing, quality")})
     status_decision = fields.Nested(DecisionSchema, allow_none=True)
     satisfaction = fields.Decimal(as_string=True, places=2, allow_none=True)
     rating_count = fields.Integer()

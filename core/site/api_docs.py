@@ -29,8 +29,17 @@ CONSTRAINTS = (("minLength", _l("min length")), ("maxLength", _l("max length")),
 # The HTTP phrases of the answers the API gives, as the page shows them.
 PHRASES = {"OK": _l("OK"), "Created": _l("Created"), "Bad Request": _l("Bad Request"),
            "Unauthorized": _l("Unauthorized"), "Forbidden": _l("Forbidden"), "Not Found": _l("Not Found"),
-           "Conflict": _l("Conflict"), "Unprocessable Entity": _l("Unprocessable Entity"),
+           "Conflict": _l("Conflict"), "Request Entity Too Large": _l("Request Entity Too Large"),
+           "Unsupported Media Type": _l("Unsupported Media Type"), "Unprocessable Entity": _l("Unprocessable Entity"),
            "Too Many Requests": _l("Too Many Requests")}
+
+
+# The groups of operations (the document's tags) and where a parameter goes, as the page names them.
+TAGS = {"accounts": _l("Accounts and tokens"), "bids": _l("Bids"), "catalog": _l("Catalog"), "coverage": _l("Coverage"),
+        "demand": _l("Resident demand"), "evaluation": _l("Evaluation"), "meta": _l("The API itself"),
+        "ocds": _l("Open data (OCDS)"), "projects": _l("Purchase projects"), "providers": _l("Providers"),
+        "ratings": _l("Resident ratings"), "scorecards": _l("Performance scorecards")}
+PLACES = {"path": _l("path"), "query": _l("query"), "header": _l("header")}
 
 
 def describe(schema: dict | None) -> dict:
@@ -63,7 +72,7 @@ def describe(schema: dict | None) -> dict:
     if schema.get("default") not in (None, ""):
         notes.append(_("default %(value)s", value=schema["default"]))
     if schema.get("description"):
-        notes.append(schema["description"])
+        notes.append(_(schema["description"]))  # declared with _l: the English text is the msgid
     return {"type": text, "ref": None, "notes": notes}
 
 
@@ -116,12 +125,14 @@ def operations(doc: dict) -> list[dict]:
             if op is None:
                 continue
             body = op.get("requestBody")
+            tag = (op.get("tags") or ["api"])[0]
             out.append({
                 "id": op["operationId"], "method": method.upper(), "path": path,
                 "summary": translated(op.get("summary", "")), "description": translated(op.get("description", "")),
-                "tag": (op.get("tags") or ["api"])[0],
+                "tag": tag, "tag_label": str(TAGS.get(tag, tag)),
                 "auth": bool(op.get("security")), "roles": [str(Role(r).label) for r in op.get("x-roles", [])],
-                "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                "parameters": [{"name": p["name"], "in": str(PLACES.get(p["in"], p["in"])),
+                                "required": p.get("required", False),
                                 **describe(p.get("schema"))} for p in op.get("parameters", [])],
                 "body": _body(doc, body) if body else None,
                 "responses": [{"status": status, "description": translated_response(r.get("description", "")),

@@ -48,7 +48,9 @@ def public_record(plan: AssessmentPlan) -> dict:
 
 @bp.route("/assessment/plans/<month>")
 @api_doc(_l("A month's third-party assessment plan and visits, public once the month is over"),
-         responses={200: PublicPlanOut}, errors=(422,), tags=("evaluation",))
+         responses={200: PublicPlanOut}, errors=(422,), tags=("evaluation",),
+         path={"month": {"type": "string", "pattern": assessment.MONTH_PATTERN,
+                         "description": _l("YYYY-MM, for example 2026-11")}})
 @access(PUBLIC)
 def plan(month):
     try:

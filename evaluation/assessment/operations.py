@@ -49,18 +49,20 @@ SCORE_POINTS = settings.define("assessment.score_points", 20,
                                   "(points)"), int, 0, 100)
 MAX_PHOTOS = 6
 SETTINGS = (SAMPLE_PERCENT, MIN_PER_TOWN, ATTENDANCE_SHARE, SCORE_POINTS)
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# YYYY-MM, spaces around allowed (ASCII digits: int() would read other scripts' digits too); the
+# API document states this very pattern for the month in a path.
+MONTH_PATTERN = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])\s*$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def is_month(month: str) -> bool:
-    return bool(_MONTH.fullmatch((month or "").strip()))
+    return bool(_MONTH.match(month or ""))
 
 
 def check_month(month: str, field: str = "month") -> str:
-    month = (month or "").strip()
-    if not _MONTH.fullmatch(month):
+    if not _MONTH.match(month or ""):
         raise Invalid(_("Give the month as YYYY-MM, for example 2026-11."), field)
-    return month
+    return month.strip()
 
 
 # --- agencies and assessors ----------------------------------------------------------------------

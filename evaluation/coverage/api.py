@@ -20,8 +20,8 @@ bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
 @api_doc(_l("The m-minute walking circle: communities and residents within reach of a venue with sessions, "
          "and the gaps"),
          description=_l("Walk = straight-line distance × detour factor at a walking speed (settings). Malformed "
-                     "minutes or an unknown area code: 400 naming the field."),
-         query=CoverageQuerySchema, responses={200: CoverageSchema}, errors=(400,), tags=("coverage",))
+                     "minutes: 400 naming the field; an unknown area code: 404 naming it."),
+         query=CoverageQuerySchema, responses={200: CoverageSchema}, errors=(400, 404), tags=("coverage",))
 @access(Role.OFFICER, Role.ADMIN)
 def index():
     minutes = read_minutes(request.args.get("minutes"))

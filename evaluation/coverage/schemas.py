@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class CoverageQuerySchema(Schema):
-    """GET /api/v1/coverage: malformed input is answered 400 naming the field."""
+    """GET /api/v1/coverage: malformed input is answered 400 naming the field, an unknown area 404."""
 
     class Meta:
         unknown = EXCLUDE
 
     minutes = fields.Integer(validate=validate.Range(1, 120),
-                             metadata={"description": "minutes of walking, 1–120; default the setting (15)"})
-    area = fields.String(metadata={"description": "a town's or community's area code; default the district"})
+                             metadata={"description": _l("minutes of walking, 1–120; default the setting (15)")})
+    area = fields.String(metadata={"description": _l("a town's or community's area code; default the district "
+                                                  "(no such area: 404)")})
 
 
 class GapSchema(Schema):
     code = fields.String()
     name = fields.String()
     population = fields.Integer()
-    nearest_venue_m = fields.Integer(allow_none=True, metadata={"description": "null: no coordinates, or no venue"})
+    nearest_venue_m = fields.Integer(allow_none=True, metadata={"description": _l("null: no coordinates, or no venue")})
 
 
 class CoverageSchema(Schema):

@@ -25,6 +25,8 @@ bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1")
 
 @bp.route("/sessions/<int:session_id>/rating", methods=["POST"])
 @api_doc(_l("Rate a delivered session (201), or change the caller's rating while the window is open (200)"),
+         description=_l("A first rating needs the session's attendance code (shown at the event): without it, "
+                     "or with another, 403 naming `attendance_code`. Outside the rating window: 409."),
          body=RatingInSchema, responses={200: RatingOutSchema, 201: RatingOutSchema}, errors=(409,),
          tags=("ratings",))
 @access(Role.RESIDENT)

@@ -125,13 +125,14 @@ def rate(session: ServiceSession, resident: User, stars: dict, comment: str = ""
         raise Invalid(_l("A comment has at most %(n)d characters.", n=COMMENT_MAX), "comment")
     rating = own_rating(session, resident)
     created = rating is None
+    # Without the code the resident has not shown they were there: not allowed (403), whatever its form.
     if created and not attendance_code_matches(session, attendance_code):
         if not "".join(str(attendance_code or "").split()):
-            raise Invalid(_l("Enter the attendance code shown at the event."), "attendance_code",
-                          code="attendance_code_missing")
-        raise Invalid(_l("This is not the attendance code of this session. Ask the organisers at the event."),
-                      "attendance_code", code="attendance_code_wrong", audit_action="rating.attendance_code",
-                      obj=session)
+            raise Forbidden(_l("Enter the attendance code shown at the event."), "attendance_code",
+                            code="attendance_code_missing")
+        raise Forbidden(_l("This is not the attendance code of this session. Ask the organisers at the event."),
+                        "attendance_code", code="attendance_code_wrong", audit_action="rating.attendance_code",
+                        obj=session)
     if created:
         rating = Rating(session_id=session.id, provider_id=session.provider_id, item_id=session.item_id,
                         resident_id=resident.id, comment=comment, address_hash=address_hash(address),

@@ -31,9 +31,10 @@ def as_json(board: scorecards.Board, cards) -> dict:
 @api_doc(_l("Scorecards of the towns/streets or villages/communities for a month, quarter or year, ranked"),
          description=_l("Index 0–100 and rank per area, each indicator's value, points, weight and share of the "
                      "index (an indicator without data has value null; its weight is shared out). Malformed "
-                     "period or level, or an unknown area code: 400 naming the field. A town's officer sees "
-                     "the towns and their own town's villages/communities."),
-         query=ScorecardQuerySchema, responses={200: ScorecardsSchema}, errors=(400,), tags=("scorecards",))
+                     "period or level: 400 naming the field; an unknown area code: 404; a period that has not "
+                     "begun: 409. A town's officer sees the towns and their own town's villages/communities."),
+         query=ScorecardQuerySchema, responses={200: ScorecardsSchema}, errors=(400, 404, 409),
+         tags=("scorecards",))
 @access(Role.OFFICER, Role.ADMIN)
 def index():
     period = views.read_period(request.args.get("period"))

@@ -42,7 +42,7 @@ from catalog.items.models import Item, TargetGroup
 from core import audit, cache, periods, settings
 from core.areas.models import Area, AreaLevel, Venue, VenueKind
 from core.db import db, utcnow
-from core.errors import Invalid
+from core.errors import Invalid, Refused
 from core.i18n import LOCAL_TZ
 from evaluation.coverage import operations as coverage
 from evaluation.feedback.models import Complaint, ComplaintStatus, Rating, RatingStatus
@@ -87,7 +87,10 @@ SETTINGS = (ZERO_DAYS, COMPLAINT_PENALTY)
 
 # --- periods ---------------------------------------------------------------------------------
 
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})|-Q([1-4]))?")
+_PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2})|-Q([1-4]))?")
+# The query argument as the API document states it: what parse_period takes (year 2000 or later,
+# ASCII digits, spaces around), or nothing at all for the default period.
+PERIOD_PATTERN = r"^\s*([2-9][0-9]{3}(-(0[1-9]|1[0-2])|-[Qq][1-4])?)?\s*$"
 
 
 def period_kind(label: str) -> str:
@@ -116,7 +119,8 @@ def parse_period(text: str | None, now: dt.datetime | None = None) -> Period:
     else:
         p, label = _months(year, 1, 12), f"{year:04d}"
     if p.start > (now or utcnow()):
-        raise Invalid(_l("The period %(p)s has not begun yet.", p=label), "period", status=400, code="bad_request")
+        # Well formed, only not yet: a rule of time (409), the form itself was right.
+        raise Refused(_l("The period %(p)s has not begun yet.", p=label), "period")
     return Period(p.start, p.end, label)
 
 

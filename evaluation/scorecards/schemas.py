@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
+
+from evaluation.scorecards.operations import PERIOD_PATTERN
 
 
 class ScorecardQuerySchema(Schema):
-    """GET /api/v1/scorecards: malformed input is answered 400 naming the field."""
+    """GET /api/v1/scorecards: malformed input is answered 400 naming the field, an unknown area 404."""
 
     class Meta:
         unknown = EXCLUDE
 
-    period = fields.String(metadata={"description": "YYYY-MM, YYYY-Qn or YYYY (local calendar); default this month"})
-    level = fields.String(validate=validate.OneOf(["town", "community"]), metadata={"description": "default town"})
-    parent = fields.String(metadata={"description": "a town's area code: only its villages/communities"})
+    period = fields.String(metadata={"pattern": PERIOD_PATTERN, "description": _l("YYYY-MM, YYYY-Qn or YYYY from 2000 "
+                                     "(local calendar); default this month. A period not begun yet: 409")})
+    level = fields.String(validate=validate.OneOf(["town", "community"]), metadata={"description": _l("default town")})
+    parent = fields.String(metadata={"description": _l("a town's area code: only its villages/communities (no such "
+                                                    "town: 404)")})
 
 
 class IndicatorMarkSchema(Schema):
-    value = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "null: no data"})
+    value = fields.Decimal(as_string=True, allow_none=True, metadata={"description": _l("null: no data")})
     points = fields.Decimal(as_string=True, allow_none=True)
-    weight = fields.Integer(metadata={"description": "the published weight"})
-    share = fields.Decimal(as_string=True, metadata={"description": "% of the index it carries, after redistribution"})
+    weight = fields.Integer(metadata={"description": _l("the published weight")})
+    share = fields.Decimal(as_string=True,
+                           metadata={"description": _l("share of the index it carries (%), after redistribution")})
 
 
 class ScorecardItemSchema(Schema):

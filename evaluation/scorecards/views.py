@@ -16,7 +16,7 @@ from core import audit, charts, settings
 from core.accounts.models import Role
 from core.areas.models import Area, AreaLevel
 from core.db import db, utcnow
-from core.errors import Forbidden, Invalid
+from core.errors import Forbidden, Invalid, Missing
 from core.permissions import PUBLIC, access
 from evaluation.scorecards import operations as scorecards
 
@@ -46,7 +46,7 @@ def read_area(code: str | None, field: str, levels=(AreaLevel.TOWN,)) -> Area | 
         return None
     area = db.session.scalar(select(Area).where(Area.code == code))
     if area is None or area.level not in levels:
-        raise bad(_("No area has the code %(code)s.", code=code), field)
+        raise Missing(_("No area has the code %(code)s.", code=code), field)
     return area
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from core import audit, settings, uploads
 from core.accounts.models import User
 from core.db import db, lock_row, utcnow
-from core.errors import Forbidden, Invalid, Refused
+from core.errors import Forbidden, Invalid, Missing, Refused
 from core.i18n import fmt_datetime
 from core.money import parse_money
 from core.notifications import notify
@@ -125,7 +125,7 @@ def _check_content(project: PurchaseProject, data: BidInput, action: str) -> tup
     price = parse_money(data.price, "price")
     if price > project.budget:
         # A business rule, so the refusal is audited — without the offered price, which stays sealed.
-        raise Invalid(_l("The price is above the project budget %(budget)s.", budget=project.budget), "price",
+        raise Refused(_l("The price is above the project budget %(budget)s.", budget=project.budget), "price",
                       audit_action=action, obj=project)
     plan = (data.plan or "").strip()
     if not plan:
@@ -162,7 +162,7 @@ def _write_revision(bid: Bid, project: PurchaseProject, data: BidInput, actor: U
         by_hash = {a["sha256"]: a for a in previous["attachments"]}
         for sha in data.keep:
             if sha not in by_hash:
-                raise Invalid(_l("An attachment to keep is not part of your current bid."), "files")
+                raise Missing(_l("An attachment to keep is not part of your current bid."), "files")
             kept.append(by_hash[sha])
     existing = {a.sha256: a for a in attachments(bid)} if bid.id else {}
     listed = {a["sha256"]: a for a in kept}
@@ -176,7 +176,7 @@ def _write_revision(bid: Bid, project: PurchaseProject, data: BidInput, actor: U
             existing[sha] = att
         listed[sha] = {"sha256": sha, "name": f.name, "size": len(f.data), "content_type": ctype}
     if len(listed) > MAX_ATTACHMENTS:
-        raise Invalid(_l("A bid has at most %(n)d attachments.", n=MAX_ATTACHMENTS), "files")
+        raise Refused(_l("A bid has at most %(n)d attachments.", n=MAX_ATTACHMENTS), "files")
     content = {
         "project_id": project.id, "provider_id": bid.provider_id, "price": str(price), "plan": plan, "team": team,
         "conflicts": conflicts, "attachments": sorted(listed.values(), key=lambda a: a["sha256"]),

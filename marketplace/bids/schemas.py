@@ -2,38 +2,40 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
+
+# Standard base64 with its padding, never empty: what base64.b64decode(validate=True) takes, as the
+# document states it (format byte). Whether the bytes are a PDF or a picture is the upload check's (415).
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$"
+# Yuan with at most two decimals and more than zero; thousands separators are allowed (12,000.00).
+PRICE_PATTERN = (r"^\s*(?:(?:[1-9]|[0-9][0-9,]*[1-9])[0-9,]*(?:\.[0-9]{1,2})?"
+                 r"|[0-9][0-9,]*\.(?:[1-9][0-9]?|0[1-9]))\s*$")
+# Some text besides spaces (the plan is stored stripped), and no NUL.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class AttachmentInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    content_base64 = fields.String(required=True)
-
-    @validates("content_base64")
-    def _is_base64(self, value, **_kw):
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError("Not valid base64.") from None
+    content_base64 = fields.String(required=True, validate=validate.Regexp(BASE64_PATTERN, error="Not valid base64."),
+                                   metadata={"format": "byte"})
 
 
 class BidInSchema(Schema):
     price = fields.String(required=True, validate=[
         validate.Length(min=1, max=20),
-        # Yuan with at most two decimals; thousands separators are allowed (12,000.00).
-        validate.Regexp(r"^\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*$", error=_l("Enter an amount in yuan, e.g. 12000.00."))],
-        metadata={"description": "Offered price in yuan, e.g. 12000.00; more than zero and within the budget"})
-    plan = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+        validate.Regexp(PRICE_PATTERN, error=_l("Enter an amount in yuan, e.g. 12000.00."))],
+        metadata={"description": _l("Offered price in yuan, e.g. 12000.00; more than zero and within the budget")})
+    plan = fields.String(required=True, validate=[validate.Length(min=1, max=20_000),
+                                                  validate.Regexp(NOT_BLANK, error=_l("Describe your service plan."))])
     team = fields.String(load_default="", validate=validate.Length(max=5000))
     conflicts = fields.String(load_default="", validate=validate.Length(max=5000))
     attachments = fields.List(fields.Nested(AttachmentInSchema), load_default=list,
                               validate=validate.Length(max=10))
     # PUT only: SHA-256 of attachments of the current revision to keep.
-    keep_attachments = fields.List(fields.String(validate=validate.Length(equal=64)), load_default=list)
+    keep_attachments = fields.List(fields.String(validate=[validate.Length(equal=64),
+                                                           validate.Regexp(r"^[0-9a-f]{64}$")]),
+                                   load_default=list, validate=validate.Length(max=10))
 
 
 class AttachmentOutSchema(Schema):

@@ -7,7 +7,7 @@ from flask import Blueprint, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import db
-from core.errors import DomainError, Invalid
+from core.errors import Missing
 from core.openapi import api_doc
 from core.permissions import PUBLIC, access
 from core.views_util import Page
@@ -20,13 +20,6 @@ from marketplace.opendata.schemas import (
 )
 
 bp = Blueprint("ocds_api", __name__, url_prefix="/api/v1/ocds")
-
-
-class NotFound(DomainError):
-    """A well-formed request for something that is not published (404, naming the field)."""
-
-    status = 404
-    code = "not_found"
 
 
 def _args(schema) -> dict:
@@ -54,7 +47,7 @@ def _link_header(endpoint: str, page: Page, args: dict, keep: tuple[str, ...] = 
 def _page_or_404(stmt, args, scalars: bool) -> Page:
     page = Page(stmt, page=args["page"], per_page=args["per_page"], scalars=scalars)
     if page.page > page.pages:
-        raise NotFound(_l("There is no page %(page)s; the last page is %(pages)s.", page=page.page,
+        raise Missing(_l("There is no page %(page)s; the last page is %(pages)s.", page=page.page,
                           pages=page.pages), "page")
     return page
 
@@ -97,16 +90,14 @@ def records():
         page = _page_or_404(ocds.published_processes(), args, scalars=True)
         package = _record_package(list(page.items))
         return package, 200, _link_header("ocds_api.records", page, args)
-    ocid = args["ocid"]
-    if not ocds.OCID_FORM.fullmatch(ocid):
-        raise Invalid(_l("An ocid is ocds-, six letters or digits, a hyphen and the process id."), "ocid")
+    ocid = args["ocid"]  # of the form the document states (OcdsRecordQuerySchema)
     project_id = ocds.project_id_of(ocid)
     if project_id is None:
-        raise NotFound(_l("This is not an ocid of this publisher (expected %(prefix)s-<number>).",
+        raise Missing(_l("This is not an ocid of this publisher (expected %(prefix)s-<number>).",
                           prefix=ocds.ocid_prefix()), "ocid")
     package = _record_package([project_id])
     if not package["records"]:
-        raise NotFound(_l("No published contracting process has this ocid."), "ocid")
+        raise Missing(_l("No published contracting process has this ocid."), "ocid")
     return package
 
 

@@ -91,7 +91,6 @@ IMPLEMENTATION_KINDS = ("payment", "session", "session_done")
 
 
 # Any publisher's ocid (the prefix registered with the Open Contracting Partnership, then an id).
-OCID_FORM = re.compile(r"ocds-[a-z0-9]{6}-[^#\s]+")
 
 
 def ocid_prefix() -> str:

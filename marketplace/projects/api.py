@@ -147,9 +147,15 @@ def own_bid(project_id):
         "revisions": bid_ops.revisions(bid)})
 
 
+_BID_ANSWERS = _l("A price above the budget or more than 10 attachments in all: 409. An attachment that is not a "
+                  "PDF, JPEG or PNG by its content, or not readable as one: 415; over the size limit: 413. A "
+                  "keep_attachments hash that is not an attachment of the current bid: 404.")
+
+
 @bp.route("/projects/<int:project_id>/bid", methods=["POST"])
 @api_doc(_l("Submit a sealed bid before the deadline; the receipt carries the content hash"),
-         body=BidInSchema, responses={201: ReceiptSchema}, errors=(409,), tags=("bids",))
+         description=_BID_ANSWERS, body=BidInSchema, responses={201: ReceiptSchema}, errors=(409, 413, 415),
+         tags=("bids",))
 @access(Role.PROVIDER)
 def submit_bid(project_id):
     p = _public_project(project_id)
@@ -161,8 +167,8 @@ def submit_bid(project_id):
 
 @bp.route("/projects/<int:project_id>/bid", methods=["PUT"])
 @api_doc(_l("Revise the caller's bid before the deadline (a new revision; keep_attachments names "
-         "attachments to carry over)"), body=BidInSchema, responses={200: ReceiptSchema}, errors=(409,),
-         tags=("bids",))
+         "attachments to carry over)"), description=_BID_ANSWERS, body=BidInSchema, responses={200: ReceiptSchema},
+         errors=(404, 409, 413, 415), tags=("bids",))
 @access(Role.PROVIDER)
 def revise_bid(project_id):
     p = _public_project(project_id)

@@ -1,5 +1,6 @@
 """marshmallow schemas for the provider API."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
 
 
@@ -24,8 +25,8 @@ class ProviderSchema(Schema):
     address = fields.String()
     introduction = fields.String()
     category_ids = fields.List(fields.Integer())
-    status = fields.String(metadata={"description": "The stored status; see effective_status."})
-    effective_status = fields.String(metadata={"description": "approved when a suspension has run out"})
+    status = fields.String(metadata={"description": _l("The stored status; see effective_status.")})
+    effective_status = fields.String(metadata={"description": _l("approved when a suspension has run out")})
     status_reason = fields.String()
     suspended_until = fields.DateTime(allow_none=True)
     may_bid = fields.Boolean()

@@ -63,7 +63,7 @@ def test_a_venue_outside_the_residents_community_is_refused(client, login, sessi
     assert resp.status_code == 422
     # The form offers only the resident's own venues, so the foreign one is not even a valid choice;
     # the operation refuses it with the reason as well.
-    with pytest.raises(Invalid) as e:
+    with pytest.raises(Forbidden) as e:  # not the resident's to ask for (403)
         ops.request_item(resident, item, foreign_venue, "")
     message = str(e.value.message)
     assert e.value.field == "venue_id" and "邻村文化室" in message and "只能为本社区" in message
@@ -75,9 +75,9 @@ def test_the_api_refusal_is_audited_and_nothing_is_kept(client, token_for, sessi
     headers = token_for(resident)
     resp = client.post("/api/v1/demand", json={"item": item.code, "venue_id": elsewhere[1].id, "note": ""},
                        headers=headers)
-    assert resp.status_code == 422
+    assert resp.status_code == 403
     body = resp.get_json()["error"]
-    assert body["code"] == "invalid" and "venue_id" in body["fields"]
+    assert body["code"] == "forbidden" and "venue_id" in body["fields"]
     assert count_rows(session, DemandRequest) == 0
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "refused.demand.request"))
 
