@@ -146,6 +146,21 @@ def test_a_changed_file_gets_a_new_url(make_app, tmp_path):
     assert static_files.content_hashes(tmp_path)["a.css"] != first["a.css"]
 
 
+def test_a_page_loads_only_the_scripts_it_uses(client):
+    """The layout's scripts are the two menu behaviours and the form helpers: no Bootstrap bundle
+    (80 KB of plugins no page used)."""
+    html = client.get("/login").get_data(as_text=True)
+    scripts = re.findall(r'<script src="/static/([^"?]+)', html)
+    assert scripts == ["js/menus.js", "js/app.js"]
+    assert not (ROOT / "static/vendor/bootstrap/bootstrap.bundle.min.js").exists()
+    assert sum((ROOT / "static" / s).stat().st_size for s in scripts) < 6_000
+    # Every Bootstrap behaviour a template asks for is one menus.js performs.
+    asked = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        asked.update(re.findall(r'data-bs-toggle="([a-z]+)"', path.read_text(encoding="utf-8")))
+    assert asked <= {"collapse", "dropdown"}, asked
+
+
 def test_the_bootstrap_subset_is_current_and_small():
     subset = ROOT / "static/vendor/bootstrap/bootstrap.subset.css"
     assert subset.stat().st_size < 100_000 < (ROOT / "static/vendor/bootstrap/bootstrap.min.css").stat().st_size

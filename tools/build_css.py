@@ -24,7 +24,7 @@ SOURCE = ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.min.css"
 TARGET = ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.subset.css"
 SCANNED = [("templates", "*.html"), ("static/js", "*.js"), ("core", "*.py"), ("catalog", "*.py"),
            ("marketplace", "*.py"), ("evaluation", "*.py"), ("seeds", "*.py")]
-# Switched by bootstrap.bundle.js at run time, never written in a template.
+# Switched by static/js/menus.js (Bootstrap's collapse and dropdown classes) at run time, never written in a template.
 ALWAYS = {"show", "showing", "hiding", "collapse", "collapsing", "collapsed", "fade", "active", "disabled",
           "dropdown-menu", "dropdown-menu-end", "dropdown-menu-start", "dropup", "dropend", "dropstart",
           "was-validated", "is-invalid", "is-valid", "navbar-collapse", "navbar-toggler", "visually-hidden",

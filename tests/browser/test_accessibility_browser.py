@@ -158,7 +158,15 @@ def test_every_roles_menu_fits_seven_entries_unbroken(browser, live_server, lang
         toggle.click()
         menu = toggle.locator("xpath=following-sibling::ul")
         menu.wait_for(state="visible")
-        assert menu.locator("a").count() >= 2
+        assert menu.locator("a").count() >= 2 and toggle.get_attribute("aria-expanded") == "true"
+        page.keyboard.press("Escape")
+        menu.wait_for(state="hidden")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert page.evaluate("document.activeElement.id") == toggle.get_attribute("id")
+        # From the keyboard: the arrow opens the menu on its first entry, and moves along it.
+        page.keyboard.press("ArrowDown")
+        menu.wait_for(state="visible")
+        assert page.evaluate("document.activeElement.className").startswith("dropdown-item")
         page.keyboard.press("Escape")
     links = page.locator("[data-testid=nav] a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     for href in links:
