@@ -54,9 +54,9 @@ def test_the_curve_table_shows_each_figure_its_growth_and_verdict():
     assert rows["incremental update"].rstrip().endswith("failed")
 
 
-def _wrk(p95, errors=0, non2xx=0):
-    return {"p50_ms": p95 / 2, "p95_ms": p95, "p99_ms": p95 * 1.2, "rps": 100.0, "errors": errors,
-            "non2xx": non2xx}
+def _wrk(p95, errors=0, non2xx=0, requests=600):
+    return {"p50_ms": p95 / 2, "p95_ms": p95, "p99_ms": p95 * 1.2, "rps": requests / 6, "errors": errors,
+            "non2xx": non2xx, "requests": requests}
 
 
 def test_a_page_passes_within_twice_the_floor_and_the_review_report_within_three_times():
@@ -68,6 +68,9 @@ def test_a_page_passes_within_twice_the_floor_and_the_review_report_within_three
     # More statements at the larger size, or errors under load, are misses however fast.
     assert bench.page_verdict("project list", _wrk(6.0), floor, _wrk(20.0), 5, 6) == "MISS"
     assert bench.page_verdict("project list", _wrk(6.0), floor, _wrk(20.0, non2xx=3), 5, 5) == "MISS"
+    # A pass in which every request timed out measured nothing, and is no pass.
+    assert bench.page_verdict("project list", _wrk(0.0, requests=0), floor, _wrk(20.0), 5, 5) == "MISS"
+    assert bench.page_verdict("project list", _wrk(6.0), floor, _wrk(0.0, requests=0), 5, 5) == "MISS"
     # On PostgreSQL there is one size only.
     assert bench.page_verdict("project list", _wrk(6.0), floor, None, None, 5) == "ok"
 

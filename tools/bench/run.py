@@ -330,11 +330,12 @@ def audit_verify(db_url: str) -> str:
 
 def page_verdict(name: str, lat: dict, floor: dict, thr: dict | None, q_small: int | None, q_big: int | None) -> str:
     """ok when the page's latency p95 is under the target and within its multiple of the floor,
-    neither pass saw an error, and it issues as many statements at F = 0.1 as at F = 1."""
+    both passes completed requests and saw no error, and it issues as many statements at F = 0.1 as at F = 1."""
     limit = REPORT_RATIO if name in REPORT_PAGES else TARGET_RATIO
     ratio = lat["p95_ms"] / floor["p95_ms"] if floor["p95_ms"] else float("inf")
     ok = lat["p95_ms"] < TARGET_P95_MS and (name.startswith("floor") or ratio <= limit)
-    ok = ok and not any(p and (p["errors"] or p["non2xx"]) for p in (lat, thr))
+    # A pass that completed no request (every one timed out) measured nothing: not a pass.
+    ok = ok and not any(p and (p["errors"] or p["non2xx"] or not p["requests"]) for p in (lat, thr))
     ok = ok and (q_small is None or q_small == q_big)
     return "ok" if ok else "MISS"
 
