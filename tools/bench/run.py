@@ -276,9 +276,11 @@ def profile_pages(app, sample: dict, tag: str, requests: int = 20) -> dict:
         buf.write(f"{name}: {url}, {requests} requests in process ({tag})\n\n")
         for key in ("cumulative", "tottime"):
             buf.write(f"--- by {key} ---\n")
-            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(35)
+            pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(35)
+        # Paths as the reader knows them: the app's relative to the checkout, libraries by package.
+        text_out = re.sub(r"\S*/site-packages/", "", buf.getvalue().replace(f"{ROOT}/", ""))
         path_out = OUT / f"profile-{tag}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.txt"
-        path_out.write_text(buf.getvalue())
+        path_out.write_text(text_out)
         files[name] = path_out.name
     return files
 
