@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 export FLASK_APP := app
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint bandit audit check serve worker scheduler setup setup-dev system-deps translations bench \
+.PHONY: run test lint bandit audit check serve worker scheduler setup setup-dev system-deps translations bench bench-curve \
         requirements clean
 
 # Two installs, each with its own stamp: the runtime (requirements.txt: what a server needs) for
@@ -87,10 +87,17 @@ scheduler: setup
 	$(FLASK) jobs scheduler
 
 # Performance at district scale (README "Performance"): builds or reuses the scale databases in
-# bench/out/ and PostgreSQL database bench_pg, prints the table, writes bench/out/bench.json.
-# BENCH_DURATION (seconds per page, default 10), BENCH_PG_FACTOR (default 1), BENCH_ARGS=--skip-pg.
+# bench/out/ and PostgreSQL database bench_pg (BENCH_PG_DB), measures every key page on SQLite and
+# PostgreSQL (latency and throughput passes), the recompute, the briefing, the bids and the growth
+# curve; prints the tables, writes bench/out/bench.json. BENCH_DURATION (seconds per page and
+# pass, default 6), BENCH_PG_FACTOR (default 1), BENCH_CURVE_FACTORS (default 0.1,0.3,1; add 3
+# for the large curve), BENCH_ARGS=--skip-pg or --skip-curve.
 bench: setup-dev
 	$(PY) tools/bench/run.py $(BENCH_ARGS)
+
+# The growth curve alone: every page, the recompute and the incremental update at each factor.
+bench-curve: setup-dev
+	$(PY) tools/bench/run.py --curve-only $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -34,6 +34,8 @@ PAGES = [
     ("project page", "/projects/{project}", None),
     ("project evaluation", "/review/projects/{project}/report", None),
     ("provider profile", "/performance/providers/{provider}", None),
+    ("portal home", "/portal", None),
+    ("portal ratings", "/portal/ratings", None),
     ("floor (officer)", "/bench/floor", OFFICER),
     ("officer dashboard", "/dashboard", OFFICER),
     ("demand dashboard", "/officer/demand/dashboard", OFFICER),
@@ -42,7 +44,13 @@ PAGES = [
     ("coverage map", "/coverage/", OFFICER),
 ]
 TARGET_P95_MS = 100
-TARGET_RATIO = 3
+# A page's p95 at most this many times the floor's (latency pass); the review report, which
+# shows every expert's score for every bid and re-runs the panel draw, gets REPORT_RATIO.
+TARGET_RATIO = 2
+REPORT_RATIO = 3
+REPORT_PAGES = {"project evaluation"}
+# The two loads: one connection per gunicorn worker (latency, no queueing), and 16 (throughput).
+PASSES = {"latency": 2, "throughput": 16}
 
 
 def load() -> str:
