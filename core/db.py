@@ -208,6 +208,16 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def insert_unless_exists(model, keys: list[str], **values):
+    """INSERT … ON CONFLICT (keys) DO NOTHING, one statement: the new row as an ORM object, or None
+    when a row with those keys exists (or a concurrent transaction committed one meanwhile)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if is_postgres() else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys).returning(model)
+    return db.session.scalar(stmt)
+
+
 def lock_row(model, pk, *options, shared: bool = False):
     """Load a row for a state change: FOR UPDATE on PostgreSQL.
 

@@ -15,12 +15,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from core import audit, settings, uploads
 from core.accounts.models import User
-from core.db import db, lock_row, utcnow
+from core.db import db, insert_unless_exists, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Refused
 from core.i18n import fmt_datetime
 from core.money import parse_money
@@ -219,16 +218,15 @@ def submit_bid(project: PurchaseProject, provider: Provider | None, data: BidInp
         number = bid.revision_no + 1
         bid.status, bid.withdrawn_at = BidStatus.SUBMITTED, None
     else:
-        bid = Bid(project_id=project.id, provider_id=provider.id, status=BidStatus.SUBMITTED, revision_no=1,
-                  first_submitted_at=now, submitted_at=now)
         # Bids share the project's lock, so the same provider's second submission at the same
-        # moment (a double click) meets the unique pair here, not a lock: it gets the refusal.
-        try:
-            with db.session.begin_nested():
-                db.session.add(bid)
-        except IntegrityError:
+        # moment (a double click) meets the unique pair here, not a lock: it stores nothing and
+        # gets the refusal.
+        bid = insert_unless_exists(Bid, ["project_id", "provider_id"], project_id=project.id,
+                                   provider_id=provider.id, status=BidStatus.SUBMITTED, revision_no=1,
+                                   first_submitted_at=now, submitted_at=now)
+        if bid is None:
             raise Refused(_l("You already have a bid on this project; revise it instead."),
-                          audit_action="bid.submit", obj=project) from None
+                          audit_action="bid.submit", obj=project)
         number = 1
     rev = _write_revision(bid, project, data, actor, now, number)
     audit.record("bid.submit", bid, actor=actor, project=project.id, revision=number, content_hash=rev.content_hash)
