@@ -52,13 +52,14 @@ def _spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(v - before.get(pid, 0.0) for pid, v in after.items())
 
 
-def bid_round(db_url: str, rounds: int = 3, bidders: int = 50) -> dict:
-    """50 providers log in, then submit a bid on one project at the same moment."""
+def bid_round(db_url: str, rounds: int = 3, bidders: int = 50, **server_env) -> dict:
+    """50 providers log in, then submit a bid on one project at the same moment. `server_env`: more
+    environment for the server (e.g. WEB_WORKERS, read by gunicorn.conf.py)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(db_url)
     # 50 logins from one address would meet the login rate limit: it is off for this server.
-    server = Server(db_url, "gunicorn-pg.log", RATELIMIT_ENABLED="0")
+    server = Server(db_url, "gunicorn-pg.log", RATELIMIT_ENABLED="0", **server_env)
     results = []
     try:
         for r in range(rounds):
@@ -144,9 +145,11 @@ def main(argv=None):
     parser.add_argument("--db", required=True, help="PostgreSQL URL of a scale-seeded database")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bidders", type=int, default=50)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    print(json.dumps(bid_round(args.db, rounds=args.rounds, bidders=args.bidders), indent=2))
+    env = {"WEB_WORKERS": args.workers} if args.workers else {}
+    print(json.dumps(bid_round(args.db, rounds=args.rounds, bidders=args.bidders, **env), indent=2))
 
 
 if __name__ == "__main__":
