@@ -76,9 +76,10 @@ check: lint bandit audit
 # With REDIS_URL set, run `make worker` (any number) and `make scheduler` (exactly one) beside it
 # (other units or containers): Celery renders reports and runs the periodic tasks. Without Redis,
 # tasks run in the app and `flask jobs run-due` (cron) runs the periodic ones.
+# Workers: gunicorn.conf.py (2 × cores; WEB_WORKERS=n overrides).
 serve: setup
 	$(FLASK) db upgrade
-	$(VENV)/bin/gunicorn --workers $${WORKERS:-2} --bind $${BIND:-127.0.0.1:8000} "app:create_app()"
+	$(VENV)/bin/gunicorn --bind $${BIND:-127.0.0.1:8000} "app:create_app()"
 
 worker: setup
 	$(FLASK) jobs worker

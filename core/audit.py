@@ -38,8 +38,9 @@ GENESIS = "0" * 64
 # Any constant works; base + chain number names the advisory lock that serialises appends to
 # one chain on PostgreSQL.
 _CHAIN_LOCK = 7_220_001
-# The global insertion order on PostgreSQL (a sequence never blocks another transaction).
-_GLOBAL_SEQ = "audit_event_seq"
+# The chain's lock, and the global insertion number on PostgreSQL from sequence audit_event_seq
+# (a sequence never blocks another transaction), in one round trip.
+_LOCK_AND_NUMBER = text("SELECT nextval('audit_event_seq') FROM (SELECT pg_advisory_xact_lock(:k)) AS held")
 DEFAULT_CHAINS = 16
 
 
@@ -172,9 +173,9 @@ def record(action: str, obj=None, *, actor=None, object_type=None, object_id=Non
     if chain is None:
         chain = session.info[_TX_CHAIN] = chain_for(object_type or "", object_id, action)
     if postgres:
-        # Re-entrant within the transaction; released at commit or rollback.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK + chain})
-        seq = session.scalar(text(f"SELECT nextval('{_GLOBAL_SEQ}')"))
+        # Re-entrant within the transaction; released at commit or rollback. The number is drawn
+        # in the same round trip: it promises insertion order only, so it need not wait for the lock.
+        seq = session.scalar(_LOCK_AND_NUMBER, {"k": _CHAIN_LOCK + chain})
     else:
         hold_write_lock()  # the heads read below must still be the heads when the event is written
         seq = (session.scalar(select(func.max(AuditEvent.seq))) or 0) + 1

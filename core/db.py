@@ -208,8 +208,22 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def lock_row(model, pk):
+def insert_unless_exists(model, keys: list[str], **values):
+    """INSERT … ON CONFLICT (keys) DO NOTHING, one statement: the new row as an ORM object, or None
+    when a row with those keys exists (or a concurrent transaction committed one meanwhile)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if is_postgres() else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys).returning(model)
+    return db.session.scalar(stmt)
+
+
+def lock_row(model, pk, *options, shared: bool = False):
     """Load a row for a state change: FOR UPDATE on PostgreSQL.
+
+    `shared` (FOR SHARE) is for writers that only need the row to stay as it is while they
+    write elsewhere: they do not wait for each other, but every FOR UPDATE holder waits for them
+    all, and they for it. `options` are loader options (e.g. not reloading collections).
 
     On SQLite the whole database is held by the immediate transaction a writing request begins
     with (or, in a reading one, taken here), so the plain read is just as safe there.
@@ -217,7 +231,7 @@ def lock_row(model, pk):
     hold_write_lock()  # SQLite: a GET's read transaction that is about to write
     # OF the model's own table: PostgreSQL refuses to lock the nullable side of the outer joins
     # that joined eager loads (e.g. a user's optional jurisdiction) add to the query.
-    stmt = select(model).where(model.id == pk).with_for_update(of=model)
+    stmt = select(model).where(model.id == pk).with_for_update(of=model, read=shared).options(*options)
     # unique(): joined eager loads of collections repeat the row.
     return db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalar_one_or_none()
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 
 import pytest
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, text
 
 from core.audit import AuditEvent
 from core.db import db, utcnow
@@ -195,3 +197,114 @@ def test_two_revisions_of_one_bid_at_once_keep_both_and_one_current(app, market,
     assert current.revision_no == 3
     last = r1 if r1["revision"] == 3 else r2
     assert bid_ops.current_revision(current).content_hash == last["content_hash"]
+
+
+def test_one_provider_submitting_twice_at_once_gets_one_bid_and_one_refusal(app, market, token_for):
+    """Once the criteria are locked, bids share the project's lock: the same provider's second
+    submission at the same moment (a double click) is refused, not a server error."""
+    project = market.published()
+    market.bid(project, market.provider())  # the first bid locks the criteria
+    provider = market.provider()
+    h = token_for(provider.user)
+    url = f"/api/v1/projects/{project.id}/bid"
+
+    def submit(price):
+        def job():
+            r = app.test_client().post(url, json=bid_body(price), headers=h)
+            return r.status_code, r.get_json()
+        return job
+
+    results = run_together([submit("8100.00"), submit("8200.00")])
+    fresh()
+    assert sorted(s for s, _b in results) == [201, 409], results
+    refusal = next(b for s, b in results if s == 409)["error"]
+    assert refusal["code"] == "conflict" and "修改原投标" in refusal["message"]  # "revise it instead"
+    mine = db.session.scalars(select(Bid).where(Bid.project_id == project.id, Bid.provider_id == provider.id)).all()
+    assert len(mine) == 1 and mine[0].revision_no == 1
+    assert len(db.session.scalars(select(BidRevision).where(BidRevision.bid_id == mine[0].id)).all()) == 1
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(
+        ["bid.submit", "refused.bid.submit"]), AuditEvent.actor_id == provider.user_id)).all()
+    assert sorted(e.action for e in events) == ["bid.submit", "refused.bid.submit"]
+
+
+def test_a_submission_that_meets_the_bid_committed_meanwhile_is_refused_and_writes_nothing(
+        app, market, monkeypatch):
+    """The pair (project, provider) decides when two submissions pass the check at once: the one
+    that finds the other's bid already stored is refused with the bidder's message."""
+    project = market.published()
+    provider = market.provider()
+    market.bid(project, provider, price="9000.00")
+    # As if this submission had looked before the other one committed.
+    monkeypatch.setattr(bid_ops, "own_bid", lambda project, provider: None)
+    data = bid_ops.BidInput(price="8000.00", plan="另一个方案")
+    with pytest.raises(bid_ops.Refused) as e:
+        bid_ops.submit_bid(db.session.get(PurchaseProject, project.id), provider, data, provider.user)
+    assert str(e.value.message) == str(_l("You already have a bid on this project; revise it instead."))
+    fresh()
+    bids = db.session.scalars(select(Bid).where(Bid.project_id == project.id)).all()
+    assert len(bids) == 1 and bids[0].revision_no == 1
+    assert bid_ops.unseal_revision(bid_ops.current_revision(bids[0]))["price"] == "9000.00"
+
+
+def _waiting_for_a_lock(engine, timeout=30.0) -> bool:
+    """Whether some other session of this database waits for a lock (PostgreSQL), polled."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            n = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar()
+            if n:
+                return True
+            conn.rollback()  # pg_stat_activity is read once per transaction
+            time.sleep(0.05)
+    return False
+
+
+def test_bids_in_flight_do_not_hold_each_other_up_but_hold_up_the_opening(app, market, token_for, monkeypatch):
+    """PostgreSQL: while one bid's transaction is open, another provider's bid on the same project
+    goes through; an opening waits until that transaction ends, and then contains it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row lock modes are PostgreSQL's; SQLite serialises every writer anyway")
+    officer = market.officer()
+    start = utcnow().replace(microsecond=0)
+    project = market.open_project(start + dt.timedelta(hours=1), officer, published_at=start - dt.timedelta(days=20))
+    market.bid(project, market.provider())  # criteria locked: later bids share the project's lock
+    held_provider, other = market.provider(), market.provider()
+    holding, release = threading.Event(), threading.Event()
+    done: dict[str, object] = {}
+
+    def held_bid():
+        with app.app_context():
+            bid_ops.submit_bid(db.session.get(PurchaseProject, project.id), db.session.merge(held_provider),
+                               bid_ops.BidInput(price="8500.00", plan="方案"), db.session.merge(held_provider.user))
+            holding.set()
+            assert release.wait(60)
+            db.session.commit()
+            db.session.remove()
+
+    t_held = threading.Thread(target=held_bid)
+    t_held.start()
+    try:
+        assert holding.wait(30)
+        h, url = token_for(other.user), f"/api/v1/projects/{project.id}/bid"
+        t_other = threading.Thread(target=lambda: done.setdefault("other", app.test_client().post(
+            url, json=bid_body("8600.00"), headers=h).status_code))
+        t_other.start()
+        t_other.join(30)
+        assert done.get("other") == 201, "a bid waited for another bid's open transaction"
+
+        monkeypatch.setattr(bid_ops, "utcnow", lambda: start + dt.timedelta(hours=2))
+        opener, open_url = logged_in_client(app, officer), f"/projects/{project.id}/open"
+        t_open = threading.Thread(target=lambda: done.setdefault("open", opener.post(open_url).status_code))
+        t_open.start()
+        assert _waiting_for_a_lock(db.engine), ("the opening did not wait for the bid in flight", done)
+        assert "open" not in done
+    finally:
+        release.set()
+        t_held.join(30)
+    t_open.join(30)
+    assert done["open"] == 302
+    fresh()
+    record = db.session.scalar(select(BidOpening).where(BidOpening.project_id == project.id))
+    assert {held_provider.id, other.id} <= {e["provider_id"] for e in record.entries}
+    assert record.bid_count == 3

@@ -15,10 +15,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from core import audit, settings, uploads
 from core.accounts.models import User
-from core.db import db, lock_row, utcnow
+from core.db import db, insert_unless_exists, lock_row, utcnow
 from core.errors import Forbidden, Invalid, Missing, Refused
 from core.i18n import fmt_datetime
 from core.money import parse_money
@@ -74,7 +75,8 @@ class BidInput:
 def provider_of(user) -> Provider | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return db.session.scalar(select(Provider).where(Provider.user_id == user.id))
+    # The user is already loaded: no join to it again (nor a second load of its roles).
+    return db.session.scalar(select(Provider).where(Provider.user_id == user.id).options(lazyload(Provider.user)))
 
 
 def own_bid(project: PurchaseProject, provider: Provider | None) -> Bid | None:
@@ -102,7 +104,14 @@ def attachments(bid: Bid) -> list[BidAttachment]:
 
 def gate(project: PurchaseProject, provider: Provider | None, action: str) -> tuple[PurchaseProject, dt.datetime]:
     """Lock the project, then read the clock; refuse unless it takes bids from this provider now."""
-    project = lock_row(PurchaseProject, project.id)
+    # Once its criteria are locked a bid never writes the project row, so bids share its lock:
+    # they no longer queue behind each other, while an opening or any change of the project
+    # (FOR UPDATE) still waits for every bid in flight, and they for it. The first bid writes
+    # criteria_locked_at, so it takes the row alone (that column is never cleared again).
+    shared = project.criteria_locked_at is not None
+    # The page's lines and criteria are not read again under the lock (they reload if used).
+    project = lock_row(PurchaseProject, project.id, lazyload(PurchaseProject.lines),
+                       lazyload(PurchaseProject.criteria), shared=shared)
     if project is None:
         raise Refused(_l("The project no longer exists."))
     now = utcnow()
@@ -164,7 +173,8 @@ def _write_revision(bid: Bid, project: PurchaseProject, data: BidInput, actor: U
             if sha not in by_hash:
                 raise Missing(_l("An attachment to keep is not part of your current bid."), "files")
             kept.append(by_hash[sha])
-    existing = {a.sha256: a for a in attachments(bid)} if bid.id else {}
+    # A first revision has no stored attachments yet; nor is any looked up when none is added.
+    existing = {a.sha256: a for a in attachments(bid)} if files and number > 1 else {}
     listed = {a["sha256"]: a for a in kept}
     for f, ctype, sha in files:
         if sha not in existing:
@@ -208,10 +218,15 @@ def submit_bid(project: PurchaseProject, provider: Provider | None, data: BidInp
         number = bid.revision_no + 1
         bid.status, bid.withdrawn_at = BidStatus.SUBMITTED, None
     else:
-        bid = Bid(project_id=project.id, provider_id=provider.id, status=BidStatus.SUBMITTED, revision_no=1,
-                  first_submitted_at=now, submitted_at=now)
-        db.session.add(bid)
-        db.session.flush()
+        # Bids share the project's lock, so the same provider's second submission at the same
+        # moment (a double click) meets the unique pair here, not a lock: it stores nothing and
+        # gets the refusal.
+        bid = insert_unless_exists(Bid, ["project_id", "provider_id"], project_id=project.id,
+                                   provider_id=provider.id, status=BidStatus.SUBMITTED, revision_no=1,
+                                   first_submitted_at=now, submitted_at=now)
+        if bid is None:
+            raise Refused(_l("You already have a bid on this project; revise it instead."),
+                          audit_action="bid.submit", obj=project)
         number = 1
     rev = _write_revision(bid, project, data, actor, now, number)
     audit.record("bid.submit", bid, actor=actor, project=project.id, revision=number, content_hash=rev.content_hash)

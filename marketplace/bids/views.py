@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from core.accounts.models import Role
 from core.db import db, utcnow
@@ -54,7 +54,9 @@ def _input(form: BidForm) -> bid_ops.BidInput:
 @bp.route("/<int:project_id>/bid", methods=["GET", "POST"])
 @access(Role.PROVIDER)
 def edit(project_id):
-    project: PurchaseProject = project_ops.visible_project(project_id, current_user) or abort(404)
+    # Lines and criteria load only if the page is drawn: an accepted bid is answered by a redirect.
+    project: PurchaseProject = project_ops.visible_project(
+        project_id, current_user, lazyload(PurchaseProject.lines), lazyload(PurchaseProject.criteria)) or abort(404)
     provider = bid_ops.provider_of(current_user)
     bid = bid_ops.own_bid(project, provider)
     form = BidForm()

@@ -104,10 +104,11 @@ def may_manage(user, project: PurchaseProject) -> bool:
             and user.covers_area(project.area))
 
 
-def visible_project(project_id: int, user) -> PurchaseProject | None:
-    """The project if the user may see it: public once published, drafts only to its officers."""
+def visible_project(project_id: int, user, *options) -> PurchaseProject | None:
+    """The project if the user may see it: public once published, drafts only to its officers.
+    `options`: further loader options for what the caller reads of it."""
     # Its area comes with it: every project page names it (one query whatever is already loaded).
-    project = db.session.get(PurchaseProject, project_id, options=[joinedload(PurchaseProject.area)])
+    project = db.session.get(PurchaseProject, project_id, options=[joinedload(PurchaseProject.area), *options])
     if project is None or (project.state == ProjectState.DRAFT and not may_manage(user, project)):
         return None
     return project

@@ -98,7 +98,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(OUT / log_name, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(  # nosec B603
-            [str(VENV / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--timeout", "120",
+            # Workers as deployed: gunicorn.conf.py (WEB_WORKERS in the environment, or extra, overrides).
+            [str(VENV / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--timeout", "120",
              "tools.bench.floor:create_app()"], env=env_for(db_url, **extra), cwd=ROOT, stdout=self.log,
             stderr=subprocess.STDOUT)
         import requests
