@@ -8,7 +8,12 @@ sorted statistics beside the JSON (bench/out/profile-<page>-<db>.txt).
 
     DATABASE_URL=sqlite:///$PWD/bench/out/scale-1.0.db .venv/bin/python -m tools.bench.inprocess
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_x .venv/bin/python -m tools.bench.inprocess \
-        -n 200 --page /portal --profile
+        -n 200 --page "portal home" --page "scorecard of a town" --profile [--uncached]
+
+The pages are make bench's key pages (tools/bench/common.py PAGES), officer pages signed in as the
+scale data's officer and compared with the officer's floor; `--page` picks some by name, or takes a
+path (measured anonymously). `--uncached` empties the figure cache before every request: what a
+page costs when it computes what it shows.
 
 The figures are for comparing a page with the floor, and a change with what was before, on the
 same machine: they leave out the HTTP server. `make bench` (run.py) is the served measure.
@@ -28,19 +33,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tools.bench import run as bench  # noqa: E402
+from tools.bench.common import PAGES  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 FLOOR = "/bench/floor"
-# The anonymous key pages near the floor: (name, path).
-PAGES = [
-    ("catalog search", "/catalog/?q=" + quote("演出")),
-    ("project list", "/projects/"),
-    ("portal home", "/portal"),
-    ("portal ratings", "/portal/ratings"),
-]
 
 
 def _p95(values: list[float]) -> float:
@@ -101,14 +102,22 @@ def timed(client, path: str) -> tuple[float, float]:
 
 
 def measure(app, client, name: str, path: str, n: int, warm: int, counter: StatementCounter,
-            profile_to: Path | None) -> dict:
+            profile_to: Path | None, uncached: bool = False) -> dict:
+    from core import cache
+
+    def forget():
+        if uncached:
+            cache.clear(app)
+
     for _ in range(warm):
         _get(client, path)
         _get(client, FLOOR)
+    forget()
     statements = counter.measure(lambda: _get(client, path))
     page, floor = [], []
     prof = cProfile.Profile() if profile_to else None
     for _ in range(n):
+        forget()
         if prof:
             prof.enable()
         page.append(timed(client, path))
@@ -136,7 +145,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="requests per page (each paired with one of the floor)")
     parser.add_argument("--warm", type=int, default=20, help="requests per page before measuring")
-    parser.add_argument("--page", action="append", help="a path to measure instead of the key pages (repeatable)")
+    parser.add_argument("--page", action="append",
+                        help="a key page's name, or a path, to measure instead of every key page (repeatable)")
+    parser.add_argument("--uncached", action="store_true", help="empty the figure cache before every request")
     parser.add_argument("--profile", action="store_true", help="save cProfile statistics beside the JSON")
     parser.add_argument("--json", help="where to write the results (default bench/out/inprocess-<db>.json)")
     args = parser.parse_args(argv)
@@ -144,20 +155,25 @@ def main(argv=None) -> int:
     if not db_url:
         raise SystemExit("set DATABASE_URL to the scale database to measure")
     label = _db_label(db_url)
-    pages = [(p, p) for p in args.page] if args.page else PAGES
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_app(db_url)
+    sample = bench.samples(app)
+    key_pages = {name: (path.format(**sample), who) for name, path, who in PAGES if not name.startswith("floor")}
+    chosen = args.page or list(key_pages)
+    pages = [(p, *key_pages.get(p, (p, None))) for p in chosen]
     logging.disable(logging.INFO)  # the access log line of every request would be measured too
     counter = StatementCounter(app)
-    client = app.test_client()
+    clients = {}
     results = {"db": label, "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()), "pages": {}}
-    print(f"{'page':<16} {'p50':>7} {'p95':>7} {'floor p95':>9} {'×floor':>7} {'cpu p50':>8} {'stmts':>5}")
-    for name, path in pages:
+    print(f"{'page':<20} {'p50':>7} {'p95':>7} {'floor p95':>9} {'×floor':>7} {'cpu p50':>8} {'stmts':>5}")
+    for name, path, who in pages:
+        if who not in clients:
+            clients[who] = bench.test_client_login(app, who) if who else app.test_client()
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         profile_to = OUT / f"profile-{slug}-{label}.txt" if args.profile else None
-        row = measure(app, client, name, path, args.n, args.warm, counter, profile_to)
+        row = measure(app, clients[who], name, path, args.n, args.warm, counter, profile_to, args.uncached)
         results["pages"][name] = row
-        print(f"{name:<16} {row['page']['p50_ms']:>7.2f} {row['page']['p95_ms']:>7.2f} "
+        print(f"{name:<20} {row['page']['p50_ms']:>7.2f} {row['page']['p95_ms']:>7.2f} "
               f"{row['floor']['p95_ms']:>9.2f} {row['x_floor_p95']:>7.2f} {row['page']['cpu_p50_ms']:>8.2f} "
               f"{row['statements']:>5}", flush=True)
     results["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
