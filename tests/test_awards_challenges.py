@@ -183,7 +183,7 @@ def test_lodge_and_answer_through_the_pages(session, awarded, client, login, tmp
 
         resp = client.post(f"/projects/{project.id}/challenge", content_type="multipart/form-data",
                            data={"text": "评分不公", "files": [(BytesIO(b"MZ not a pdf"), "evidence.pdf")]})
-        assert resp.status_code == 422
+        assert resp.status_code == 415  # content not of an accepted type
         assert session.scalar(select(func.count(Challenge.id))) == 0
         resp = client.post(f"/projects/{project.id}/challenge", content_type="multipart/form-data",
                            data={"text": "评分不公", "files": [(BytesIO(b"%PDF-1.4 evidence\n%%EOF\n"), "证据.pdf")]})
