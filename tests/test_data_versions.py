@@ -7,36 +7,22 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
-from sqlalchemy import event, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, text, update
 
 from catalog.items.models import Item
 from core import versions
 from core.db import utcnow
 from core.versions import DataVersion
+from tests.support.statements import request_statements
 
 
 def _version(session, table: str) -> int:
     return session.scalar(select(DataVersion.version).where(DataVersion.table_name == table)) or 0
 
 
-class Statements:
-    def __init__(self):
-        self.sql = []
-
-    def __call__(self, conn, cursor, statement, *args):
-        self.sql.append(statement)
-
-
 def _get(client, url) -> tuple[str, list[str]]:
-    seen = Statements()
-    event.listen(Engine, "before_cursor_execute", seen)
-    try:
-        resp = client.get(url)
-    finally:
-        event.remove(Engine, "before_cursor_execute", seen)
-    assert resp.status_code == 200
-    return resp.get_data(as_text=True), seen.sql
+    resp, sql = request_statements(client, url)
+    return resp.get_data(as_text=True), sql
 
 
 def test_a_committed_change_raises_the_tables_version_and_the_page_shows_it(market, client, session):

@@ -10,8 +10,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from core import cache, settings
 from core.db import db, utcnow
@@ -19,6 +17,7 @@ from evaluation.reporting import figures
 from marketplace.projects.models import ProjectState
 from marketplace.sessions.models import SessionState
 from tests.support.figures import local
+from tests.support.statements import request_statements
 
 MARCH = figures.month_period(2025, 3)
 NOW = local(2025, 5, 1, 12)  # the clock of the figures: after March, so its 90 days end on 1 April
@@ -111,22 +110,10 @@ def test_what_waits_for_each_officer(figures_world):
 
 
 def _statements(client, url) -> tuple[object, int]:
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        # The test's own savepoints (each test runs in one rolled-back transaction) are not the page's.
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
-            seen.append(statement)
-
     # What the test itself loaded must not spare the page its own queries.
     db.session.expire_all()
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        resp = client.get(url)
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    assert resp.status_code == 200, resp.status_code
-    return resp, len(seen)
+    resp, sql = request_statements(client, url)
+    return resp, len(sql)
 
 
 def _more_data(world, n: int):

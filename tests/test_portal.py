@@ -9,8 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from catalog.items.models import ItemStatus
 from core import cache
@@ -30,6 +29,7 @@ from tests.support import review as es
 from tests.support.delivery import Delivery
 from tests.support.market import Market
 from tests.support.pages import html_text
+from tests.support.statements import request_statements
 
 LIST_PAGES = ["/portal", "/portal/projects", "/portal/results", "/portal/providers", "/portal/ratings",
               "/portal/ratings/providers", "/portal/adjustments"]
@@ -357,28 +357,10 @@ def test_a_suspension_that_has_run_out_is_no_longer_in_force(client, world, sess
 
 # --- bounded queries ------------------------------------------------------------------------------
 
-class Statements:
-    """Counts the statements a request sends, leaving out the savepoints the test harness wraps
-    each request's transaction in (their number depends on the harness, not on the page)."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, _conn, _cursor, statement, *_args, **_kw):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            self.count += 1
-
-
 def statements_for(client, url: str) -> int:
     """Statements of a request that computes its figures (the figure cache emptied first)."""
     cache.clear()
-    counter = Statements()
-    event.listen(Engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(Engine, "before_cursor_execute", counter)
-    return counter.count
+    return len(request_statements(client, url)[1])
 
 
 class Rows:

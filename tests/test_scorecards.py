@@ -35,6 +35,7 @@ from core.areas.models import AreaLevel
 from evaluation.scorecards import operations as scorecards
 from tests.support import scorecards as world_of
 from tests.support.figures import local
+from tests.support.statements import request_statements
 
 D = Decimal
 
@@ -327,26 +328,8 @@ def test_the_briefing_carries_the_towns_cards_and_the_map(world, tmp_path):
 
 # --- the cards as the pages read them: reused until an audited edit -----------------------------------
 
-class Statements:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            self.count += 1
-
-
 def statements_of(client, url: str) -> int:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    counter = Statements()
-    event.listen(Engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(Engine, "before_cursor_execute", counter)
-    return counter.count
+    return len(request_statements(client, url)[1])
 
 
 def test_a_card_read_again_is_not_computed_again(world, client, login, make_user):
